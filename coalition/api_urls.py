@@ -1,0 +1,3 @@
+"""Routes under /api/v1/ (filled in by the API work)."""
+
+urlpatterns: list = []

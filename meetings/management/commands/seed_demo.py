@@ -1,0 +1,55 @@
+"""Load the demo coalition; idempotent. Demo accounts only with DEBUG on or --with-demo-users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from accounts.models import Role, User
+from meetings.demo import load_meetings
+from pledges.demo import load_pledges, load_reference_data
+from pledges.models import Country
+
+DEMO_PASSWORD = "coalition-demo-2025"  # noqa: S105 - documented in the README; demo accounts only
+DEMO_MINISTRY_COUNTRIES = ["PL", "FR", "GB", "DE", "IT", "GR"]
+
+
+class Command(BaseCommand):
+    help = "Load the demo coalition (real countries and formats, illustrative figures). Safe to run twice."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--with-demo-users", action="store_true", help="Create the demo accounts even with DEBUG off."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        cotw, _ = load_reference_data()
+        new_pledges = load_pledges(cotw)
+        meetings = load_meetings(cotw)
+        self.stdout.write(f"Demo coalition loaded: {new_pledges} new pledges, {len(meetings)} meetings.")
+        if settings.DEBUG or options["with_demo_users"]:
+            created = create_demo_users()
+            self.stdout.write(f"Demo accounts ready ({created} new); password: {DEMO_PASSWORD}")
+
+
+@transaction.atomic
+def create_demo_users() -> int:
+    accounts: list[tuple[str, dict[str, Any]]] = [
+        ("admin", {"role": Role.ADMINISTRATOR, "is_staff": True, "is_superuser": True}),
+        ("secretariat", {"role": Role.SECRETARIAT, "is_staff": True}),
+        ("analyst", {"role": Role.ANALYST, "is_staff": True}),
+    ]
+    for code in DEMO_MINISTRY_COUNTRIES:
+        accounts.append((f"ministry-{code.lower()}", {"role": Role.MINISTRY, "is_staff": True,
+                                                      "country": Country.objects.get(code=code)}))
+    created = 0
+    for username, fields in accounts:
+        user, was_created = User.objects.get_or_create(username=username, defaults=fields)
+        if was_created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+            created += 1
+    return created

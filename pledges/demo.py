@@ -1,0 +1,221 @@
+"""The demo coalition: real countries and formats, illustrative pledge figures.
+
+Country names, codes, formats and the caveats' substance follow public
+reporting of the 2025 coalition of the willing; every quantity is illustrative
+and flagged `is_illustrative`. Loading is idempotent: a second run finds what
+the first made and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from pledges import services
+from pledges.models import (
+    CapabilityCategory,
+    CategoryUnit,
+    Caveat,
+    CaveatKind,
+    Coalition,
+    Country,
+    Membership,
+    Pledge,
+    PledgeStatus,
+    Releasability,
+    Unit,
+)
+
+COUNTRIES = {
+    "AL": "Albania", "AU": "Australia", "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "CA": "Canada",
+    "HR": "Croatia", "CY": "Cyprus", "CZ": "Czechia", "DK": "Denmark", "EE": "Estonia", "FI": "Finland",
+    "FR": "France", "DE": "Germany", "GR": "Greece", "IS": "Iceland", "IE": "Ireland", "IT": "Italy",
+    "JP": "Japan", "LV": "Latvia", "LT": "Lithuania", "LU": "Luxembourg", "MD": "Moldova", "ME": "Montenegro",
+    "NL": "Netherlands", "NZ": "New Zealand", "MK": "North Macedonia", "NO": "Norway", "PL": "Poland",
+    "PT": "Portugal", "RO": "Romania", "SK": "Slovakia", "SI": "Slovenia", "ES": "Spain", "SE": "Sweden",
+    "TR": "Türkiye", "UA": "Ukraine", "GB": "United Kingdom", "US": "United States", "KR": "Republic of Korea",
+    "HU": "Hungary", "CH": "Switzerland", "QA": "Qatar", "MA": "Morocco", "KE": "Kenya", "IL": "Israel",
+    "GE": "Georgia", "AZ": "Azerbaijan", "TN": "Tunisia", "LR": "Liberia", "KO": "Kosovo",
+}
+# Kosovo has no ISO 3166-1 code; XK is the code in common use, so it replaces "KO" below.
+COUNTRIES["XK"] = COUNTRIES.pop("KO")
+
+COALITION_OF_THE_WILLING = [
+    "AU", "AT", "BE", "BG", "CA", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IS", "IE", "IT",
+    "JP", "LV", "LT", "LU", "NL", "NZ", "NO", "PL", "PT", "RO", "ES", "SE", "TR", "UA", "GB", "MD", "SI",
+]
+CONTACT_GROUP = sorted(set(COALITION_OF_THE_WILLING) | {
+    "AL", "ME", "MK", "SK", "US", "KR", "MA", "KE", "IL", "GE", "QA", "TN", "LR", "XK", "CH", "HU",
+})
+
+UNITS = {
+    "personnel": "Personnel", "aircraft": "Aircraft", "vessels": "Vessels", "systems": "Systems",
+    "vehicles": "Vehicles", "platforms": "Platforms", "teams": "Teams", "facilities": "Facilities",
+}
+CATEGORIES = [  # code, name, units
+    ("troops", "Land forces (troops)", ["personnel"]),
+    ("air", "Air forces", ["aircraft", "personnel"]),
+    ("naval", "Naval forces", ["vessels"]),
+    ("air_defense", "Air defence", ["systems"]),
+    ("logistics", "Logistics", ["personnel", "vehicles"]),
+    ("intelligence", "Intelligence, surveillance and reconnaissance", ["personnel", "platforms"]),
+    ("training", "Training", ["personnel"]),
+    ("medical", "Medical", ["personnel", "facilities"]),
+    ("engineering", "Engineering", ["personnel"]),
+    ("cyber", "Cyber", ["teams"]),
+]
+REQUIREMENTS = [  # category, unit, quantity (illustrative)
+    ("troops", "personnel", 25000), ("air", "aircraft", 60), ("naval", "vessels", 12),
+    ("air_defense", "systems", 20), ("logistics", "personnel", 3000), ("intelligence", "platforms", 15),
+    ("training", "personnel", 2000), ("medical", "personnel", 800),
+]
+
+
+@dataclass(frozen=True)
+class DemoPledge:
+    country: str
+    category: str
+    unit: str
+    quantity: int
+    status: str
+    description: str
+    location: str = ""
+    releasability: str = Releasability.COALITION
+    notice_days: int | None = None
+    caveat: tuple[str, str, str] | None = None  # kind, text, rationale
+
+
+P, S = DemoPledge, PledgeStatus
+STEPS_AFTER_OFFER = {S.DRAFT: [], S.INDICATIVE: [], S.CONFIRMED: [S.CONFIRMED], S.DEPLOYED: [S.CONFIRMED, S.DEPLOYED]}
+PLEDGES = [
+    P("GB", "troops", "personnel", 10000, S.INDICATIVE, "Reassurance brigade headquarters and battlegroups",
+      "Kyiv", notice_days=30),
+    P("GB", "air", "aircraft", 12, S.CONFIRMED, "Typhoon air policing detachment", "Western Ukraine"),
+    P("GB", "naval", "vessels", 2, S.CONFIRMED, "Mine countermeasures vessels, Black Sea", "Odesa"),
+    P("GB", "intelligence", "platforms", 3, S.CONFIRMED, "ISR aircraft sorties", "Black Sea"),
+    P("FR", "troops", "personnel", 8000, S.INDICATIVE, "Armoured brigade in strategic cities", "Kyiv, Lviv, Odesa",
+      notice_days=30,
+      caveat=(CaveatKind.GEOGRAPHIC, "Deployed only in strategic cities, away from the line of contact.",
+              "Reassurance role, not a combat mission.")),
+    P("FR", "air", "aircraft", 10, S.CONFIRMED, "Rafale air policing detachment", "Western Ukraine"),
+    P("FR", "air_defense", "systems", 2, S.CONFIRMED, "SAMP/T batteries", "Kyiv"),
+    P("FR", "training", "personnel", 400, S.DEPLOYED, "Training teams for Ukrainian brigades", "Poland and France"),
+    P("DE", "air_defense", "systems", 3, S.CONFIRMED, "Patriot and IRIS-T SLM fire units", "Western Ukraine",
+      releasability=Releasability.SECRETARIAT),
+    P("DE", "logistics", "vehicles", 300, S.INDICATIVE, "Heavy transport and recovery vehicles", "Rzeszów hub"),
+    P("DE", "training", "personnel", 500, S.DEPLOYED, "Training mission (EUMAM)", "Germany"),
+    P("PL", "logistics", "personnel", 1200, S.CONFIRMED, "Logistics hub and onward movement", "Rzeszów"),
+    P("PL", "air", "aircraft", 6, S.INDICATIVE, "Air policing from Polish bases", "Eastern Poland"),
+    P("GR", "naval", "vessels", 2, S.INDICATIVE, "Frigate and support ship for maritime security", "Black Sea"),
+    P("GR", "logistics", "personnel", 150, S.INDICATIVE, "Sealift and port support", "Alexandroupolis"),
+    P("IT", "naval", "vessels", 2, S.INDICATIVE, "Minehunters, Black Sea demining", "Odesa"),
+    P("IT", "air_defense", "systems", 1, S.CONFIRMED, "SAMP/T battery", "Western Ukraine"),
+    P("NL", "air", "aircraft", 8, S.INDICATIVE, "F-35 detachment", "Western Ukraine"),
+    P("NL", "troops", "personnel", 1000, S.DRAFT, "Airmobile battalion (national decision pending)", "",
+      releasability=Releasability.SECRETARIAT),
+    P("DK", "troops", "personnel", 500, S.INDICATIVE, "Mechanised company group", "Lviv",
+      caveat=(CaveatKind.CONDITION, "Subject to a ceasefire agreement being in force.", "Parliamentary mandate.")),
+    P("SE", "naval", "vessels", 2, S.INDICATIVE, "Corvettes for maritime security", "Black Sea"),
+    P("SE", "intelligence", "platforms", 2, S.CONFIRMED, "Airborne early warning sorties", "Baltic/Black Sea"),
+    P("NO", "naval", "vessels", 1, S.CONFIRMED, "Frigate", "Black Sea"),
+    P("FI", "engineering", "personnel", 200, S.INDICATIVE, "Demining and engineering company", "Kharkiv region"),
+    P("EE", "troops", "personnel", 150, S.INDICATIVE, "Infantry company", "Kyiv"),
+    P("LT", "troops", "personnel", 200, S.INDICATIVE, "Infantry company", "Kyiv"),
+    P("LV", "troops", "personnel", 100, S.INDICATIVE, "Staff officers and a rifle platoon", "Kyiv"),
+    P("BE", "air", "aircraft", 4, S.INDICATIVE, "F-16 detachment", "Western Ukraine"),
+    P("CA", "training", "personnel", 300, S.CONFIRMED, "Operation UNIFIER trainers", "United Kingdom"),
+    P("AU", "troops", "personnel", 250, S.INDICATIVE, "Peacekeeping contribution under consideration", "Kyiv",
+      notice_days=60),
+    P("TR", "naval", "vessels", 2, S.INDICATIVE, "Black Sea maritime security and demining", "Black Sea",
+      caveat=(CaveatKind.GEOGRAPHIC, "Black Sea operations only, under the Montreux Convention.",
+              "Turkish control of the Straits.")),
+    P("ES", "medical", "personnel", 120, S.INDICATIVE, "Role 2 field hospital staff", "Lviv"),
+    P("CZ", "logistics", "personnel", 100, S.INDICATIVE, "CBRN defence unit", "Kyiv region"),
+    P("RO", "medical", "facilities", 1, S.CONFIRMED, "Field hospital", "Odesa region"),
+    P("PT", "naval", "vessels", 1, S.INDICATIVE, "Patrol vessel", "Black Sea"),
+    P("JP", "logistics", "vehicles", 50, S.INDICATIVE, "Non-lethal vehicles and equipment", "Rzeszów hub"),
+]
+COUNTRY_CAVEATS = [  # country, kind, text, rationale
+    ("PL", CaveatKind.NO_DEPLOYMENT, "No Polish troops will be deployed on Ukrainian territory.",
+     "Threat from Belarus and Russia on Poland's own border."),
+    ("GR", CaveatKind.NO_DEPLOYMENT, "No Greek troops will be deployed on Ukrainian territory.",
+     "Forces held at home given tensions with Turkey."),
+    ("IT", CaveatKind.CONDITION, "Italy's contribution is conditional on United States participation.",
+     "Italy will not take part in a force without US involvement."),
+    ("GB", CaveatKind.CONDITION, "Deployment of ground forces requires a United States backstop.",
+     "Air cover and intelligence sharing from the United States are needed."),
+    ("DE", CaveatKind.CONDITION, "Ground forces only after a ceasefire and a Bundestag mandate.",
+     "Parliamentary approval is required for any deployment."),
+]
+
+
+def _coalitions() -> tuple[Coalition, Coalition]:
+    cotw, _ = Coalition.objects.get_or_create(
+        short_name="CotW",
+        defaults={"name": "Coalition of the willing",
+                  "description": "Countries planning a multinational reassurance force for Ukraine, "
+                                 "chaired by France and the United Kingdom."},
+    )
+    udcg, _ = Coalition.objects.get_or_create(
+        short_name="UDCG",
+        defaults={"name": "Ukraine Defense Contact Group",
+                  "description": "The roughly 50-nation group coordinating military support to Ukraine."},
+    )
+    return cotw, udcg
+
+
+@transaction.atomic
+def load_reference_data() -> tuple[Coalition, Coalition]:
+    for code, name in COUNTRIES.items():
+        Country.objects.get_or_create(code=code, defaults={"name": name})
+    for code, name in UNITS.items():
+        Unit.objects.get_or_create(code=code, defaults={"name": name})
+    for order, (code, name, units) in enumerate(CATEGORIES, start=1):
+        category, _ = CapabilityCategory.objects.get_or_create(code=code, defaults={"name": name,
+                                                                                    "sort_order": order * 10})
+        for unit_code in units:
+            CategoryUnit.objects.get_or_create(category=category, unit=Unit.objects.get(code=unit_code))
+    cotw, udcg = _coalitions()
+    for coalition, codes in ((cotw, COALITION_OF_THE_WILLING), (udcg, CONTACT_GROUP)):
+        for code in codes:
+            Membership.objects.get_or_create(coalition=coalition, country=Country.objects.get(code=code))
+    return cotw, udcg
+
+
+@transaction.atomic
+def load_pledges(coalition: Coalition) -> int:
+    """Create the illustrative pledges, caveats and requirements once; return how many pledges were new."""
+    categories = {c.code: c for c in CapabilityCategory.objects.all()}
+    units = {u.code: u for u in Unit.objects.all()}
+    countries = {c.code: c for c in Country.objects.all()}
+    for category, unit, quantity in REQUIREMENTS:
+        services.requirement_set(actor=None, system=True, coalition=coalition, category=categories[category],
+                                 unit=units[unit], quantity=quantity, notes="Illustrative figure.")
+    created = 0
+    for demo in PLEDGES:
+        country = countries[demo.country]
+        if Pledge.objects.filter(country=country, coalition=coalition, description=demo.description).exists():
+            continue
+        pledge = services.pledge_create(
+            actor=None, system=True, country=country, coalition=coalition, category=categories[demo.category],
+            unit=units[demo.unit], quantity=demo.quantity, description=demo.description, location=demo.location,
+            releasability=demo.releasability, notice_to_move_days=demo.notice_days, is_illustrative=True,
+            available_from=dt.date(2025, 6, 1) if demo.status != S.DRAFT else None,
+            status=S.DRAFT if demo.status == S.DRAFT else S.INDICATIVE,
+        )
+        for step in STEPS_AFTER_OFFER[demo.status]:
+            pledge = services.pledge_transition(actor=None, system=True, pledge=pledge, to_status=step)
+        if demo.caveat:
+            kind, text, rationale = demo.caveat
+            services.caveat_add(actor=None, system=True, pledge=pledge, kind=kind, text=text, rationale=rationale,
+                                imposed_on=dt.date(2025, 3, 1))
+        created += 1
+    for code, kind, text, rationale in COUNTRY_CAVEATS:
+        country = countries[code]
+        if not Caveat.objects.filter(country=country, coalition=coalition, pledge=None, text=text).exists():
+            services.caveat_add(actor=None, system=True, country=country, coalition=coalition, kind=kind,
+                                text=text, rationale=rationale, releasability=Releasability.COALITION,
+                                imposed_on=dt.date(2025, 3, 1))
+    return created

@@ -1,0 +1,285 @@
+"""Countries, coalitions, capability categories, pledges, caveats and requirements.
+
+Invariants live in the database: positive quantities, ordered dates, a pledge's
+unit belonging to its category and its country belonging to its coalition (the
+last two as composite foreign keys added in migration 0002). Every change to a
+pledge, caveat or requirement is recorded by pghistory triggers, so bulk writes
+and raw SQL are caught too.
+"""
+
+from __future__ import annotations
+
+import pghistory
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Now
+
+
+class Country(models.Model):
+    code = models.CharField("ISO code", max_length=2, unique=True, help_text="ISO 3166-1 alpha-2, e.g. PL.")
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z]{2}$"),
+                name="country_code_iso_alpha2",
+                violation_error_message="The code must be two capital letters (ISO 3166-1 alpha-2).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Coalition(models.Model):
+    """A format that countries belong to: the coalition of the willing, the contact group."""
+
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=40, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(Country, through="Membership", related_name="coalitions")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+class Membership(models.Model):
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="memberships")
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="memberships")
+    joined_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["coalition", "country__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["coalition", "country"],
+                name="membership_unique",
+                violation_error_message="This country is already a member of this coalition.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} in {self.coalition}"
+
+
+class Unit(models.Model):
+    """What a quantity is counted in: personnel, aircraft, vessels, systems."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CapabilityCategory(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+    units = models.ManyToManyField(Unit, through="CategoryUnit", related_name="categories")
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name_plural = "capability categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CategoryUnit(models.Model):
+    """A unit a category may be counted in; pledges and requirements reference this pair."""
+
+    category = models.ForeignKey(CapabilityCategory, on_delete=models.CASCADE, related_name="category_units")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="category_units")
+
+    class Meta:
+        ordering = ["category", "unit"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "unit"], name="category_unit_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category.code}/{self.unit.code}"
+
+
+class PledgeStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    INDICATIVE = "indicative", "Indicative"
+    CONFIRMED = "confirmed", "Confirmed"
+    DEPLOYED = "deployed", "Deployed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Releasability(models.TextChoices):
+    SECRETARIAT = "secretariat", "Secretariat and analysts"
+    COALITION = "coalition", "Whole coalition"
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+)
+class Pledge(models.Model):
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="pledges")
+    coalition = models.ForeignKey(Coalition, on_delete=models.PROTECT, related_name="pledges")
+    category = models.ForeignKey(CapabilityCategory, on_delete=models.PROTECT, related_name="pledges")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="pledges")
+    quantity = models.PositiveIntegerField()
+    description = models.TextField(blank=True, help_text="What exactly is offered.")
+    available_from = models.DateField(null=True, blank=True)
+    available_until = models.DateField(null=True, blank=True)
+    notice_to_move_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    location = models.CharField(max_length=200, blank=True, help_text="A city or region, e.g. Kyiv.")
+    estimated_value_eur = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=12, choices=PledgeStatus.choices, default=PledgeStatus.DRAFT)
+    releasability = models.CharField(
+        max_length=12, choices=Releasability.choices, default=Releasability.SECRETARIAT
+    )
+    is_illustrative = models.BooleanField(
+        default=False, help_text="Demo figure, not a real national offer."
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Raised on every change.")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        ordering = ["country__name", "category__sort_order", "id"]
+        indexes = [
+            models.Index(fields=["coalition", "status"], name="pledge_coalition_status"),
+            models.Index(fields=["country", "coalition"], name="pledge_country_coalition"),
+            models.Index(fields=["updated_at"], name="pledge_updated_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="pledge_quantity_positive",
+                violation_error_message="The quantity must be greater than zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(available_until__isnull=True)
+                | Q(available_from__isnull=True)
+                | Q(available_until__gte=F("available_from")),
+                name="pledge_availability_ordered",
+                violation_error_message="'Available until' must not be before 'available from'.",
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_value_eur__isnull=True) | Q(estimated_value_eur__gte=0),
+                name="pledge_value_not_negative",
+                violation_error_message="The estimated value must not be negative.",
+            ),
+            models.CheckConstraint(condition=Q(status__in=PledgeStatus.values), name="pledge_status_valid"),
+            models.CheckConstraint(
+                condition=Q(releasability__in=Releasability.values), name="pledge_releasability_valid"
+            ),
+            # Target of the caveats' composite foreign key (pledge, country, coalition).
+            models.UniqueConstraint(fields=["id", "country", "coalition"], name="pledge_id_country_coalition"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country.code} {self.category.code} {self.quantity} {self.unit.code} ({self.status})"
+
+    @property
+    def is_offered(self) -> bool:
+        return self.status in (PledgeStatus.INDICATIVE, PledgeStatus.CONFIRMED, PledgeStatus.DEPLOYED)
+
+
+class CaveatKind(models.TextChoices):
+    NO_DEPLOYMENT = "no_deployment", "No deployment"
+    GEOGRAPHIC = "geographic", "Geographic"
+    CONDITION = "condition", "Condition"
+    ROLE = "role", "Role"
+    DURATION = "duration", "Duration"
+    OTHER = "other", "Other"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Caveat(models.Model):
+    """A national restriction: on one pledge, or (pledge empty) on all of a country's pledges to a coalition."""
+
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="caveats")
+    coalition = models.ForeignKey(Coalition, on_delete=models.PROTECT, related_name="caveats")
+    pledge = models.ForeignKey(
+        Pledge, on_delete=models.CASCADE, null=True, blank=True, related_name="caveats",
+        help_text="Leave empty for a caveat on all of the country's pledges to the coalition.",
+    )
+    kind = models.CharField(max_length=20, choices=CaveatKind.choices)
+    text = models.TextField()
+    rationale = models.TextField(blank=True, help_text="Why, e.g. 'threat from Belarus'.")
+    releasability = models.CharField(
+        max_length=12, choices=Releasability.choices, default=Releasability.SECRETARIAT,
+        help_text="For a country-wide caveat; a pledge's caveat follows its pledge.",
+    )
+    is_active = models.BooleanField(default=True)
+    imposed_on = models.DateField(db_default=Now())
+    lifted_on = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        ordering = ["country__name", "id"]
+        indexes = [models.Index(fields=["coalition", "is_active"], name="caveat_coalition_active")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_active=True, lifted_on__isnull=True) | Q(is_active=False, lifted_on__isnull=False),
+                name="caveat_lifted_on_iff_lifted",
+                violation_error_message="A lifted caveat needs the date it was lifted; an active one has none.",
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_on__isnull=True) | Q(lifted_on__gte=F("imposed_on")),
+                name="caveat_dates_ordered",
+                violation_error_message="A caveat cannot be lifted before it was imposed.",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=CaveatKind.values), name="caveat_kind_valid"),
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="caveat_text_not_empty",
+                violation_error_message="A caveat needs a text.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = f"pledge {self.pledge_id}" if self.pledge_id else "all pledges"
+        return f"{self.country_id and self.country.code} {self.kind} ({scope})"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Requirement(models.Model):
+    """What the coalition needs in a category, counted in one unit (the statement of requirements)."""
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="requirements")
+    category = models.ForeignKey(CapabilityCategory, on_delete=models.PROTECT, related_name="requirements")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="requirements")
+    quantity = models.PositiveIntegerField()
+    notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        ordering = ["coalition", "category__sort_order", "unit__code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="requirement_quantity_positive",
+                violation_error_message="The quantity must be greater than zero.",
+            ),
+            models.UniqueConstraint(
+                fields=["coalition", "category", "unit"],
+                name="requirement_unique_per_unit",
+                violation_error_message="This coalition already has a requirement for this category and unit.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coalition}: {self.category.code} {self.quantity} {self.unit.code}"
+

@@ -1,0 +1,128 @@
+"""Who may see and change what: the one place that decides.
+
+Every list and detail (admin, API, brief, export) reads pledges and caveats
+through these functions. The rules:
+
+- nobody but the owner country's ministry staff ever sees a draft;
+- ministry staff see all of their own country's pledges and caveats, and other
+  countries' offered pledges in coalitions their country belongs to when they
+  are released to the whole coalition;
+- analysts, the secretariat and administrators see every offered pledge;
+- only the owner country's ministry staff change pledges and caveats; only the
+  secretariat (or an administrator) sets requirements and runs meetings.
+
+The Q builders take a field prefix so the same rule filters history rows
+(PledgeEvent has the same field names) and related lookups.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+
+from pledges.models import Caveat, Coalition, Country, Pledge, PledgeStatus, Releasability
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+NOTHING = Q(pk__in=[])
+
+
+def is_ministry(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.role == "ministry" and user.country_id)
+
+
+def sees_all_offered(user: Any) -> bool:
+    """Analysts, the secretariat and administrators see every offered (non-draft) pledge."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser or user.role in ("analyst", "secretariat", "administrator"))
+
+
+def is_secretariat(user: Any) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser or user.role in ("secretariat", "administrator"))
+
+
+def _member_coalition_ids(user: User) -> list[int]:
+    # Cached on the user object: one query per request, however many querysets are built.
+    cached: list[int] | None = getattr(user, "_coalition_ids_cache", None)
+    if cached is None:
+        cached = list(Coalition.objects.filter(memberships__country_id=user.country_id).values_list("id", flat=True))
+        user._coalition_ids_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def pledge_visibility_q(user: Any, prefix: str = "") -> Q:
+    """The filter of pledges (or pledge history rows) that `user` may see."""
+
+    def q(**lookups: Any) -> Q:
+        return Q(**{f"{prefix}{key}": value for key, value in lookups.items()})
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    offered = ~q(status=PledgeStatus.DRAFT)
+    if is_ministry(user):
+        own = q(country_id=user.country_id)
+        released = offered & q(releasability=Releasability.COALITION, coalition_id__in=_member_coalition_ids(user))
+        return own | released
+    if sees_all_offered(user):
+        return offered
+    return NOTHING
+
+
+def caveat_visibility_q(user: Any) -> Q:
+    """A pledge's caveat follows its pledge; a country-wide caveat has its own releasability."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    on_visible_pledge = Q(pledge__isnull=False) & pledge_visibility_q(user, prefix="pledge__")
+    if is_ministry(user):
+        country_wide = Q(pledge__isnull=True) & (
+            Q(country_id=user.country_id)
+            | Q(releasability=Releasability.COALITION, coalition_id__in=_member_coalition_ids(user))
+        )
+    elif sees_all_offered(user):
+        country_wide = Q(pledge__isnull=True)
+    else:
+        return NOTHING
+    return on_visible_pledge | country_wide
+
+
+def pledges_visible_to(user: Any):  # -> QuerySet[Pledge]
+    return Pledge.objects.filter(pledge_visibility_q(user)).select_related("country", "coalition", "category", "unit")
+
+
+def caveats_visible_to(user: Any):  # -> QuerySet[Caveat]
+    return Caveat.objects.filter(caveat_visibility_q(user)).select_related("country", "coalition", "pledge")
+
+
+def pledges_editable_by(user: Any):  # -> QuerySet[Pledge]
+    if not is_ministry(user):
+        return Pledge.objects.none()
+    return Pledge.objects.filter(country_id=user.country_id).select_related("country", "coalition", "category", "unit")
+
+
+def caveats_editable_by(user: Any):  # -> QuerySet[Caveat]
+    if not is_ministry(user):
+        return Caveat.objects.none()
+    return Caveat.objects.filter(country_id=user.country_id).select_related("country", "coalition", "pledge")
+
+
+def countries_user_may_pledge_for(user: Any):  # -> QuerySet[Country]
+    if not is_ministry(user):
+        return Country.objects.none()
+    return Country.objects.filter(pk=user.country_id)
+
+
+def ensure_may_change_country(user: Any, country_id: int | None) -> None:
+    """Raise PermissionDenied unless `user` is ministry staff of this country."""
+    if not is_ministry(user) or user.country_id != country_id:
+        raise PermissionDenied("Only the country's own ministry staff may change its pledges and caveats.")
+
+
+def ensure_secretariat(user: Any) -> None:
+    if not is_secretariat(user):
+        raise PermissionDenied("Only the secretariat may do this.")

@@ -1,0 +1,72 @@
+"""Shared fixtures. The database is PostgreSQL: DATABASE_URL when given, else the embedded server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from accounts.models import Role, User
+from pledges.models import CapabilityCategory, Coalition, Country, Unit
+from tests.factories import (
+    CategoryFactory,
+    CoalitionFactory,
+    CountryFactory,
+    UnitFactory,
+    UserFactory,
+    member,
+    ministry_user,
+)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from coalition.embedded import describe
+
+    return [f"database: {describe(settings.DATABASE_URL)}", f"redis: {describe(settings.REDIS_URL)}"]
+
+
+@dataclass
+class World:
+    """Two coalitions, four countries and a user of every role."""
+
+    coalition: Coalition
+    other_coalition: Coalition
+    pl: Country
+    fr: Country
+    gb: Country
+    us: Country  # member of other_coalition only
+    troops: CapabilityCategory
+    air: CapabilityCategory
+    personnel: Unit
+    aircraft: Unit
+    ministry_pl: User
+    ministry_fr: User
+    ministry_gb: User
+    ministry_us: User
+    analyst: User
+    secretariat: User
+    admin: User
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    coalition = CoalitionFactory(name="Coalition of the willing", short_name="CotW")
+    other = CoalitionFactory(name="Contact group", short_name="UDCG")
+    pl, fr, gb, us = (CountryFactory(code=c, name=n) for c, n in
+                      [("PL", "Poland"), ("FR", "France"), ("GB", "United Kingdom"), ("US", "United States")])
+    for country in (pl, fr, gb):
+        member(country, coalition)
+        member(country, other)
+    member(us, other)
+    troops = CategoryFactory(code="troops", unit_codes=["personnel"])
+    air = CategoryFactory(code="air", unit_codes=["aircraft", "personnel"])
+    return World(
+        coalition=coalition, other_coalition=other, pl=pl, fr=fr, gb=gb, us=us, troops=troops, air=air,
+        personnel=UnitFactory(code="personnel"), aircraft=UnitFactory(code="aircraft"),
+        ministry_pl=ministry_user(pl), ministry_fr=ministry_user(fr), ministry_gb=ministry_user(gb),
+        ministry_us=ministry_user(us),
+        analyst=UserFactory(username="analyst", role=Role.ANALYST),
+        secretariat=UserFactory(username="secretariat", role=Role.SECRETARIAT),
+        admin=UserFactory(username="admin", role=Role.ADMINISTRATOR, is_superuser=True),
+    )
