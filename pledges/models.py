@@ -10,6 +10,8 @@ and raw SQL are caught too.
 from __future__ import annotations
 
 import pghistory
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
@@ -134,13 +136,15 @@ class Pledge(models.Model):
     coalition = models.ForeignKey(Coalition, on_delete=models.PROTECT, related_name="pledges")
     category = models.ForeignKey(CapabilityCategory, on_delete=models.PROTECT, related_name="pledges")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="pledges")
-    quantity = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     description = models.TextField(blank=True, help_text="What exactly is offered.")
     available_from = models.DateField(null=True, blank=True)
     available_until = models.DateField(null=True, blank=True)
     notice_to_move_days = models.PositiveSmallIntegerField(null=True, blank=True)
     location = models.CharField(max_length=200, blank=True, help_text="A city or region, e.g. Kyiv.")
-    estimated_value_eur = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    estimated_value_eur = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     status = models.CharField(max_length=12, choices=PledgeStatus.choices, default=PledgeStatus.DRAFT)
     releasability = models.CharField(
         max_length=12, choices=Releasability.choices, default=Releasability.SECRETARIAT
@@ -187,6 +191,10 @@ class Pledge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country.code} {self.category.code} {self.quantity} {self.unit.code} ({self.status})"
+
+    def clean(self) -> None:
+        if self.available_from and self.available_until and self.available_until < self.available_from:
+            raise ValidationError({"available_until": "'Available until' must not be before 'available from'."})
 
     @property
     def is_offered(self) -> bool:
@@ -248,6 +256,10 @@ class Caveat(models.Model):
             ),
         ]
 
+    def clean(self) -> None:
+        if self.lifted_on and self.imposed_on and self.lifted_on < self.imposed_on:
+            raise ValidationError({"lifted_on": "A caveat cannot be lifted before it was imposed."})
+
     def __str__(self) -> str:
         scope = f"pledge {self.pledge_id}" if self.pledge_id else "all pledges"
         return f"{self.country_id and self.country.code} {self.kind} ({scope})"
@@ -260,7 +272,7 @@ class Requirement(models.Model):
     coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="requirements")
     category = models.ForeignKey(CapabilityCategory, on_delete=models.PROTECT, related_name="requirements")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="requirements")
-    quantity = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     notes = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(db_default=Now(), editable=False)

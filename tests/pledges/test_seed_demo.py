@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from meetings.models import Invitation, Meeting
+from pledges.models import Caveat, Coalition, Country, Pledge
+from pledges.selectors import PledgeEvent
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count()
+            for model in (Country, Coalition, Pledge, Caveat, Meeting, Invitation, User, PledgeEvent)}
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing_the_second_time(settings: object) -> None:
+    call_command("seed_demo", with_demo_users=True)
+    first = counts()
+    call_command("seed_demo", with_demo_users=True)
+    assert counts() == first
+
+    cotw = Coalition.objects.get(short_name="CotW")
+    assert Coalition.objects.filter(short_name="UDCG").exists()
+    assert cotw.members.count() == 34
+    nato = Meeting.objects.get(place="NATO Headquarters, Brussels")
+    assert nato.starts_at.date().isoformat() == "2025-04-10"
+    assert {c.code for c in nato.chairs.all()} == {"FR", "GB"}
+    assert nato.invitations.count() == 34
+    assert nato.invitations.filter(status="attended").count() == 30
+    poland = Caveat.objects.get(country__code="PL", kind="no_deployment")
+    assert "Belarus" in poland.rationale
+    assert "Turkey" in Caveat.objects.get(country__code="GR", kind="no_deployment").rationale
+    assert "United States" in Caveat.objects.get(country__code="IT", kind="condition").text
+    assert not Pledge.objects.filter(is_illustrative=False).exists()
+    for username in ("secretariat", "analyst", "ministry-pl", "ministry-fr", "ministry-gb"):
+        assert User.objects.get(username=username).check_password("coalition-demo-2025")
+    assert User.objects.get(username="ministry-pl").country.code == "PL"
+
+
+@pytest.mark.django_db
+def test_seed_demo_without_debug_creates_no_accounts() -> None:
+    call_command("seed_demo")
+    assert not User.objects.exists()
