@@ -26,6 +26,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"database: {describe(settings.DATABASE_URL)}", f"redis: {describe(settings.REDIS_URL)}"]
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """A plain closing line for CI: 'N passed, N failed, N skipped'."""
+    stats = terminalreporter.stats
+    passed = sum(1 for report in stats.get("passed", []) if report.when == "call")
+    failed = len(stats.get("failed", [])) + len(stats.get("error", []))
+    skipped = len(stats.get("skipped", []))
+    terminalreporter.write_line(f"{passed} passed, {failed} failed, {skipped} skipped")
+
+
 @dataclass
 class World:
     """Two coalitions, four countries and a user of every role."""
