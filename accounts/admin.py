@@ -1,13 +1,55 @@
+"""Users: administrators only. Ministry staff need a country; the model's constraint shows as a form error."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.http import HttpRequest
 
 from accounts.models import User
 
 
+def is_administrator(user: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_superuser or user.role == "administrator")
+    )
+
+
+class AdministratorsOnly:
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_administrator(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_administrator(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_administrator(request.user)
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AdministratorsOnly, DjangoUserAdmin):
     list_display = ("username", "email", "role", "country", "is_active", "is_staff")
     list_filter = ("role", "country", "is_active", "is_staff")
     list_select_related = ("country",)
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Role", {"fields": ("role", "country")}))
-    add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Role", {"fields": ("role", "country")}))
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Role", {"fields": ("role", "country")}))
+    add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Role", {"fields": ("role", "country", "is_staff")}))
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AdministratorsOnly, DjangoGroupAdmin):
+    pass

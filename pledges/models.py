@@ -256,13 +256,13 @@ class Caveat(models.Model):
             ),
         ]
 
-    def clean(self) -> None:
-        if self.lifted_on and self.imposed_on and self.lifted_on < self.imposed_on:
-            raise ValidationError({"lifted_on": "A caveat cannot be lifted before it was imposed."})
-
     def __str__(self) -> str:
         scope = f"pledge {self.pledge_id}" if self.pledge_id else "all pledges"
         return f"{self.country_id and self.country.code} {self.kind} ({scope})"
+
+    def clean(self) -> None:
+        if self.lifted_on and self.imposed_on and self.lifted_on < self.imposed_on:
+            raise ValidationError({"lifted_on": "A caveat cannot be lifted before it was imposed."})
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

@@ -77,7 +77,10 @@ def member(country: Country, coalition: Coalition) -> Country:
 
 
 def ministry_user(country: Country, username: str | None = None) -> User:
-    return UserFactory(username=username or f"ministry-{country.code.lower()}", role=Role.MINISTRY, country=country)
+    """The country's ministry user, made once (later calls do not reset its password and so its sessions)."""
+    username = username or f"ministry-{country.code.lower()}"
+    existing = User.objects.filter(username=username).first()
+    return existing or UserFactory(username=username, role=Role.MINISTRY, country=country)
 
 
 def make_pledge(*, country: Country, coalition: Coalition, category: CapabilityCategory | None = None,

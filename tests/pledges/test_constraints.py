@@ -10,11 +10,10 @@ from tests.conftest import World
 from tests.factories import CountryFactory, make_pledge
 
 
-
 def raw_update_refused(table: str, pk: int, assignment: str) -> bool:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET {assignment} WHERE id = %s", [pk])  # noqa: S608
+            cursor.execute(f"UPDATE {table} SET {assignment} WHERE id = %s", [pk])
     except IntegrityError:
         return True
     return False
