@@ -1,0 +1,206 @@
+"""Shared building blocks of the REST API under /api/v1/.
+
+Every API app (pledges.api, meetings.api) builds its views from these, so the
+whole API answers alike:
+
+- `exception_handler`: django ValidationError -> 400 with field messages,
+  PermissionDenied -> 403, Http404 -> 404, StaleVersion -> 412 (with the
+  current version), a database DataError (a value PostgreSQL refuses) -> 400;
+  never a 500 for bad input. Set as REST_FRAMEWORK["EXCEPTION_HANDLER"].
+- `PageNumberPagination`: `page` and `page_size` (at most 1000).
+- `ApiPermission`: reads for any authenticated user (the querysets from
+  pledges.visibility decide which rows), writes only where the view's
+  `may_write(user)` says so; the services check each object again.
+- `VersionedObjectMixin`: `ETag` on detail responses from the model's
+  `version` field, and `expected_version()` turning an `If-Match` header into
+  the `expected_version` argument every service takes.
+- `IF_MATCH_PARAMETER`: add it to a write operation's `extend_schema`; the
+  schema hook then documents its 412.
+- `document_error_responses`: a drf-spectacular postprocessing hook adding
+  400/401/403/404/412/429 responses to every operation where they can occur.
+
+Nothing here imports rest_framework.views: DRF imports this module (as
+DEFAULT_PERMISSION_CLASSES) while rest_framework.views is still loading. The
+token views are in coalition/api_auth.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, pagination, status
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from pledges.services import StaleVersion
+
+logger = logging.getLogger(__name__)
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The object has changed since it was read; fetch it again and retry with its new ETag."
+    default_code = "precondition_failed"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus the exceptions our services raise."""
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+    elif isinstance(exc, StaleVersion):
+        response = drf_exception_handler(PreconditionFailed(str(exc)), context)
+        if response is not None:
+            response.data["current_version"] = exc.current_version
+        return response
+    elif isinstance(exc, DataError):
+        # A value PostgreSQL refuses (out of range, NUL byte): the client's input, not our fault.
+        logger.warning("API input refused by the database: %s", exc)
+        exc = exceptions.ValidationError({"detail": "A value is out of range or not allowed."})
+    return drf_exception_handler(exc, context)
+
+
+# --- pagination and permissions ------------------------------------------------------------------
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class ApiPermission(BasePermission):
+    """Authenticated users read; writes need the view's `may_write(user) -> bool`.
+
+    A view without `may_write` is read-only. A method the view does not offer is
+    let through so that DRF answers 405, not 403.
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        if request.method in SAFE_METHODS or not hasattr(view, (request.method or "").lower()):
+            return True
+        may_write = getattr(view, "may_write", None)
+        return bool(may_write is not None and may_write(user))
+
+
+# --- ETag / If-Match ---------------------------------------------------------------------------
+
+IF_MATCH_PARAMETER = OpenApiParameter(
+    name="If-Match",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description='The ETag of the object as read (e.g. "12-3"). If it changed since, the answer is 412 and nothing '
+    "changes.",
+)
+_ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+)"$')
+
+
+class VersionedObjectMixin:
+    """ETag and If-Match for a viewset over a model with an integer `version` field.
+
+    The ETag is `"<pk>-<version>"`. `expected_version(obj)` reads If-Match: None
+    when absent or `*`; the version the client holds when it names this
+    object; 412 when it names none. Pass the result to the service as
+    `expected_version`, which compares it under a row lock, so a stale write
+    changes nothing.
+    """
+
+    request: Request
+
+    @staticmethod
+    def etag_for(obj: Any) -> str:
+        return f'"{obj.pk}-{obj.version}"'
+
+    def with_etag(self, response: Response, obj: Any) -> Response:
+        response["ETag"] = self.etag_for(obj)
+        return response
+
+    def expected_version(self, obj: Any) -> int | None:
+        header = self.request.headers.get("If-Match")
+        if header is None:
+            return None
+        tags = [tag.strip() for tag in header.split(",") if tag.strip()]
+        if "*" in tags:
+            return None
+        versions = [
+            int(match[2]) for tag in tags if (match := _ETAG.match(tag)) and match[1] == str(obj.pk)
+        ]
+        if obj.version in versions:
+            return int(obj.version)
+        if versions:
+            return versions[0]
+        raise PreconditionFailed("If-Match does not name this object's current version.")
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()  # type: ignore[attr-defined]
+        serializer = self.get_serializer(instance)  # type: ignore[attr-defined]
+        return self.with_etag(Response(serializer.data), instance)
+
+
+# --- OpenAPI: document the error answers ---------------------------------------------------------
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+_VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Field name (or non_field_errors) -> messages.",
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+}
+_STALE_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "current_version": {"type": "integer"}},
+    "required": ["detail"],
+}
+
+
+def _response(description: str, component: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
+    }
+
+
+def document_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: the error answers every operation can give."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Error", _ERROR_SCHEMA)
+    schemas.setdefault("ValidationError", _VALIDATION_ERROR_SCHEMA)
+    schemas.setdefault("PreconditionFailed", _STALE_SCHEMA)
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            parameters = operation.get("parameters", [])
+            needs_auth = bool(operation.get("security")) and {} not in operation["security"]
+            extra: dict[str, dict[str, Any]] = {}
+            if "requestBody" in operation or any(p.get("in") == "query" for p in parameters):
+                extra["400"] = _response("Bad input: field-level messages.", "ValidationError")
+            if needs_auth:
+                extra["401"] = _response("Not authenticated (send `Authorization: Token <key>`).", "Error")
+                extra["403"] = _response("Authenticated, but not allowed to do this.", "Error")
+            if "{" in path:
+                extra["404"] = _response("No such object, or not visible to you.", "Error")
+            if any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters):
+                extra["412"] = _response("If-Match names an older version; nothing was changed.", "PreconditionFailed")
+            extra["429"] = _response("Too many requests; retry later.", "Error")
+            for code, body in extra.items():
+                responses.setdefault(code, body)
+    return result

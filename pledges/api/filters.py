@@ -1,0 +1,147 @@
+"""Pledge filters. Every unknown value is a form error, so the API answers 400 naming the parameter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import QuerySet
+
+from pledges.models import CapabilityCategory, Caveat, CaveatKind, Coalition, Country, PledgeStatus, Requirement
+
+
+class CommaSeparatedChoiceField(forms.CharField):
+    """`a,b,c` -> ["a", "b", "c"], each checked against the allowed values."""
+
+    default_validators = [ProhibitNullCharactersValidator()]
+
+    def __init__(self, *, allowed: Callable[[list[str]], Iterable[str]], normalize: Callable[[str], str],
+                 what: str, **kwargs: Any) -> None:
+        self.allowed, self.normalize, self.what = allowed, normalize, what
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> list[str] | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        values = sorted({self.normalize(part.strip()) for part in text.split(",") if part.strip()})
+        if not values:
+            return None
+        unknown = sorted(set(values) - set(self.allowed(values)))
+        if unknown:
+            raise forms.ValidationError(f"Unknown {self.what}: {', '.join(unknown)}.", code="invalid_choice")
+        return values
+
+
+class NulSafeModelChoiceField(django_filters.fields.ModelChoiceField):
+    """A NUL byte would reach PostgreSQL (which refuses it) before the usual "not a valid choice"."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = NulSafeModelChoiceField
+
+
+class CommaSeparatedFilter(django_filters.Filter):
+    field_class = CommaSeparatedChoiceField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("lookup_expr", "in")
+        super().__init__(*args, **kwargs)
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (also 1/0, yes/no); anything else is an error, not "no filter"."""
+
+    VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise forms.ValidationError("Enter true or false.", code="invalid") from None
+
+    def validate(self, value: Any) -> None:
+        return None
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+def _known_country_codes(codes: list[str]) -> Iterable[str]:
+    return Country.objects.filter(code__in=codes).values_list("code", flat=True)
+
+
+class PledgeFilterSet(django_filters.FilterSet):
+    """The pledge filters; `as_of` is read by the view (it changes the rows, not just which ones)."""
+
+    country = CommaSeparatedFilter(
+        field_name="country__code", allowed=_known_country_codes, normalize=str.upper, what="country code",
+        help_text="ISO codes, comma-separated: PL,FR.",
+    )
+    coalition = ModelChoiceFilter(queryset=Coalition.objects.all(), help_text="Coalition id.")
+    category = ModelChoiceFilter(
+        queryset=CapabilityCategory.objects.all(), to_field_name="code", help_text="Category code, e.g. troops."
+    )
+    status = CommaSeparatedFilter(
+        field_name="status", allowed=lambda values: PledgeStatus.values, normalize=str.lower, what="status",
+        help_text=f"Comma-separated, of: {', '.join(PledgeStatus.values)}.",
+    )
+    conditional = BooleanFilter(
+        field_name="is_conditional", help_text="Only pledges with (true) or without (false) an active condition."
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", help_text="Changed at or after this moment (ISO 8601)."
+    )
+    as_of = django_filters.IsoDateTimeFilter(
+        method="keep_as_is", help_text="The pledges as they stood at this moment (ISO 8601), from their history."
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("id", "id"), ("country__code", "country"), ("category__sort_order", "category"), ("quantity", "quantity"),
+            ("status", "status"), ("updated_at", "updated_at"), ("created_at", "created_at"),
+            ("available_from", "available_from"),
+        ),
+        help_text="Comma-separated; prefix with - for descending.",
+    )
+
+    def keep_as_is(self, queryset: QuerySet[Any], name: str, value: dt.datetime) -> QuerySet[Any]:
+        """`as_of` is validated here and applied by the view: it changes the rows, not just which ones."""
+        return queryset
+
+
+class CaveatFilterSet(django_filters.FilterSet):
+    country = CommaSeparatedFilter(
+        field_name="country__code", allowed=_known_country_codes, normalize=str.upper, what="country code",
+        help_text="ISO codes, comma-separated: PL,FR.",
+    )
+    coalition = ModelChoiceFilter(queryset=Coalition.objects.all(), help_text="Coalition id.")
+    pledge = django_filters.NumberFilter(field_name="pledge_id", help_text="Pledge id.")
+    kind = django_filters.ChoiceFilter(choices=CaveatKind.choices)
+    is_active = BooleanFilter()
+
+    class Meta:
+        model = Caveat
+        fields = ("country", "coalition", "pledge", "kind", "is_active")
+
+
+class RequirementFilterSet(django_filters.FilterSet):
+    coalition = ModelChoiceFilter(queryset=Coalition.objects.all(), help_text="Coalition id.")
+    category = ModelChoiceFilter(
+        queryset=CapabilityCategory.objects.all(), to_field_name="code", help_text="Category code, e.g. troops."
+    )
+
+    class Meta:
+        model = Requirement
+        fields = ("coalition", "category")

@@ -1,0 +1,293 @@
+"""JSON shapes of the pledges API. Reading and writing shapes are separate: writes carry only what a service takes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from pledges.models import (
+    CapabilityCategory,
+    Caveat,
+    CaveatKind,
+    Coalition,
+    Country,
+    Pledge,
+    PledgeStatus,
+    Releasability,
+    Requirement,
+    Unit,
+)
+from pledges.visibility import pledges_visible_to
+
+MAX_INT = 2_147_483_647
+MAX_SMALLINT = 32_767
+
+# Named choice sets, so the OpenAPI enums get stable names (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+NEW_PLEDGE_STATUS_CHOICES = [(PledgeStatus.DRAFT.value, "Draft"), (PledgeStatus.INDICATIVE.value, "Indicative")]
+PLEDGE_CHANGE_KINDS = ["new", "raised", "lowered", "withdrawn", "status", "changed", "removed"]
+CAVEAT_CHANGE_KINDS = ["added", "lifted"]
+
+# The pledge columns, in this order, in JSON and in the CSV export (?format=csv).
+PLEDGE_COLUMNS = (
+    "id", "country", "coalition", "category", "unit", "quantity", "status", "is_conditional", "description",
+    "available_from", "available_until", "notice_to_move_days", "location", "estimated_value_eur", "releasability",
+    "is_illustrative", "version", "created_at", "updated_at",
+)
+
+
+class CountrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Country
+        fields = ("code", "name")
+
+
+class CoalitionSerializer(serializers.ModelSerializer):
+    members = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True,
+                                           help_text="ISO codes of the member countries.")
+
+    class Meta:
+        model = Coalition
+        fields = ("id", "name", "short_name", "description", "members")
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Unit
+        fields = ("code", "name")
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    units = UnitSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CapabilityCategory
+        fields = ("code", "name", "sort_order", "units")
+
+
+# --- pledges ---------------------------------------------------------------------------------
+
+class PledgeSerializer(serializers.ModelSerializer):
+    """A pledge as read, live or (with as_of) a history snapshot with the same fields."""
+
+    country = serializers.CharField(source="country.code", read_only=True)
+    coalition = serializers.IntegerField(source="coalition_id", read_only=True)
+    category = serializers.CharField(source="category.code", read_only=True)
+    unit = serializers.CharField(source="unit.code", read_only=True)
+    is_conditional = serializers.BooleanField(
+        read_only=True, default=False, help_text="An active `condition` caveat applies (on the pledge or country-wide)."
+    )
+
+    class Meta:
+        model = Pledge
+        fields = PLEDGE_COLUMNS
+        read_only_fields = PLEDGE_COLUMNS
+
+
+class _AvailabilityOrderMixin:
+    instance: Any
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start = attrs.get("available_from", getattr(self.instance, "available_from", None))
+        end = attrs.get("available_until", getattr(self.instance, "available_until", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"available_until": "'Available until' must not be before "
+                                                                  "'available from'."})
+        return attrs
+
+
+class PledgeUpdateSerializer(_AvailabilityOrderMixin, serializers.Serializer):
+    """The fields pledges.services.pledge_update may change. Status moves: POST .../transition/."""
+
+    category = serializers.SlugRelatedField(slug_field="code", queryset=CapabilityCategory.objects.all())
+    unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.all())
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    available_from = serializers.DateField(required=False, allow_null=True)
+    available_until = serializers.DateField(required=False, allow_null=True)
+    notice_to_move_days = serializers.IntegerField(required=False, allow_null=True, min_value=0,
+                                                   max_value=MAX_SMALLINT)
+    location = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    estimated_value_eur = serializers.DecimalField(required=False, allow_null=True, max_digits=14, decimal_places=2,
+                                                   min_value=0)
+    releasability = serializers.ChoiceField(choices=Releasability.choices, required=False)
+    is_illustrative = serializers.BooleanField(required=False)
+
+
+class PledgeCreateSerializer(PledgeUpdateSerializer):
+    coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all())
+    country = serializers.SlugRelatedField(
+        slug_field="code", queryset=Country.objects.all(), required=False,
+        help_text="Defaults to your own country; ministry staff may pledge for no other.",
+    )
+    status = serializers.ChoiceField(
+        choices=NEW_PLEDGE_STATUS_CHOICES, required=False,
+        help_text="A new pledge starts as a draft (default) or is offered straight away as indicative.",
+    )
+
+
+class PledgeTransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PledgeStatus.choices, help_text="The status to move to.")
+
+
+# --- changes ---------------------------------------------------------------------------------
+
+class ChangesQuerySerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(required=False)
+    coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all(), required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("until") and attrs["until"] < attrs["since"]:
+            raise serializers.ValidationError({"until": "'until' must not be before 'since'."})
+        return attrs
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class PledgeChangeSerializer(serializers.Serializer):
+    pledge_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=PLEDGE_CHANGE_KINDS)
+    country = serializers.CharField()
+    category = serializers.CharField()
+    unit = serializers.CharField()
+    at = serializers.DateTimeField()
+    fields = serializers.DictField(child=FieldChangeSerializer(), help_text="Field name -> before and after.")
+    quantity_before = serializers.IntegerField(allow_null=True)
+    quantity_after = serializers.IntegerField(allow_null=True)
+    status_before = serializers.CharField(allow_null=True)
+    status_after = serializers.CharField(allow_null=True)
+
+
+class CaveatChangeSerializer(serializers.Serializer):
+    caveat_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=CAVEAT_CHANGE_KINDS)
+    caveat_kind = serializers.CharField()
+    country = serializers.CharField()
+    text = serializers.CharField()
+    rationale = serializers.CharField(allow_blank=True)
+    pledge_id = serializers.IntegerField(allow_null=True)
+    at = serializers.DateTimeField()
+
+
+class ChangesSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    pledges = PledgeChangeSerializer(many=True)
+    caveats = CaveatChangeSerializer(many=True)
+
+
+# --- force -----------------------------------------------------------------------------------
+
+class ForceLineSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    category_name = serializers.CharField()
+    unit = serializers.CharField()
+    requirement = serializers.IntegerField(allow_null=True)
+    confirmed = serializers.IntegerField(help_text="Confirmed plus deployed.")
+    deployed = serializers.IntegerField()
+    indicative = serializers.IntegerField()
+    conditional = serializers.IntegerField(help_text="Of everything offered, how much is conditional.")
+    conditional_confirmed = serializers.IntegerField(help_text="Of `confirmed`, how much is conditional.")
+    gap = serializers.IntegerField(allow_null=True, help_text="Requirement minus confirmed; negative is a surplus.")
+    gap_without_conditional = serializers.IntegerField(allow_null=True,
+                                                       help_text="The gap if every conditional pledge fell away.")
+    pledge_count = serializers.IntegerField()
+
+
+class CountryLineSerializer(serializers.Serializer):
+    country = serializers.CharField()
+    country_name = serializers.CharField()
+    category = serializers.CharField()
+    unit = serializers.CharField()
+    confirmed = serializers.IntegerField()
+    indicative = serializers.IntegerField()
+    conditional = serializers.IntegerField()
+    pledge_count = serializers.IntegerField()
+
+
+class ForceSerializer(serializers.Serializer):
+    coalition_id = serializers.IntegerField()
+    as_of = serializers.DateTimeField()
+    categories = ForceLineSerializer(many=True)
+    countries = CountryLineSerializer(many=True)
+
+
+class AsOfQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(required=False, help_text="The figures as they stood at this moment.")
+
+
+# --- caveats ---------------------------------------------------------------------------------
+
+class CaveatSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country.code", read_only=True)
+    coalition = serializers.IntegerField(source="coalition_id", read_only=True)
+    pledge = serializers.IntegerField(source="pledge_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Caveat
+        fields = (
+            "id", "country", "coalition", "pledge", "kind", "text", "rationale", "releasability", "is_active",
+            "imposed_on", "lifted_on", "version", "created_at", "updated_at",
+        )
+        read_only_fields = fields
+
+
+class CaveatUpdateSerializer(serializers.Serializer):
+    """The fields pledges.services.caveat_update may change; lifting is POST .../lift/."""
+
+    kind = serializers.ChoiceField(choices=CaveatKind.choices)
+    text = serializers.CharField(max_length=10_000)
+    rationale = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    releasability = serializers.ChoiceField(choices=Releasability.choices, required=False)
+
+
+class CaveatCreateSerializer(CaveatUpdateSerializer):
+    pledge = serializers.PrimaryKeyRelatedField(
+        queryset=Pledge.objects.none(), required=False, allow_null=True,
+        help_text="The pledge it restricts; leave out for all of the country's pledges to `coalition`.",
+    )
+    coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all(), required=False)
+    country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all(), required=False)
+    imposed_on = serializers.DateField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        self.fields["pledge"].queryset = pledges_visible_to(getattr(request, "user", None))  # type: ignore[attr-defined]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("pledge") and not attrs.get("coalition"):
+            raise serializers.ValidationError({"coalition": "Give a pledge, or a coalition for a country-wide caveat."})
+        return attrs
+
+
+class CaveatLiftSerializer(serializers.Serializer):
+    lifted_on = serializers.DateField(required=False, help_text="Defaults to today.")
+
+
+# --- requirements ----------------------------------------------------------------------------
+
+class RequirementSerializer(serializers.ModelSerializer):
+    coalition = serializers.IntegerField(source="coalition_id", read_only=True)
+    category = serializers.CharField(source="category.code", read_only=True)
+    unit = serializers.CharField(source="unit.code", read_only=True)
+
+    class Meta:
+        model = Requirement
+        fields = ("id", "coalition", "category", "unit", "quantity", "notes", "version", "updated_at")
+        read_only_fields = fields
+
+
+class RequirementUpdateSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+class RequirementSetSerializer(RequirementUpdateSerializer):
+    coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all())
+    category = serializers.SlugRelatedField(slug_field="code", queryset=CapabilityCategory.objects.all())
+    unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.all())

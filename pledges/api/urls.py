@@ -1,0 +1,17 @@
+"""Routes of the pledges API, included under /api/v1/ by coalition/api_urls.py."""
+
+from __future__ import annotations
+
+from rest_framework.routers import SimpleRouter
+
+from pledges.api import views
+
+router = SimpleRouter()
+router.register("countries", views.CountryViewSet, basename="country")
+router.register("coalitions", views.CoalitionViewSet, basename="coalition")
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("pledges", views.PledgeViewSet, basename="pledge")
+router.register("caveats", views.CaveatViewSet, basename="caveat")
+router.register("requirements", views.RequirementViewSet, basename="requirement")
+
+urlpatterns = router.urls

@@ -1,0 +1,358 @@
+"""The pledges API: thin callers of pledges.visibility / pledges.selectors (reads) and pledges.services (writes).
+
+Reads never start from Pledge.objects or Caveat.objects: every list and detail
+comes from pledge_list / caveats_visible_to, so an object a user may not see
+answers 404. Writes pass the If-Match version to the service, which checks it
+under a row lock (412 when stale). CSV: `?format=csv` on the pledge list, with
+the columns of serializers.PLEDGE_COLUMNS in that order, unpaginated.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from coalition.api import IF_MATCH_PARAMETER, VersionedObjectMixin
+from pledges import services
+from pledges.api import serializers as s
+from pledges.api.filters import CaveatFilterSet, PledgeFilterSet, RequirementFilterSet
+from pledges.models import CapabilityCategory, Coalition, Country, Releasability, Requirement
+from pledges.selectors import caveat_changes, coalition_force, pledge_changes, pledge_list
+from pledges.visibility import caveats_visible_to, is_ministry, is_secretariat
+
+AS_OF_PARAMETER = OpenApiParameter(
+    name="as_of", type=OpenApiTypes.DATETIME, location=OpenApiParameter.QUERY, required=False,
+    description="The pledge as it stood at this moment (ISO 8601), from its history.",
+)
+FORMAT_PARAMETER = OpenApiParameter(
+    name="format", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False, enum=["json", "csv"],
+    description="`csv`: every matching pledge (no pages), columns: " + ", ".join(s.PLEDGE_COLUMNS) + ".",
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- reference data --------------------------------------------------------------------------
+
+class CountryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Countries, looked up by ISO code."""
+
+    queryset = Country.objects.order_by("name")
+    serializer_class = s.CountrySerializer
+    lookup_field = "code"
+    lookup_value_regex = "[A-Za-z]{2}"
+
+    def get_object(self) -> Country:
+        self.kwargs["code"] = self.kwargs["code"].upper()
+        return super().get_object()
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Capability categories with the units each is counted in, looked up by code."""
+
+    queryset = CapabilityCategory.objects.prefetch_related("units").order_by("sort_order", "code")
+    serializer_class = s.CategorySerializer
+    lookup_field = "code"
+
+
+def _parse_datetime(raw: str | None, field: str) -> dt.datetime | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value: dt.datetime | None = forms.DateTimeField().clean(raw)
+    except forms.ValidationError as error:
+        raise ValidationError({field: error.messages}) from error
+    return value
+
+
+class CoalitionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Coalitions (formats) with their member countries; `force/` gives totals and gaps."""
+
+    queryset = Coalition.objects.prefetch_related("members").order_by("name")
+    serializer_class = s.CoalitionSerializer
+
+    @extend_schema(parameters=[s.AsOfQuerySerializer], responses={200: s.ForceSerializer})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def force(self, request: Request, pk: str | None = None) -> Response:
+        """Requirement, confirmed, deployed, indicative and conditional amounts and the gap, per category and unit
+        and per country, among the pledges you may see."""
+        coalition = self.get_object()
+        query = s.AsOfQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        picture = coalition_force(coalition=coalition, user=request.user, as_of=query.validated_data.get("as_of"))
+        return Response(s.ForceSerializer(picture.as_dict()).data)
+
+
+# --- pledges ---------------------------------------------------------------------------------
+
+class PledgeCSVRenderer(BaseRenderer):
+    """The pledge list as CSV, columns in PLEDGE_COLUMNS order; cells that a spreadsheet would run as a formula
+    (starting with = + - @, a tab or a carriage return) are prefixed with a single quote."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    @staticmethod
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        text = str(value)
+        if isinstance(value, str) and text.startswith(FORMULA_STARTS):
+            return "'" + text
+        return text
+
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: dict[str, Any] | None = None) -> bytes:
+        rows = data if isinstance(data, list) else (data or {}).get("results", [])
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(s.PLEDGE_COLUMNS)
+        for row in rows:
+            writer.writerow([self.cell(row.get(column)) for column in s.PLEDGE_COLUMNS])
+        return out.getvalue().encode("utf-8")
+
+
+PLEDGE_DEFAULTS: dict[str, Any] = {
+    "description": "", "available_from": None, "available_until": None, "notice_to_move_days": None,
+    "location": "", "estimated_value_eur": None, "releasability": Releasability.SECRETARIAT, "is_illustrative": False,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[FORMAT_PARAMETER]),
+    retrieve=extend_schema(parameters=[AS_OF_PARAMETER]),
+    create=extend_schema(request=s.PledgeCreateSerializer, responses={201: s.PledgeSerializer}),
+    update=extend_schema(request=s.PledgeUpdateSerializer, responses={200: s.PledgeSerializer},
+                         parameters=[IF_MATCH_PARAMETER]),
+    partial_update=extend_schema(request=s.PledgeUpdateSerializer, responses={200: s.PledgeSerializer},
+                                 parameters=[IF_MATCH_PARAMETER]),
+    destroy=extend_schema(parameters=[IF_MATCH_PARAMETER], description="Delete a draft; withdraw an offered pledge."),
+)
+class PledgeViewSet(VersionedObjectMixin, viewsets.ModelViewSet):
+    """Pledges you may see; ministry staff create and change their own country's."""
+
+    serializer_class = s.PledgeSerializer
+    filterset_class = PledgeFilterSet
+    lookup_field = "id"  # the pledge's id, also on history rows (whose pk is the event's)
+    may_write = staticmethod(is_ministry)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        as_of = None
+        if self.action in ("list", "retrieve"):
+            as_of = _parse_datetime(self.request.query_params.get("as_of"), "as_of")
+        return pledge_list(user=self.request.user, as_of=as_of).order_by(
+            "country__name", "category__sort_order", "id"
+        )
+
+    def get_renderers(self) -> list[BaseRenderer]:
+        if getattr(self, "action", None) == "list":
+            return [JSONRenderer(), PledgeCSVRenderer()]
+        return [JSONRenderer()]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        # Errors are JSON, even for ?format=csv.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    def _is_csv(self) -> bool:
+        return getattr(self.request, "accepted_renderer", None) is not None and (
+            self.request.accepted_renderer.format == "csv"
+        )
+
+    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
+        if self._is_csv():
+            return None
+        return super().paginate_queryset(queryset)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        if self._is_csv():
+            response["Content-Disposition"] = 'attachment; filename="pledges.csv"'
+        return response
+
+    def _answer(self, pledge_id: int, code: int = status.HTTP_200_OK) -> Response:
+        pledge = pledge_list(user=self.request.user).get(pk=pledge_id)
+        return self.with_etag(Response(s.PledgeSerializer(pledge).data, status=code), pledge)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.PledgeCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pledge = services.pledge_create(actor=request.user, **serializer.validated_data)
+        return self._answer(pledge.pk, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        pledge = self.get_object()
+        expected = self.expected_version(pledge)
+        serializer = s.PledgeUpdateSerializer(instance=pledge, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data) if partial else {**PLEDGE_DEFAULTS, **serializer.validated_data}
+        services.pledge_update(actor=request.user, pledge=pledge, expected_version=expected, **changes)
+        return self._answer(pledge.pk)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        pledge = self.get_object()
+        services.pledge_delete(actor=request.user, pledge=pledge, expected_version=self.expected_version(pledge))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.PledgeTransitionSerializer, responses={200: s.PledgeSerializer},
+                   parameters=[IF_MATCH_PARAMETER])
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def transition(self, request: Request, id: str | None = None) -> Response:
+        """Move the pledge to another status: draft -> indicative -> confirmed -> deployed, or withdrawn."""
+        pledge = self.get_object()
+        expected = self.expected_version(pledge)
+        serializer = s.PledgeTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.pledge_transition(actor=request.user, pledge=pledge, to_status=serializer.validated_data["status"],
+                                   expected_version=expected)
+        return self._answer(pledge.pk)
+
+    @extend_schema(parameters=[s.ChangesQuerySerializer], responses={200: s.ChangesSerializer})
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def changes(self, request: Request) -> Response:
+        """What changed between `since` and `until` (default now) in the pledges and caveats you may see,
+        field by field."""
+        query = s.ChangesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        since: dt.datetime = query.validated_data["since"]
+        until: dt.datetime = query.validated_data.get("until") or dt.datetime.now(dt.UTC)
+        coalition = query.validated_data.get("coalition")
+        data = {
+            "since": since,
+            "until": until,
+            "pledges": [c.as_dict() for c in pledge_changes(user=request.user, since=since, until=until,
+                                                           coalition=coalition)],
+            "caveats": caveat_changes(user=request.user, since=since, until=until, coalition=coalition),
+        }
+        return Response(s.ChangesSerializer(data).data)
+
+
+# --- caveats ---------------------------------------------------------------------------------
+
+@extend_schema_view(
+    create=extend_schema(request=s.CaveatCreateSerializer, responses={201: s.CaveatSerializer}),
+    update=extend_schema(request=s.CaveatUpdateSerializer, responses={200: s.CaveatSerializer},
+                         parameters=[IF_MATCH_PARAMETER]),
+    partial_update=extend_schema(request=s.CaveatUpdateSerializer, responses={200: s.CaveatSerializer},
+                                 parameters=[IF_MATCH_PARAMETER]),
+)
+class CaveatViewSet(VersionedObjectMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                    viewsets.ReadOnlyModelViewSet):
+    """Caveats you may see; ministry staff add, change and lift their own country's."""
+
+    serializer_class = s.CaveatSerializer
+    filterset_class = CaveatFilterSet
+    may_write = staticmethod(is_ministry)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return caveats_visible_to(self.request.user).order_by("country__name", "id")
+
+    def _answer(self, caveat_id: int, code: int = status.HTTP_200_OK) -> Response:
+        caveat = caveats_visible_to(self.request.user).get(pk=caveat_id)
+        return self.with_etag(Response(s.CaveatSerializer(caveat).data, status=code), caveat)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.CaveatCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        caveat = services.caveat_add(actor=request.user, **serializer.validated_data)
+        return self._answer(caveat.pk, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        caveat = self.get_object()
+        expected = self.expected_version(caveat)
+        serializer = s.CaveatUpdateSerializer(instance=caveat, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if not partial:
+            changes = {"rationale": "", "releasability": Releasability.SECRETARIAT, **changes}
+        services.caveat_update(actor=request.user, caveat=caveat, expected_version=expected, **changes)
+        return self._answer(caveat.pk)
+
+    @extend_schema(request=s.CaveatLiftSerializer, responses={200: s.CaveatSerializer},
+                   parameters=[IF_MATCH_PARAMETER])
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def lift(self, request: Request, pk: str | None = None) -> Response:
+        """Lift the caveat (on `lifted_on`, default today)."""
+        caveat = self.get_object()
+        expected = self.expected_version(caveat)
+        serializer = s.CaveatLiftSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.caveat_lift(actor=request.user, caveat=caveat, expected_version=expected,
+                             lifted_on=serializer.validated_data.get("lifted_on"))
+        return self._answer(caveat.pk)
+
+
+# --- requirements ----------------------------------------------------------------------------
+
+@extend_schema_view(
+    create=extend_schema(
+        request=s.RequirementSetSerializer, responses={200: s.RequirementSerializer, 201: s.RequirementSerializer},
+        description="Set the coalition's requirement for a category in a unit: 201 when new, 200 when changed.",
+    ),
+    update=extend_schema(request=s.RequirementUpdateSerializer, responses={200: s.RequirementSerializer},
+                         parameters=[IF_MATCH_PARAMETER]),
+    partial_update=extend_schema(request=s.RequirementUpdateSerializer, responses={200: s.RequirementSerializer},
+                                 parameters=[IF_MATCH_PARAMETER]),
+    destroy=extend_schema(parameters=[IF_MATCH_PARAMETER]),
+)
+class RequirementViewSet(VersionedObjectMixin, viewsets.ModelViewSet):
+    """The statement of requirements; the secretariat sets and deletes them."""
+
+    serializer_class = s.RequirementSerializer
+    filterset_class = RequirementFilterSet
+    may_write = staticmethod(is_secretariat)
+
+    def get_queryset(self) -> QuerySet[Requirement]:
+        return Requirement.objects.select_related("coalition", "category", "unit").order_by(
+            "coalition_id", "category__sort_order", "unit__code"
+        )
+
+    def _answer(self, requirement: Requirement, code: int = status.HTTP_200_OK) -> Response:
+        return self.with_etag(Response(s.RequirementSerializer(requirement).data, status=code), requirement)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.RequirementSetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = {name: serializer.validated_data[name] for name in ("coalition", "category", "unit")}
+        existed = Requirement.objects.filter(**key).exists()
+        requirement = services.requirement_set(actor=request.user, **serializer.validated_data)
+        return self._answer(requirement, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        requirement = self.get_object()
+        expected = self.expected_version(requirement)
+        serializer = s.RequirementUpdateSerializer(instance=requirement, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        requirement = services.requirement_set(
+            actor=request.user, coalition=requirement.coalition, category=requirement.category,
+            unit=requirement.unit, quantity=data.get("quantity", requirement.quantity),
+            notes=data.get("notes", requirement.notes if partial else ""), expected_version=expected,
+        )
+        return self._answer(requirement)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        requirement = self.get_object()
+        services.requirement_delete(actor=request.user, requirement=requirement,
+                                    expected_version=self.expected_version(requirement))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,104 @@
+"""Query counts of every list endpoint, pinned, and the same for 3 rows as for 30."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from pledges import services
+from pledges.models import Coalition, Country
+from tests.conftest import World
+from tests.factories import CategoryFactory, CoalitionFactory, CountryFactory, make_pledge, member
+
+Grow = Callable[[World, int], None]
+
+
+def grow_pledges(world: World, n: int) -> None:
+    countries = [world.pl, world.fr, world.gb]
+    for i in range(n):
+        pledge = make_pledge(country=countries[i % 3], coalition=world.coalition, category=world.troops,
+                             quantity=10 + i, status="indicative")
+        if i % 2:
+            services.caveat_add(actor=pledge.country.staff.first(), pledge=pledge, kind="condition", text="If US.")
+
+
+def grow_caveats(world: World, n: int) -> None:
+    pledge = make_pledge(country=world.pl, coalition=world.coalition, status="indicative", releasability="coalition")
+    for i in range(n):
+        services.caveat_add(actor=world.ministry_pl, pledge=pledge if i % 2 else None, coalition=world.coalition,
+                            kind="other", text=f"Caveat {i}", releasability="coalition")
+
+
+def grow_requirements(world: World, n: int) -> None:
+    for i in range(n):
+        category = CategoryFactory(code=f"cap{i}", unit_codes=["personnel", "systems"])
+        services.requirement_set(actor=world.secretariat, coalition=world.coalition, category=category,
+                                 unit=world.personnel, quantity=100 + i)
+
+
+def grow_coalitions(world: World, n: int) -> None:
+    for i in range(n):
+        coalition = CoalitionFactory()
+        member(CountryFactory(), coalition)
+        member(world.pl, coalition)
+        assert i >= 0
+
+
+def grow_countries(world: World, n: int) -> None:
+    for _ in range(n):
+        CountryFactory()
+
+
+def grow_categories(world: World, n: int) -> None:
+    for i in range(n):
+        CategoryFactory(code=f"cat{i}", unit_codes=["personnel", f"u{i}"])
+
+
+# endpoint, how to add n rows, role, pinned number of queries (force_authenticate: no auth queries)
+CASES = [
+    ("/api/v1/pledges/", grow_pledges, "analyst", 2),
+    ("/api/v1/pledges/", grow_pledges, "ministry_pl", 3),  # + the coalitions Poland belongs to
+    ("/api/v1/pledges/?format=csv", grow_pledges, "analyst", 1),
+    ("/api/v1/pledges/?country=PL,FR&status=indicative&conditional=true&ordering=-quantity", grow_pledges,
+     "analyst", 3),  # + the country codes checked
+    ("/api/v1/pledges/?as_of=2999-01-01T00:00:00Z", grow_pledges, "analyst", 2),
+    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 4),
+    ("/api/v1/caveats/", grow_caveats, "analyst", 2),
+    ("/api/v1/caveats/", grow_caveats, "ministry_fr", 3),
+    ("/api/v1/requirements/", grow_requirements, "analyst", 2),
+    ("/api/v1/coalitions/", grow_coalitions, "analyst", 3),
+    ("/api/v1/countries/", grow_countries, "analyst", 2),
+    ("/api/v1/categories/", grow_categories, "analyst", 3),
+]
+
+
+def count_queries(client: APIClient, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(("url", "grow", "role", "pinned"), CASES,
+                         ids=[f"{url}-{role}" for url, _, role, _ in CASES])
+def test_list_query_count_is_pinned_and_constant(world: World, client_for: Callable[[str], APIClient], url: str,
+                                                 grow: Grow, role: str, pinned: int) -> None:
+    grow(world, 3)
+    few = count_queries(client_for(role), url)
+    grow(world, 27)
+    many = count_queries(client_for(role), url)
+    assert (few, many) == (pinned, pinned)
+
+
+def test_force_query_count_is_constant(world: World, client_for: Callable[[str], APIClient]) -> None:
+    url = f"/api/v1/coalitions/{world.coalition.pk}/force/"
+    grow_pledges(world, 3)
+    few = count_queries(client_for("analyst"), url)
+    grow_pledges(world, 27)
+    grow_requirements(world, 5)
+    assert (few, count_queries(client_for("analyst"), url)) == (8, 8)
+    assert Coalition.objects.count() and Country.objects.count()
