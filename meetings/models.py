@@ -120,3 +120,72 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"
+
+
+class BriefStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Brief(models.Model):
+    """One numbered version of a meeting's pre-meeting brief, compiled in the background.
+
+    The PDF and the XLSX annex are kept in the database (BinaryField), not on a
+    disk: every web and worker machine reads the same PostgreSQL, so no shared
+    volume is needed, the files become visible in the same commit that marks the
+    brief ready, and they are backed up and deleted with the meeting. A brief is
+    a few hundred kilobytes; lists defer the two columns.
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="briefs")
+    number = models.PositiveIntegerField(help_text="1, 2, 3... per meeting.")
+    status = models.CharField(max_length=10, choices=BriefStatus.choices, default=BriefStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
+    as_of = models.DateTimeField(help_text="The moment of the data in the brief.")
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="requested_briefs",
+        help_text="Empty when the scheduler asked for it.",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker has started it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life from the worker.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    xlsx = models.BinaryField(null=True, blank=True, editable=False)
+    snapshot = models.JSONField(null=True, blank=True, editable=False, help_text="The figures in the brief.")
+
+    class Meta:
+        ordering = ["meeting", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "number"],
+                name="brief_unique_number_per_meeting",
+                violation_error_message="This meeting already has a brief with this number.",
+            ),
+            models.CheckConstraint(condition=Q(status__in=BriefStatus.values), name="brief_status_valid"),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100),
+                name="brief_progress_percent",
+                violation_error_message="Progress is a percentage from 0 to 100.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=BriefStatus.READY) | (Q(pdf__isnull=False) & Q(xlsx__isnull=False)),
+                name="brief_ready_has_files",
+                violation_error_message="A ready brief has its PDF and XLSX.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Brief {self.number} for {self.meeting.title} ({self.status})"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == BriefStatus.READY
+
+    def filename(self, extension: str) -> str:
+        day = self.meeting.starts_at.strftime("%Y-%m-%d")
+        return f"brief-{day}-meeting{self.meeting_id}-v{self.number}.{extension}"

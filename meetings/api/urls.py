@@ -1,0 +1,14 @@
+"""Meeting and brief routes; coalition/api_urls.py includes them under /api/v1/."""
+
+from django.urls import path
+
+from meetings.api import views
+
+urlpatterns = [
+    path("meetings/", views.MeetingListView.as_view(), name="meeting-list"),
+    path("meetings/<int:pk>/", views.MeetingDetailView.as_view(), name="meeting-detail"),
+    path("meetings/<int:pk>/briefs/", views.MeetingBriefsView.as_view(), name="meeting-briefs"),
+    path("briefs/<int:pk>/", views.BriefDetailView.as_view(), name="brief-detail"),
+    path("briefs/<int:pk>/pdf", views.BriefPdfView.as_view(), name="brief-pdf"),
+    path("briefs/<int:pk>/xlsx", views.BriefXlsxView.as_view(), name="brief-xlsx"),
+]

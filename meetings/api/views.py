@@ -1,0 +1,159 @@
+"""Thin API views: look up through meetings.selectors, write through meetings.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from coalition.api import IF_MATCH_PARAMETER, VersionedObjectMixin
+from meetings import services
+from meetings.api.serializers import (
+    BriefSerializer,
+    MeetingDetailSerializer,
+    MeetingSerializer,
+    MeetingWriteSerializer,
+)
+from meetings.models import Brief, Meeting
+from meetings.selectors import briefs_visible_to, may_see_briefs, meeting_detail_queryset, meetings_visible_to
+from pledges.visibility import is_secretariat
+
+
+class BriefNotReady(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The brief is not ready yet."
+    default_code = "not_ready"
+
+
+class MeetingListView(generics.ListAPIView):
+    """Meetings the user may see (newest first); the secretariat creates them."""
+
+    serializer_class = MeetingSerializer
+
+    @staticmethod
+    def may_write(user: Any) -> bool:
+        return is_secretariat(user)
+
+    def get_queryset(self) -> QuerySet[Meeting]:
+        return meetings_visible_to(self.request.user).order_by("-starts_at", "id")
+
+    @extend_schema(request=MeetingWriteSerializer, responses={201: MeetingDetailSerializer})
+    def post(self, request: Request) -> Response:
+        data = MeetingWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        meeting = services.meeting_create(actor=request.user, **data.validated_data)
+        meeting = meeting_detail_queryset(request.user).get(pk=meeting.pk)
+        response = Response(MeetingDetailSerializer(meeting).data, status=status.HTTP_201_CREATED)
+        response["ETag"] = VersionedObjectMixin.etag_for(meeting)
+        return response
+
+
+class MeetingDetailView(VersionedObjectMixin, generics.RetrieveAPIView):
+    """One meeting with its invitations and agenda; the secretariat changes it (If-Match honoured)."""
+
+    serializer_class = MeetingDetailSerializer
+
+    @staticmethod
+    def may_write(user: Any) -> bool:
+        return is_secretariat(user)
+
+    def get_queryset(self) -> QuerySet[Meeting]:
+        return meeting_detail_queryset(self.request.user)
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.retrieve(request, *args, **kwargs)
+
+    @extend_schema(request=MeetingWriteSerializer, responses={200: MeetingDetailSerializer},
+                   parameters=[IF_MATCH_PARAMETER])
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        meeting = self.get_object()
+        data = MeetingWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.meeting_update(actor=request.user, meeting=meeting, expected_version=self.expected_version(meeting),
+                                **data.validated_data)
+        meeting = self.get_queryset().get(pk=meeting.pk)
+        return self.with_etag(Response(MeetingDetailSerializer(meeting).data), meeting)
+
+
+class MeetingBriefsView(generics.ListAPIView):
+    """A meeting's briefs (secretariat and analysts); POST asks for a new one, compiled in the background."""
+
+    serializer_class = BriefSerializer
+
+    @staticmethod
+    def may_write(user: Any) -> bool:
+        return is_secretariat(user)
+
+    def meeting(self) -> Meeting:
+        return get_object_or_404(meetings_visible_to(self.request.user), pk=self.kwargs["pk"])
+
+    def get_queryset(self) -> QuerySet[Brief]:
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no meeting id
+            return Brief.objects.none()
+        meeting = self.meeting()
+        if not may_see_briefs(self.request.user):
+            raise exceptions.PermissionDenied("Briefs are for the secretariat and analysts.")
+        return briefs_visible_to(self.request.user).filter(meeting=meeting).order_by("-number")
+
+    @extend_schema(request=None, responses={202: BriefSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        brief = services.brief_request(actor=request.user, meeting=self.meeting())
+        brief = briefs_visible_to(request.user).get(pk=brief.pk)
+        response = Response(BriefSerializer(brief, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = request.build_absolute_uri(reverse("brief-detail", kwargs={"pk": brief.pk}))
+        return response
+
+
+class BriefDetailView(generics.RetrieveAPIView):
+    """A brief's status (queued, running, ready, failed), progress in per cent and error."""
+
+    serializer_class = BriefSerializer
+
+    def get_queryset(self) -> QuerySet[Brief]:
+        return briefs_visible_to(self.request.user)
+
+
+class _BriefDownloadView(generics.GenericAPIView):
+    extension = ""
+    content_type = ""
+
+    def get_queryset(self) -> QuerySet[Brief]:
+        return briefs_visible_to(self.request.user)
+
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        brief = get_object_or_404(self.get_queryset(), pk=pk)
+        if not brief.is_ready:
+            raise BriefNotReady(f"Brief {brief.pk} is {brief.status}; download it when it is ready.")
+        content = Brief.objects.filter(pk=brief.pk).values_list(self.extension, flat=True).get()
+        response = HttpResponse(bytes(content), content_type=self.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{brief.filename(self.extension)}"'
+        return response
+
+
+@extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."),
+                          409: OpenApiResponse(description="Not ready yet.")})
+class BriefPdfView(_BriefDownloadView):
+    """Download the brief as PDF (secretariat and analysts)."""
+
+    extension = "pdf"
+    content_type = "application/pdf"
+
+
+@extend_schema(responses={
+    (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"):
+        OpenApiResponse(OpenApiTypes.BINARY, description="The XLSX data annex."),
+    409: OpenApiResponse(description="Not ready yet."),
+})
+class BriefXlsxView(_BriefDownloadView):
+    """Download the brief's XLSX data annex (secretariat and analysts)."""
+
+    extension = "xlsx"
+    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,0 +1,385 @@
+"""Render a brief's snapshot as a PDF a minister can read: reportlab for the pages, matplotlib for the chart.
+
+The fonts (DejaVu Sans) come with matplotlib, so every name (Rzeszów, Türkiye,
+Łódź) prints without system packages.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Frame,
+    Image,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+NAVY = colors.HexColor("#1F3A5F")
+RED = colors.HexColor("#A4161A")
+GREEN = colors.HexColor("#2D6A4F")
+GREY = colors.HexColor("#5C6670")
+LIGHT = colors.HexColor("#EEF2F6")
+RULE = colors.HexColor("#C9D2DC")
+MARGIN = 18 * mm
+WIDTH = A4[0] - 2 * MARGIN
+
+
+@cache
+def _fonts() -> tuple[str, str]:
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont("DejaVuSans", str(ttf / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(ttf / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily("DejaVuSans", normal="DejaVuSans", bold="DejaVuSans-Bold")
+    return "DejaVuSans", "DejaVuSans-Bold"
+
+
+@cache
+def _styles() -> dict[str, ParagraphStyle]:
+    regular, bold = _fonts()
+    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=13)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=GREY),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
+        "cell_right": ParagraphStyle("cell_right", parent=base, fontSize=8, leading=10, alignment=TA_RIGHT),
+        "head": ParagraphStyle("head", parent=base, fontName=bold, fontSize=7.5, leading=9.5, textColor=colors.white),
+        "head_right": ParagraphStyle("head_right", parent=base, fontName=bold, fontSize=7.5, leading=9.5,
+                                     textColor=colors.white, alignment=TA_RIGHT),
+        "h1": ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, textColor=NAVY,
+                             spaceBefore=14, spaceAfter=8),
+        "h2": ParagraphStyle("h2", parent=base, fontName=bold, fontSize=11, leading=14, textColor=NAVY,
+                             spaceBefore=10, spaceAfter=5),
+        "cover_kicker": ParagraphStyle("cover_kicker", parent=base, fontName=bold, fontSize=11, leading=14,
+                                       textColor=GREY),
+        "cover_title": ParagraphStyle("cover_title", parent=base, fontName=bold, fontSize=24, leading=29,
+                                      textColor=NAVY, spaceBefore=6, spaceAfter=10),
+        "cover_line": ParagraphStyle("cover_line", parent=base, fontSize=11.5, leading=16),
+        "marking": ParagraphStyle("marking", parent=base, fontName=bold, fontSize=10, leading=13, textColor=RED,
+                                  alignment=TA_CENTER),
+        "figure": ParagraphStyle("figure", parent=base, fontName=bold, fontSize=20, leading=24, textColor=NAVY,
+                                 alignment=TA_CENTER),
+        "figure_label": ParagraphStyle("figure_label", parent=base, fontSize=8, leading=10, textColor=GREY,
+                                       alignment=TA_CENTER),
+    }
+
+
+def _esc(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _num(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _gap(value: int | None) -> str:
+    if value is None:
+        return "—"
+    if value > 0:
+        return f'<font color="#A4161A"><b>{value:,}</b></font>'
+    if value < 0:
+        return f'<font color="#2D6A4F">+{-value:,} over</font>'
+    return '<font color="#2D6A4F">met</font>'
+
+
+def _table(header: list[str], rows: list[list[Any]], widths: list[float], right: set[int] | None = None,
+           group_rule_rows: list[int] | None = None) -> Table:
+    right = right or set()
+    st = _styles()
+    data = [[Paragraph(_esc(h), st["head_right"] if i in right else st["head"]) for i, h in enumerate(header)]]
+    for row in rows:
+        data.append([
+            cell if not isinstance(cell, str) else Paragraph(cell, st["cell_right"] if i in right else st["cell"])
+            for i, cell in enumerate(row)
+        ])
+    table = Table(data, colWidths=[w * WIDTH for w in widths], repeatRows=1)
+    style = [
+        ("BACKGROUND", (0, 0), (-1, 0), NAVY),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
+    ]
+    for index in range(1, len(data)):
+        if index % 2 == 0:
+            style.append(("BACKGROUND", (0, index), (-1, index), LIGHT))
+    for index in group_rule_rows or []:
+        style.append(("LINEABOVE", (0, index), (-1, index), 0.8, NAVY))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _force_chart(force: list[dict[str, Any]]) -> Image | None:
+    """Per category with a requirement: confirmed and indicative as a share of the requirement."""
+    lines = [line for line in force if line["requirement"]]
+    if not lines:
+        return None
+    labels = [f"{line['category_name']}\n({line['requirement']:,} {line['unit']})" for line in lines][::-1]
+    confirmed = [100 * line["confirmed"] / line["requirement"] for line in lines][::-1]
+    conditional = [100 * line["conditional_confirmed"] / line["requirement"] for line in lines][::-1]
+    firm = [c - k for c, k in zip(confirmed, conditional, strict=True)]
+    indicative = [100 * line["indicative"] / line["requirement"] for line in lines][::-1]
+    plt.rcParams["font.family"] = "DejaVu Sans"
+    fig, ax = plt.subplots(figsize=(7.2, 0.48 * len(lines) + 1.3), dpi=200)
+    y = range(len(lines))
+    ax.barh(y, firm, color="#1F3A5F", label="Confirmed or deployed")
+    ax.barh(y, conditional, left=firm, color="#1F3A5F", alpha=0.55, hatch="///", edgecolor="white",
+            label="…of which conditional")
+    ax.barh(y, indicative, left=confirmed, color="#8FB3D9", label="Indicative (not counted)")
+    ax.axvline(100, color="#A4161A", linewidth=1.2, linestyle="--", label="Requirement")
+    for yi, c, i in zip(y, confirmed, indicative, strict=True):
+        ax.text(c + i + 1.5, yi, f"{c:.0f}% confirmed", va="center", fontsize=7, color="#333333")
+    ax.set_yticks(list(y), labels, fontsize=7.5)
+    ax.set_xlabel("Share of the requirement (%)", fontsize=8)
+    ax.set_xlim(0, max(125, *(c + i + 25 for c, i in zip(confirmed, indicative, strict=True))))
+    ax.tick_params(axis="x", labelsize=7.5)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.4, 1.0), ncol=2, frameon=False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    buffer.seek(0)
+    width, height = fig.get_size_inches()
+    image = Image(buffer, width=WIDTH, height=WIDTH * height / width)
+    return image
+
+
+def _cover(snap: dict[str, Any]) -> list[Any]:
+    st = _styles()
+    meeting, attendance = snap["meeting"], snap["attendance"]
+    lines = [
+        ("When", meeting["when"]),
+        ("Where", meeting["place"] or "—"),
+        ("Chairs", ", ".join(meeting["chairs"]) or "—"),
+        ("Format", f"{meeting['kind']} meeting of the {snap['coalition']['name']}"),
+    ]
+    story: list[Any] = [
+        Spacer(1, 22 * mm),
+        Paragraph(f"{_esc(snap['coalition']['name']).upper()} · PRE-MEETING BRIEF", st["cover_kicker"]),
+        Paragraph(_esc(meeting["title"]), st["cover_title"]),
+    ]
+    facts = Table(
+        [[Paragraph(f"<b>{label}</b>", st["cover_line"]), Paragraph(_esc(value), st["cover_line"])]
+         for label, value in lines],
+        colWidths=[28 * mm, WIDTH - 28 * mm],
+    )
+    facts.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    story += [facts, Spacer(1, 8 * mm)]
+    gaps = [line for line in snap["force"] if line["gap"] is not None and line["gap"] > 0]
+    figures = [
+        (f"{attendance['invited']}", "countries invited"),
+        (f"{attendance['confirmed'] + attendance['attended']}", "confirmed or attended"),
+        (f"{len(gaps)} of {sum(1 for line in snap['force'] if line['requirement'])}", "requirements not yet met"),
+        (f"{len(snap['caveats'])}", "active caveats"),
+    ]
+    box = Table(
+        [[Paragraph(value, st["figure"]) for value, _ in figures],
+         [Paragraph(label, st["figure_label"]) for _, label in figures]],
+        colWidths=[WIDTH / 4] * 4,
+    )
+    box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), LIGHT), ("TOPPADDING", (0, 0), (-1, 0), 10),
+                             ("BOTTOMPADDING", (0, 1), (-1, 1), 10), ("LINEABOVE", (0, 0), (-1, 0), 2, NAVY)]))
+    story += [box, Spacer(1, 8 * mm)]
+    contents = ["Attendance", "Force picture", "Contributions by country", "Caveats",
+                "Changes since the previous meeting", "Agenda"]
+    story.append(Paragraph("<b>Contents</b>", st["body"]))
+    story += [Paragraph(f"{i}. {title}", st["body"]) for i, title in enumerate(contents, start=1)]
+    story += [
+        Spacer(1, 10 * mm),
+        Paragraph(
+            f"Brief no. {snap['brief']['number']}. Figures as of {_esc(snap['as_of_local'])} "
+            f"({_esc(snap['as_of'][:19].replace('T', ' '))} UTC), as recorded in the pledge tracker. "
+            "Gaps count only confirmed and deployed pledges; indicative and conditional amounts are shown beside "
+            "them, never added in.",
+            st["small"],
+        ),
+    ]
+    if snap["illustrative"]:
+        story.append(Paragraph(
+            "The pledge figures in this brief are illustrative demonstration data, not national offers.",
+            st["small"],
+        ))
+    story.append(PageBreak())
+    return story
+
+
+def _attendance(snap: dict[str, Any]) -> list[Any]:
+    st, a = _styles(), snap["attendance"]
+    story: list[Any] = [Paragraph("1. Attendance", st["h1"])]
+    story.append(Paragraph(
+        f"<b>{a['invited']}</b> countries invited: <b>{a['attended']}</b> attended, <b>{a['confirmed']}</b> "
+        f"confirmed, <b>{a['declined']}</b> declined, <b>{a['no_answer']}</b> yet to answer.", st["body"]))
+    story.append(Spacer(1, 4 * mm))
+    if not a["rows"]:
+        story.append(Paragraph("No invitations recorded.", st["body"]))
+        return story
+    colour = {"declined": "#A4161A", "attended": "#2D6A4F", "confirmed": "#1F3A5F", "invited": "#5C6670"}
+    rows = [[_esc(r["country"]), f'<font color="{colour[r["status"]]}">{_esc(r["status_label"])}</font>',
+             _esc(r["head_of_delegation"]) or "—", _esc(r["level"]) or "—"] for r in a["rows"]]
+    story.append(_table(["Country", "Answer", "Head of delegation", "Level"], rows, [0.28, 0.17, 0.3, 0.25]))
+    return story
+
+
+def _force(snap: dict[str, Any]) -> list[Any]:
+    st = _styles()
+    story: list[Any] = [PageBreak(), Paragraph("2. Force picture", st["h1"])]
+    story.append(Paragraph(
+        "Requirement against pledges, per capability and unit. <b>Confirmed</b> includes deployed. "
+        "<b>Conditional</b> is the part of the offered amount subject to an active condition caveat. "
+        "The <b>gap</b> (in red: still short) is the requirement minus what is confirmed; the last column is the gap "
+        "if every conditional pledge fell away.", st["body"]))
+    story.append(Spacer(1, 3 * mm))
+    chart = _force_chart(snap["force"])
+    if chart is not None:
+        story += [chart, Spacer(1, 3 * mm)]
+    rows = [
+        [_esc(line["category_name"]), _esc(line["unit"]), _num(line["requirement"]), _num(line["confirmed"]),
+         _num(line["indicative"]), _num(line["conditional"]), _gap(line["gap"]), _gap(line["gap_without_conditional"])]
+        for line in snap["force"]
+    ]
+    story.append(_table(
+        ["Capability", "Unit", "Required", "Confirmed", "Indicative", "Conditional", "Gap", "Gap without conditional"],
+        rows, [0.19, 0.1, 0.1, 0.115, 0.115, 0.125, 0.1, 0.155], right={2, 3, 4, 5, 6, 7},
+    ))
+    return story
+
+
+def _countries(snap: dict[str, Any]) -> list[Any]:
+    st = _styles()
+    story: list[Any] = [PageBreak(), Paragraph("3. Contributions by country", st["h1"])]
+    story.append(Paragraph("Offered pledges per country, capability and unit (drafts are never included).",
+                           st["body"]))
+    story.append(Spacer(1, 3 * mm))
+    rows, rules, previous = [], [], None
+    names = {line["category"]: line["category_name"] for line in snap["force"]}
+    for line in snap["countries"]:
+        first = line["country_name"] != previous
+        if first and previous is not None:
+            rules.append(len(rows) + 1)
+        previous = line["country_name"]
+        rows.append([f"<b>{_esc(line['country_name'])}</b>" if first else "",
+                     _esc(names.get(line["category"], line["category"])), _esc(line["unit"]),
+                     _num(line["confirmed"]), _num(line["indicative"]), _num(line["conditional"])])
+    if not rows:
+        return [*story, Paragraph("No offered pledges.", st["body"])]
+    story.append(_table(["Country", "Capability", "Unit", "Confirmed", "Indicative", "Conditional"], rows,
+                        [0.2, 0.3, 0.12, 0.125, 0.125, 0.13], right={3, 4, 5}, group_rule_rows=rules))
+    return story
+
+
+def _caveats(snap: dict[str, Any]) -> list[Any]:
+    st = _styles()
+    story: list[Any] = [CondPageBreak(60 * mm), Paragraph("4. Caveats", st["h1"])]
+    story.append(Paragraph(f"Every active national caveat ({len(snap['caveats'])}), with its rationale.", st["body"]))
+    story.append(Spacer(1, 3 * mm))
+    if not snap["caveats"]:
+        return [*story, Paragraph("No active caveats.", st["body"])]
+    rows = [[f"<b>{_esc(c['country'])}</b>", _esc(c["kind_label"]), _esc(c["text"]), _esc(c["rationale"]) or "—",
+             _esc(c["scope"])] for c in snap["caveats"]]
+    story.append(_table(["Country", "Kind", "Caveat", "Rationale", "Applies to"], rows,
+                        [0.14, 0.14, 0.3, 0.21, 0.21]))
+    return story
+
+
+def _changes(snap: dict[str, Any]) -> list[Any]:
+    st, changes = _styles(), snap["changes"]
+    story: list[Any] = [CondPageBreak(60 * mm), Paragraph("5. Changes since the previous meeting", st["h1"])]
+    if changes["previous_meeting"] is None:
+        return [*story, Paragraph("This is the coalition's first meeting on record.", st["body"])]
+    prev = changes["previous_meeting"]
+    story.append(Paragraph(
+        f"Since <b>{_esc(prev['title'])}</b> ({_esc(prev['when'])}) up to the data date of this brief: "
+        f"{len(changes['pledges'])} pledge changes, {len(changes['caveats'])} caveat changes.", st["body"]))
+    story.append(Paragraph("Pledges", st["h2"]))
+    if changes["pledges"]:
+        rows = [[_esc(c["kind_label"]), _esc(c["country"]), _esc(c["category"]), _esc(c["before"]),
+                 _esc(c["after"])] for c in changes["pledges"]]
+        story.append(_table(["Change", "Country", "Capability", "Before", "After"], rows,
+                            [0.14, 0.16, 0.26, 0.22, 0.22]))
+    else:
+        story.append(Paragraph("No pledge changes.", st["body"]))
+    story.append(Paragraph("Caveats", st["h2"]))
+    if changes["caveats"]:
+        rows = [[_esc(c["kind_label"]), _esc(c["country"]), _esc(c["text"]), _esc(c["rationale"]) or "—"]
+                for c in changes["caveats"]]
+        story.append(_table(["Change", "Country", "Caveat", "Rationale"], rows, [0.15, 0.17, 0.4, 0.28]))
+    else:
+        story.append(Paragraph("No caveats added or lifted.", st["body"]))
+    return story
+
+
+def _agenda(snap: dict[str, Any]) -> list[Any]:
+    st = _styles()
+    story: list[Any] = [CondPageBreak(50 * mm), Paragraph("6. Agenda", st["h1"])]
+    if not snap["agenda"]:
+        return [*story, Paragraph("No agenda items yet.", st["body"])]
+    for item in snap["agenda"]:
+        block = [Paragraph(f"<b>{item['position']}. {_esc(item['title'])}</b>", st["body"])]
+        if item["description"]:
+            block.append(Paragraph(_esc(item["description"]), ParagraphStyle("indent", parent=st["body"],
+                                                                            leftIndent=12, textColor=GREY)))
+        block.append(Spacer(1, 2 * mm))
+        story.append(KeepTogether(block))
+    if snap["meeting"]["outcome_notes"]:
+        story += [Paragraph("Outcome notes", st["h2"]), Paragraph(_esc(snap["meeting"]["outcome_notes"]), st["body"])]
+    return story
+
+
+def render_pdf(snap: dict[str, Any]) -> bytes:
+    regular, bold = _fonts()
+    buffer = io.BytesIO()
+    marking = snap["marking"]
+    footer_left = f"{snap['meeting']['title']} · brief no. {snap['brief']['number']} · data as of {snap['as_of_local']}"
+
+    def decorate(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFillColor(RED)
+        canvas.setFont(bold, 8.5)
+        canvas.drawCentredString(A4[0] / 2, A4[1] - 10 * mm, marking)
+        canvas.drawCentredString(A4[0] / 2, 8 * mm, marking)
+        canvas.setStrokeColor(RULE)
+        canvas.line(MARGIN, 13 * mm, A4[0] - MARGIN, 13 * mm)
+        canvas.setFillColor(GREY)
+        canvas.setFont(regular, 7)
+        canvas.drawString(MARGIN, 14.5 * mm, footer_left[:120])
+        canvas.drawRightString(A4[0] - MARGIN, 14.5 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    doc = BaseDocTemplate(
+        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=16 * mm, bottomMargin=20 * mm,
+        title=f"Brief: {snap['meeting']['title']}", author=snap["coalition"]["name"] + " secretariat",
+        subject=marking,
+    )
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
+    story = [*_cover(snap), *_attendance(snap), *_force(snap), *_countries(snap), *_caveats(snap),
+             *_changes(snap), *_agenda(snap)]
+    doc.build(story)
+    return buffer.getvalue()

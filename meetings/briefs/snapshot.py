@@ -1,0 +1,188 @@
+"""Gather a brief's figures as of brief.as_of, read with secretariat-level visibility (never a draft).
+
+The force picture is pledges.selectors.coalition_force for the same moment, so
+the brief's totals equal the API's force endpoint for that moment. The result
+is plain JSON: it is stored on the brief and both renderers read only it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
+
+from meetings.models import Brief, DelegationLevel, InvitationStatus, Meeting
+from meetings.selectors import BRIEF_VIEWER, previous_meeting
+from pledges.models import CapabilityCategory, CaveatKind, Country, PledgeStatus
+from pledges.selectors import (
+    OFFERED,
+    CaveatEvent,
+    caveat_changes,
+    coalition_force,
+    pledge_changes,
+    pledge_list,
+    state_as_of,
+)
+from pledges.visibility import caveat_visibility_q
+
+MARKING = "COALITION RESTRICTED"
+ILLUSTRATIVE_MARKING = "illustrative demo figures"
+EN_DASH = "\u2013"
+
+
+def local_time(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%A %-d %B %Y, %H:%M %Z")
+
+
+def meeting_when(meeting: Meeting) -> str:
+    tz = zoneinfo.ZoneInfo(meeting.time_zone)
+    start, end = meeting.starts_at.astimezone(tz), meeting.ends_at.astimezone(tz)
+    if start.date() == end.date():
+        return f"{start:%A %-d %B %Y}, {start:%H:%M}{EN_DASH}{end:%H:%M} {end:%Z} ({meeting.time_zone})"
+    return f"{start:%A %-d %B %Y %H:%M} {EN_DASH} {end:%A %-d %B %Y %H:%M} {end:%Z} ({meeting.time_zone})"
+
+
+def _attendance(meeting: Meeting) -> dict[str, Any]:
+    invitations = list(meeting.invitations.select_related("country").order_by("country__name"))
+    counts = Counter(inv.status for inv in invitations)
+    levels = dict(DelegationLevel.choices)
+    statuses = dict(InvitationStatus.choices)
+    return {
+        "invited": len(invitations),
+        "confirmed": counts[InvitationStatus.CONFIRMED],
+        "declined": counts[InvitationStatus.DECLINED],
+        "attended": counts[InvitationStatus.ATTENDED],
+        "no_answer": counts[InvitationStatus.INVITED],
+        "rows": [
+            {
+                "country": inv.country.name, "code": inv.country.code, "status": inv.status,
+                "status_label": statuses[inv.status], "head_of_delegation": inv.head_of_delegation,
+                "level": levels.get(inv.level, ""),
+            }
+            for inv in invitations
+        ],
+    }
+
+
+def _pledge_phrase(row: Any) -> str:
+    return f"{row.category.name}: {row.quantity:,} {row.unit.code}" + (f" ({row.description})" if row.description
+                                                                          else "")
+
+
+def _caveats(meeting: Meeting, as_of: dt.datetime, pledges: dict[int, Any]) -> list[dict[str, Any]]:
+    kinds = dict(CaveatKind.choices)
+    rows = (
+        state_as_of(CaveatEvent, as_of)
+        .filter(caveat_visibility_q(BRIEF_VIEWER), coalition_id=meeting.coalition_id, is_active=True)
+        .filter(Q(pledge_id__isnull=True) | Q(pledge_id__in=list(pledges)))
+        .select_related("country")
+        .order_by("country__name", "kind", "id")
+    )
+    return [
+        {
+            "id": row.id, "country": row.country.name, "code": row.country.code, "kind": row.kind,
+            "kind_label": kinds.get(row.kind, row.kind), "text": row.text, "rationale": row.rationale,
+            "scope": _pledge_phrase(pledges[row.pledge_id]) if row.pledge_id else "All pledges to the coalition",
+            "imposed_on": row.imposed_on,
+        }
+        for row in rows
+    ]
+
+
+CHANGE_LABELS = {
+    "new": "New pledge", "raised": "Raised", "lowered": "Lowered", "withdrawn": "Withdrawn",
+    "status": "Status change", "changed": "Details changed", "removed": "No longer offered",
+}
+
+
+def _changes(meeting: Meeting, as_of: dt.datetime) -> dict[str, Any]:
+    previous = previous_meeting(meeting)
+    if previous is None:
+        return {"previous_meeting": None, "since": None, "pledges": [], "caveats": []}
+    since = previous.starts_at
+    names = dict(Country.objects.values_list("code", "name"))
+    categories = dict(CapabilityCategory.objects.values_list("code", "name"))
+    statuses = dict(PledgeStatus.choices)
+    pledge_rows = []
+    for change in pledge_changes(user=BRIEF_VIEWER, since=since, until=as_of, coalition=meeting.coalition):
+        before = (f"{change.quantity_before:,} {change.unit}, {statuses[change.status_before]}"
+                  if change.quantity_before is not None and change.status_before else "—")
+        after = (f"{change.quantity_after:,} {change.unit}, {statuses[change.status_after]}"
+                 if change.quantity_after is not None and change.status_after else "—")
+        pledge_rows.append({
+            "pledge_id": change.pledge_id, "kind": change.kind,
+            "kind_label": CHANGE_LABELS.get(change.kind, change.kind),
+            "country": names.get(change.country, change.country), "code": change.country,
+            "category": categories.get(change.category, change.category), "unit": change.unit,
+            "quantity_before": change.quantity_before, "quantity_after": change.quantity_after,
+            "status_before": change.status_before, "status_after": change.status_after,
+            "before": before, "after": after, "at": change.at,
+        })
+    order = {kind: i for i, kind in enumerate(CHANGE_LABELS)}
+    pledge_rows.sort(key=lambda r: (order.get(r["kind"], 99), r["country"], r["category"]))
+    caveat_rows = [
+        {
+            "caveat_id": c.caveat_id, "kind": c.kind,
+            "kind_label": "Caveat added" if c.kind == "added" else "Caveat lifted",
+            "caveat_kind": c.caveat_kind, "country": names.get(c.country, c.country), "code": c.country,
+            "text": c.text, "rationale": c.rationale, "at": c.at,
+        }
+        for c in caveat_changes(user=BRIEF_VIEWER, since=since, until=as_of, coalition=meeting.coalition)
+    ]
+    caveat_rows.sort(key=lambda r: (r["kind"], r["country"]))
+    return {
+        "previous_meeting": {"id": previous.pk, "title": previous.title, "when": meeting_when(previous)},
+        "since": since, "pledges": pledge_rows, "caveats": caveat_rows,
+    }
+
+
+def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda percent: None) -> dict[str, Any]:
+    meeting = Meeting.objects.select_related("coalition").get(pk=brief.meeting_id)
+    as_of = brief.as_of
+    tz = zoneinfo.ZoneInfo(meeting.time_zone)
+    pledges = {
+        row.id: row
+        for row in pledge_list(user=BRIEF_VIEWER, as_of=as_of).filter(
+            coalition_id=meeting.coalition_id, status__in=OFFERED
+        )
+    }
+    illustrative = any(row.is_illustrative for row in pledges.values())
+    on_progress(10)
+    force = coalition_force(coalition=meeting.coalition, user=BRIEF_VIEWER, as_of=as_of).as_dict()
+    on_progress(25)
+    caveats = _caveats(meeting, as_of, pledges)
+    on_progress(35)
+    changes = _changes(meeting, as_of)
+    on_progress(50)
+    data = {
+        "brief": {"id": brief.pk, "number": brief.number},
+        "marking": f"{MARKING} — {ILLUSTRATIVE_MARKING}" if illustrative else MARKING,
+        "illustrative": illustrative,
+        "as_of": as_of,
+        "as_of_local": local_time(as_of, tz),
+        "meeting": {
+            "id": meeting.pk, "title": meeting.title, "kind": meeting.get_kind_display(),
+            "status": meeting.get_status_display(), "when": meeting_when(meeting),
+            "starts_at": meeting.starts_at, "ends_at": meeting.ends_at, "time_zone": meeting.time_zone,
+            "place": meeting.place, "chairs": [c.name for c in meeting.chairs.order_by("name")],
+            "outcome_notes": meeting.outcome_notes,
+        },
+        "coalition": {"id": meeting.coalition_id, "name": meeting.coalition.name,
+                      "short_name": meeting.coalition.short_name},
+        "attendance": _attendance(meeting),
+        "force": force["categories"],
+        "countries": force["countries"],
+        "caveats": caveats,
+        "changes": changes,
+        "agenda": [
+            {"position": item.position, "title": item.title, "description": item.description}
+            for item in meeting.agenda_items.order_by("position")
+        ],
+    }
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))

@@ -1,0 +1,86 @@
+"""The brief's data annex: the same figures as the PDF, one sheet per table."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+
+
+def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[Any]], widths: list[int]) -> None:
+    sheet = book.create_sheet(title)
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    for row in rows:
+        sheet.append(row)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    if rows:
+        sheet.auto_filter.ref = sheet.dimensions
+
+
+def render_xlsx(snap: dict[str, Any]) -> bytes:
+    book = Workbook()
+    about = book.active
+    about.title = "About"
+    meeting = snap["meeting"]
+    for label, value in [
+        ("Marking", snap["marking"]),
+        ("Meeting", meeting["title"]),
+        ("When", meeting["when"]),
+        ("Where", meeting["place"]),
+        ("Chairs", ", ".join(meeting["chairs"])),
+        ("Coalition", snap["coalition"]["name"]),
+        ("Brief number", snap["brief"]["number"]),
+        ("Data as of (UTC)", snap["as_of"]),
+        ("Data as of (local)", snap["as_of_local"]),
+    ]:
+        about.append([label, value])
+    for cell in about["A"]:
+        cell.font = Font(bold=True)
+    about.column_dimensions["A"].width = 20
+    about.column_dimensions["B"].width = 80
+
+    _sheet(book, "Force",
+           ["Category", "Category name", "Unit", "Requirement", "Confirmed", "Deployed", "Indicative", "Conditional",
+            "Conditional confirmed", "Gap", "Gap without conditional", "Pledges"],
+           [[f["category"], f["category_name"], f["unit"], f["requirement"], f["confirmed"], f["deployed"],
+             f["indicative"], f["conditional"], f["conditional_confirmed"], f["gap"], f["gap_without_conditional"],
+             f["pledge_count"]] for f in snap["force"]],
+           [14, 34, 12, 12, 11, 11, 11, 12, 12, 10, 14, 9])
+    _sheet(book, "Countries",
+           ["Country code", "Country", "Category", "Unit", "Confirmed", "Indicative", "Conditional", "Pledges"],
+           [[c["country"], c["country_name"], c["category"], c["unit"], c["confirmed"], c["indicative"],
+             c["conditional"], c["pledge_count"]] for c in snap["countries"]],
+           [10, 24, 14, 12, 11, 11, 12, 9])
+    _sheet(book, "Caveats",
+           ["Country code", "Country", "Kind", "Caveat", "Rationale", "Applies to", "Imposed on"],
+           [[c["code"], c["country"], c["kind"], c["text"], c["rationale"], c["scope"], c["imposed_on"]]
+            for c in snap["caveats"]],
+           [10, 20, 14, 60, 45, 45, 12])
+    changes = snap["changes"]
+    since = changes["previous_meeting"]["title"] if changes["previous_meeting"] else ""
+    _sheet(book, "Changes",
+           ["Since meeting", "Change", "Country code", "Country", "Category", "Unit", "Quantity before",
+            "Quantity after", "Status before", "Status after", "Caveat", "At"],
+           [[since, c["kind"], c["code"], c["country"], c["category"], c["unit"], c["quantity_before"],
+             c["quantity_after"], c["status_before"], c["status_after"], "", c["at"]] for c in changes["pledges"]]
+           + [[since, f"caveat_{c['kind']}", c["code"], c["country"], "", "", None, None, None, None, c["text"],
+               c["at"]] for c in changes["caveats"]],
+           [30, 16, 10, 20, 24, 12, 12, 12, 12, 12, 50, 22])
+    attendance = snap["attendance"]
+    _sheet(book, "Attendance", ["Country code", "Country", "Answer", "Head of delegation", "Level"],
+           [[r["code"], r["country"], r["status"], r["head_of_delegation"], r["level"]] for r in attendance["rows"]],
+           [10, 24, 12, 30, 24])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

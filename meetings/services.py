@@ -1,0 +1,448 @@
+"""Every write to meetings, invitations, the agenda and briefs.
+
+Each service is keyword-only, runs in one transaction, checks that the actor is
+the secretariat (pledges.visibility.ensure_secretariat), validates, and records
+who acted in the history context. Compiling a brief is queued with
+transaction.on_commit and runs in a Celery worker (meetings.tasks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from meetings.models import (
+    AgendaItem,
+    Brief,
+    BriefStatus,
+    DelegationLevel,
+    Invitation,
+    InvitationStatus,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+)
+from meetings.selectors import ensure_may_request_brief
+from pledges.models import Coalition, Country, Membership
+from pledges.selectors import CaveatEvent, PledgeEvent, RequirementEvent
+from pledges.services import StaleVersion, _history
+from pledges.visibility import ensure_secretariat
+
+logger = logging.getLogger(__name__)
+
+MEETING_EDITABLE_FIELDS = frozenset({
+    "title", "kind", "starts_at", "ends_at", "time_zone", "place", "status", "outcome_notes", "chairs",
+})
+# Faults that pass on their own (a database restart, a dropped connection): the task retries them.
+PASSING_FAULTS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, ConnectionError)
+STALE_RUNNING_AFTER = dt.timedelta(minutes=10)
+STALE_QUEUED_AFTER = dt.timedelta(minutes=30)
+MAX_ATTEMPTS = 3
+AUTO_BRIEF_WINDOW = dt.timedelta(hours=48)
+AUTO_BRIEF_PAUSE_AFTER_FAILURE = dt.timedelta(minutes=30)
+
+
+def _check_version(obj: Any, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise StaleVersion(obj.version)
+
+
+def validate_chairs(coalition: Coalition, chairs: Iterable[Country]) -> list[Country]:
+    chairs = list(chairs)
+    member_ids = set(
+        Membership.objects.filter(coalition=coalition, country__in=chairs).values_list("country_id", flat=True)
+    )
+    outsiders = [c.name for c in chairs if c.pk not in member_ids]
+    if outsiders:
+        raise ValidationError({"chairs": f"Not members of {coalition}: {', '.join(outsiders)}."})
+    return chairs
+
+
+def _touch(meeting: Meeting) -> None:
+    """A change to a meeting's invitations or agenda is a change to the meeting: raise its version."""
+    Meeting.objects.filter(pk=meeting.pk).update(version=F("version") + 1)
+    meeting.refresh_from_db(fields=["version"])
+
+
+def _lock_meeting(meeting: Meeting, expected_version: int | None = None) -> Meeting:
+    locked: Meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _check_version(locked, expected_version)
+    return locked
+
+
+# --- meetings -----------------------------------------------------------------------------
+
+@transaction.atomic
+def meeting_create(
+    *,
+    actor: Any,
+    coalition: Coalition,
+    title: str,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    kind: str = MeetingKind.MINISTERIAL,
+    time_zone: str = "Europe/Brussels",
+    place: str = "",
+    chairs: Iterable[Country] = (),
+    status: str = MeetingStatus.PLANNED,
+    outcome_notes: str = "",
+) -> Meeting:
+    ensure_secretariat(actor)
+    meeting = Meeting(
+        coalition=coalition, title=title.strip(), kind=kind, starts_at=starts_at, ends_at=ends_at,
+        time_zone=time_zone, place=place.strip(), status=status, outcome_notes=outcome_notes,
+    )
+    meeting.full_clean()
+    chair_list = validate_chairs(coalition, chairs)
+    with _history(actor, "meeting_create"):
+        meeting.save()
+        meeting.chairs.set(chair_list)
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(
+    *, actor: Any, meeting: Meeting, expected_version: int | None = None, **changes: Any
+) -> Meeting:
+    """Change a meeting's fields (and chairs); `expected_version` guards against lost updates."""
+    ensure_secretariat(actor)
+    unknown = set(changes) - MEETING_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+    locked = _lock_meeting(meeting, expected_version)
+    chairs = changes.pop("chairs", None)
+    changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
+    chair_list = None
+    if chairs is not None:
+        chair_list = validate_chairs(locked.coalition, chairs)
+        if {c.pk for c in chair_list} == set(locked.chairs.values_list("pk", flat=True)):
+            chair_list = None
+    if not changed and chair_list is None:
+        return locked
+    for field, value in changed.items():
+        setattr(locked, field, value.strip() if field in ("title", "place") else value)
+    locked.full_clean()
+    locked.version += 1
+    with _history(actor, "meeting_update"):
+        locked.save()
+        if chair_list is not None:
+            locked.chairs.set(chair_list)
+    return locked
+
+
+@transaction.atomic
+def meeting_outcome_record(
+    *, actor: Any, meeting: Meeting, outcome_notes: str, held: bool = True, expected_version: int | None = None
+) -> Meeting:
+    """Write the outcome notes (and, by default, mark the meeting held)."""
+    changes: dict[str, Any] = {"outcome_notes": outcome_notes.strip()}
+    if held:
+        changes["status"] = MeetingStatus.HELD
+    return meeting_update(actor=actor, meeting=meeting, expected_version=expected_version, **changes)
+
+
+# --- invitations --------------------------------------------------------------------------
+
+@transaction.atomic
+def invitation_set(
+    *,
+    actor: Any,
+    meeting: Meeting,
+    country: Country,
+    status: str = InvitationStatus.INVITED,
+    head_of_delegation: str = "",
+    level: str = "",
+) -> Invitation:
+    """Invite a country, or change its answer, head of delegation or level."""
+    ensure_secretariat(actor)
+    locked = _lock_meeting(meeting)
+    if status not in InvitationStatus.values:
+        raise ValidationError({"status": f"Choose one of {', '.join(InvitationStatus.values)}."})
+    if level and level not in DelegationLevel.values:
+        raise ValidationError({"level": f"Choose one of {', '.join(DelegationLevel.values)}."})
+    if status == InvitationStatus.ATTENDED and locked.starts_at > timezone.now():
+        raise ValidationError({"status": "A country cannot have attended a meeting that has not started."})
+    invitation = Invitation.objects.filter(meeting=locked, country=country).first() or Invitation(
+        meeting=locked, country=country
+    )
+    new_values = {"status": status, "head_of_delegation": head_of_delegation.strip(), "level": level}
+    if invitation.pk and all(getattr(invitation, k) == v for k, v in new_values.items()):
+        return invitation
+    for field, value in new_values.items():
+        setattr(invitation, field, value)
+    invitation.full_clean()
+    with _history(actor, "invitation_set"):
+        invitation.save()
+        _touch(locked)
+    return invitation
+
+
+@transaction.atomic
+def invitation_remove(*, actor: Any, invitation: Invitation) -> None:
+    ensure_secretariat(actor)
+    locked = _lock_meeting(invitation.meeting)
+    with _history(actor, "invitation_remove"):
+        Invitation.objects.filter(pk=invitation.pk).delete()
+        _touch(locked)
+
+
+# --- agenda -------------------------------------------------------------------------------
+
+def _agenda_length(meeting: Meeting) -> int:
+    return int(AgendaItem.objects.filter(meeting=meeting).aggregate(n=Max("position"))["n"] or 0)
+
+
+@transaction.atomic
+def agenda_item_add(
+    *, actor: Any, meeting: Meeting, title: str, description: str = "", position: int | None = None
+) -> AgendaItem:
+    """Add an item at `position` (1 = first; default: last); the items from there move down one."""
+    ensure_secretariat(actor)
+    locked = _lock_meeting(meeting)
+    last = _agenda_length(locked)
+    if position is None:
+        position = last + 1
+    if not 1 <= position <= last + 1:
+        raise ValidationError({"position": f"Choose a position from 1 to {last + 1}."})
+    item = AgendaItem(meeting=locked, position=position, title=title.strip(), description=description.strip())
+    item.full_clean(exclude=["position"], validate_unique=False, validate_constraints=False)
+    with _history(actor, "agenda_item_add"):
+        AgendaItem.objects.filter(meeting=locked, position__gte=position).update(position=F("position") + 1)
+        item.save()
+        _touch(locked)
+    return item
+
+
+@transaction.atomic
+def agenda_item_update(*, actor: Any, item: AgendaItem, title: str, description: str = "") -> AgendaItem:
+    ensure_secretariat(actor)
+    locked_meeting = _lock_meeting(item.meeting)
+    locked: AgendaItem = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    if locked.title == title.strip() and locked.description == description.strip():
+        return locked
+    locked.title, locked.description = title.strip(), description.strip()
+    locked.full_clean(validate_unique=False, validate_constraints=False)
+    with _history(actor, "agenda_item_update"):
+        locked.save(update_fields=["title", "description"])
+        _touch(locked_meeting)
+    return locked
+
+
+@transaction.atomic
+def agenda_item_move(*, actor: Any, item: AgendaItem, position: int) -> AgendaItem:
+    """Move an item to `position`; the items in between shift by one (the constraint is deferred)."""
+    ensure_secretariat(actor)
+    locked_meeting = _lock_meeting(item.meeting)
+    locked: AgendaItem = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    last = _agenda_length(locked_meeting)
+    if not 1 <= position <= last:
+        raise ValidationError({"position": f"Choose a position from 1 to {last}."})
+    old = locked.position
+    if position == old:
+        return locked
+    others = AgendaItem.objects.filter(meeting=locked_meeting).exclude(pk=locked.pk)
+    with _history(actor, "agenda_item_move"):
+        if position < old:
+            others.filter(position__gte=position, position__lt=old).update(position=F("position") + 1)
+        else:
+            others.filter(position__gt=old, position__lte=position).update(position=F("position") - 1)
+        locked.position = position
+        locked.save(update_fields=["position"])
+        _touch(locked_meeting)
+    return locked
+
+
+@transaction.atomic
+def agenda_item_remove(*, actor: Any, item: AgendaItem) -> None:
+    ensure_secretariat(actor)
+    locked_meeting = _lock_meeting(item.meeting)
+    position = AgendaItem.objects.filter(pk=item.pk).values_list("position", flat=True).first()
+    if position is None:
+        return
+    with _history(actor, "agenda_item_remove"):
+        AgendaItem.objects.filter(pk=item.pk).delete()
+        AgendaItem.objects.filter(meeting=locked_meeting, position__gt=position).update(position=F("position") - 1)
+        _touch(locked_meeting)
+
+
+# --- briefs -------------------------------------------------------------------------------
+
+def _queue_compile(brief_id: int) -> None:
+    from meetings.tasks import compile_brief_task
+
+    transaction.on_commit(lambda: compile_brief_task.delay(brief_id))
+
+
+@transaction.atomic
+def brief_request(*, actor: Any, meeting: Meeting, system: bool = False, queue: bool = True) -> Brief:
+    """Create the next numbered brief of a meeting, queued, with its data as of now; compile it after commit.
+
+    `system=True` is the scheduler or a command (no user); `queue=False` leaves the compiling to the caller
+    (manage.py compile_brief runs it in the foreground).
+    """
+    if not system:
+        ensure_may_request_brief(actor)
+    locked = _lock_meeting(meeting)  # numbers are handed out one at a time per meeting
+    number = int(Brief.objects.filter(meeting=locked).aggregate(n=Max("number"))["n"] or 0) + 1
+    brief = Brief.objects.create(
+        meeting=locked, number=number, as_of=timezone.now(),
+        requested_by=actor if getattr(actor, "pk", None) else None,
+    )
+    if queue:
+        _queue_compile(brief.pk)
+    return brief
+
+
+def _claim(brief_id: int) -> Brief | None:
+    """Take a queued brief for this worker, or None when it is gone, taken, finished or failed."""
+    with transaction.atomic():
+        brief = (
+            Brief.objects.select_for_update(skip_locked=True).defer("pdf", "xlsx", "snapshot")
+            .filter(pk=brief_id).first()
+        )
+        if brief is None or brief.status != BriefStatus.QUEUED:
+            return None
+        now = timezone.now()
+        brief.status, brief.progress, brief.error = BriefStatus.RUNNING, 1, ""
+        brief.attempts += 1
+        brief.started_at = brief.heartbeat_at = now
+        brief.save(update_fields=["status", "progress", "error", "attempts", "started_at", "heartbeat_at"])
+        return brief
+
+
+def _mine(brief: Brief) -> Q:
+    """This worker's claim on the brief: still running under the same attempt (not reaped meanwhile)."""
+    return Q(pk=brief.pk, status=BriefStatus.RUNNING, attempts=brief.attempts)
+
+
+def _test_delay() -> None:
+    """Tests make a compile slow (to kill its worker mid-way); honoured only when settings.TESTING."""
+    delay = os.environ.get("COALITION_BRIEF_TEST_DELAY")
+    if settings.TESTING and delay:
+        time.sleep(float(delay))
+
+
+def brief_compile(*, brief_id: int) -> Brief | None:
+    """Compile a queued brief: gather the figures as of brief.as_of, render the PDF and XLSX, store them.
+
+    Safe to run twice and concurrently: only the run that claims the queued row
+    works, and it writes its result only while its claim still holds. Returns
+    the brief when this run compiled it, else None.
+    """
+    from meetings.briefs.pdf import render_pdf
+    from meetings.briefs.snapshot import build_snapshot
+    from meetings.briefs.xlsx import render_xlsx
+
+    brief = _claim(brief_id)
+    if brief is None:
+        logger.info("brief %s: nothing to do (gone, taken or finished)", brief_id)
+        return None
+
+    def progress(percent: int) -> None:
+        Brief.objects.filter(_mine(brief)).update(progress=percent, heartbeat_at=timezone.now())
+
+    try:
+        _test_delay()
+        snapshot = build_snapshot(brief, on_progress=progress)
+        progress(60)
+        pdf = render_pdf(snapshot)
+        progress(85)
+        xlsx = render_xlsx(snapshot)
+        progress(95)
+        with transaction.atomic():
+            done = Brief.objects.filter(_mine(brief)).update(
+                status=BriefStatus.READY, progress=100, pdf=pdf, xlsx=xlsx, snapshot=snapshot,
+                finished_at=timezone.now(), heartbeat_at=timezone.now(),
+            )
+    except PASSING_FAULTS:
+        # Hand it back so the retry (or the reaper) can claim it again.
+        try:
+            Brief.objects.filter(_mine(brief)).update(status=BriefStatus.QUEUED, progress=0)
+        except DatabaseError:
+            logger.warning("brief %s: could not release after a passing fault; the reaper will", brief.pk)
+        raise
+    except Exception as exc:
+        logger.exception("brief %s failed", brief.pk)
+        Brief.objects.filter(_mine(brief)).update(
+            status=BriefStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+        )
+        return None
+    if not done:
+        logger.warning("brief %s: claim lost while compiling (reaped); result discarded", brief.pk)
+        return None
+    brief.refresh_from_db()
+    return brief
+
+
+def briefs_reap_stale(
+    *, running_after: dt.timedelta = STALE_RUNNING_AFTER, queued_after: dt.timedelta = STALE_QUEUED_AFTER
+) -> dict[str, int]:
+    """No brief stays running forever: one whose worker stopped beating is queued again (or failed after
+    MAX_ATTEMPTS); one queued too long (its message lost) is queued once more. Returns the counts.
+    """
+    now = timezone.now()
+    counts = {"requeued": 0, "failed": 0, "nudged": 0}
+    with transaction.atomic():
+        stale = list(
+            Brief.objects.select_for_update(skip_locked=True)
+            .filter(status=BriefStatus.RUNNING, heartbeat_at__lt=now - running_after)
+            .only("pk", "attempts", "status")
+        )
+        for brief in stale:
+            if brief.attempts >= MAX_ATTEMPTS:
+                Brief.objects.filter(pk=brief.pk).update(
+                    status=BriefStatus.FAILED, finished_at=now,
+                    error=f"The worker stopped responding {brief.attempts} times; giving up.",
+                )
+                counts["failed"] += 1
+            else:
+                Brief.objects.filter(pk=brief.pk).update(
+                    status=BriefStatus.QUEUED, progress=0, error="The worker stopped responding; queued again."
+                )
+                _queue_compile(brief.pk)
+                counts["requeued"] += 1
+        lost = Brief.objects.filter(status=BriefStatus.QUEUED, created_at__lt=now - queued_after).exclude(
+            pk__in=[b.pk for b in stale]
+        )
+        for brief_id in lost.values_list("pk", flat=True):
+            _queue_compile(brief_id)  # idempotent: a duplicate message finds the brief taken
+            counts["nudged"] += 1
+    return counts
+
+
+def _data_changed_since(meeting: Meeting, moment: dt.datetime) -> bool:
+    coalition_id = meeting.coalition_id
+    return any(
+        model.objects.filter(coalition_id=coalition_id, pgh_created_at__gt=moment).exists()
+        for model in (PledgeEvent, CaveatEvent, RequirementEvent)
+    )
+
+
+def briefs_queue_due(*, window: dt.timedelta = AUTO_BRIEF_WINDOW, now: dt.datetime | None = None) -> list[Brief]:
+    """Queue a brief for every planned meeting starting within `window` that has none yet, or whose
+    latest brief predates a change to the coalition's pledges, caveats or requirements.
+    """
+    now = now or timezone.now()
+    queued = []
+    upcoming = Meeting.objects.filter(status=MeetingStatus.PLANNED, starts_at__gt=now, starts_at__lte=now + window)
+    for meeting in upcoming:
+        latest = Brief.objects.filter(meeting=meeting).defer("pdf", "xlsx", "snapshot").order_by("-number").first()
+        if latest is not None:
+            if latest.status in (BriefStatus.QUEUED, BriefStatus.RUNNING):
+                continue
+            if latest.status == BriefStatus.FAILED and latest.created_at > now - AUTO_BRIEF_PAUSE_AFTER_FAILURE:
+                continue
+            if latest.status == BriefStatus.READY and not _data_changed_since(meeting, latest.as_of):
+                continue
+        queued.append(brief_request(actor=None, meeting=meeting, system=True))
+    return queued

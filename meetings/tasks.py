@@ -1,0 +1,34 @@
+"""Celery tasks: thin callers of meetings.services. They take ids and are safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from meetings import services
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=services.PASSING_FAULTS,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=6,
+)
+def compile_brief_task(brief_id: int) -> int | None:
+    """Compile one queued brief; a second delivery of the same message finds it taken or done."""
+    brief = services.brief_compile(brief_id=brief_id)
+    return brief.pk if brief else None
+
+
+@shared_task(acks_late=True)
+def reap_stale_briefs() -> dict[str, int]:
+    """Beat: queue again briefs whose worker died (or fail them after too many attempts)."""
+    return services.briefs_reap_stale()
+
+
+@shared_task(acks_late=True)
+def queue_due_briefs() -> list[int]:
+    """Beat: a brief for each planned meeting starting within 48 hours, and a fresh one after data changes."""
+    return [brief.pk for brief in services.briefs_queue_due()]

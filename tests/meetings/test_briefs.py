@@ -1,0 +1,191 @@
+"""Compiling a brief in-process: its content, as of its moment, idempotence, the reaper and the scheduler."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from meetings import services
+from meetings.models import Brief, BriefStatus, Meeting
+from meetings.tasks import compile_brief_task, queue_due_briefs
+from pledges.models import Pledge
+from pledges.selectors import coalition_force
+from tests.conftest import World
+from tests.meetings.conftest import pledges_with_caveats, upcoming_meeting
+from tests.meetings.helpers import pdf_text, xlsx_rows
+
+
+def compiled(world: World, meeting: Meeting) -> Brief:
+    brief = services.brief_request(actor=world.secretariat, meeting=meeting)
+    result = services.brief_compile(brief_id=brief.pk)
+    assert result is not None, Brief.objects.get(pk=brief.pk).error
+    return result
+
+
+def test_brief_pdf_shows_the_meeting_the_force_and_every_caveat(world: World, meeting: Meeting) -> None:
+    pledges_with_caveats(world)
+    Pledge.objects.filter(country=world.gb).update(is_illustrative=True)  # a demo figure among them
+    brief = compiled(world, meeting)
+    assert (brief.status, brief.progress, brief.number) == (BriefStatus.READY, 100, 1)
+    text = pdf_text(bytes(brief.pdf))
+    for expected in (
+        "COALITION RESTRICTED — illustrative demo figures", "Defence ministers", "NATO Headquarters, Brussels",
+        "France, United Kingdom", "(Europe/Brussels)",
+        "Poland", "France", "United Kingdom",
+        "Only once a ceasefire is in force.", "Parliamentary mandate.",
+        "No Polish troops on Ukrainian territory.", "Threat from Belarus.",
+        "Force requirement and force picture", "National caveats",
+        "Minister of Poland",
+    ):
+        assert expected in text, expected
+    layout = pdf_text(bytes(brief.pdf), layout=True)
+    troops = next(line for line in layout.splitlines() if line.strip().startswith("Troops") and "5,000" in line)
+    # requirement 5,000; confirmed 1,200; indicative 800; conditional 800; gap 3,800
+    assert troops.split()[1:] == ["personnel", "5,000", "1,200", "800", "800", "3,800", "3,800"]
+    assert "Secret draft squadron" not in text and " 77 " not in text  # a draft is never in a brief
+
+
+def test_xlsx_figures_equal_the_force_picture_as_of_the_brief(world: World, meeting: Meeting) -> None:
+    pledges_with_caveats(world)
+    brief = compiled(world, meeting)
+    force = coalition_force(coalition=world.coalition, user=world.analyst, as_of=brief.as_of)
+    rows = xlsx_rows(bytes(brief.xlsx), "Force")
+    expected = [
+        {"Category": line.category, "Unit": line.unit, "Requirement": line.requirement,
+         "Confirmed": line.confirmed, "Indicative": line.indicative, "Conditional": line.conditional,
+         "Gap": line.gap}
+        for line in force.categories
+    ]
+    assert [{key: row[key] for key in expected[0]} for row in rows] == expected
+    assert {"Category": "troops", "Unit": "personnel", "Requirement": 5000, "Confirmed": 1200, "Indicative": 800,
+            "Conditional": 800, "Gap": 3800} in expected
+    caveats = xlsx_rows(bytes(brief.xlsx), "Caveats")
+    assert {c["Caveat"] for c in caveats} == {"Only once a ceasefire is in force.",
+                                               "No Polish troops on Ukrainian territory."}
+    attendance = xlsx_rows(bytes(brief.xlsx), "Attendance")
+    assert {(r["Country code"], r["Answer"]) for r in attendance} == {("FR", "confirmed"), ("GB", "declined"),
+                                                                       ("PL", "confirmed")}
+    countries = xlsx_rows(bytes(brief.xlsx), "Countries")
+    assert sum(r["Confirmed"] for r in countries if r["Category"] == "troops") == 1200
+    assert load_workbook(io.BytesIO(bytes(brief.xlsx))).sheetnames == [
+        "About", "Force", "Countries", "Caveats", "Changes", "Attendance"]
+
+
+def test_running_the_task_twice_makes_one_version(world: World, meeting: Meeting) -> None:
+    pledges_with_caveats(world)
+    brief = services.brief_request(actor=world.secretariat, meeting=meeting)
+    first = compile_brief_task.apply(args=[brief.pk]).get()
+    finished = Brief.objects.get(pk=brief.pk)
+    second = compile_brief_task.apply(args=[brief.pk]).get()
+    again = Brief.objects.get(pk=brief.pk)
+    assert (first, second) == (brief.pk, None)
+    assert Brief.objects.filter(meeting=meeting).count() == 1
+    assert (again.attempts, again.finished_at, bytes(again.pdf)) == (1, finished.finished_at, bytes(finished.pdf))
+
+
+def test_a_brief_taken_by_another_worker_is_left_alone(world: World, meeting: Meeting) -> None:
+    brief = services.brief_request(actor=world.secretariat, meeting=meeting)
+    Brief.objects.filter(pk=brief.pk).update(status=BriefStatus.RUNNING, attempts=1, heartbeat_at=timezone.now())
+    assert services.brief_compile(brief_id=brief.pk) is None
+    assert Brief.objects.get(pk=brief.pk).status == BriefStatus.RUNNING
+    assert services.brief_compile(brief_id=999_999) is None  # gone: nothing to do, no error
+
+
+def test_numbers_count_up_per_meeting(world: World, meeting: Meeting) -> None:
+    other = upcoming_meeting(world, days=20, title="Chiefs of defence")
+    numbers = [services.brief_request(actor=world.secretariat, meeting=m).number
+               for m in (meeting, meeting, other, meeting)]
+    assert numbers == [1, 2, 1, 3]
+
+
+def test_only_the_secretariat_asks_for_a_brief(world: World, meeting: Meeting) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    for user in (world.analyst, world.ministry_pl):
+        with pytest.raises(PermissionDenied):
+            services.brief_request(actor=user, meeting=meeting)
+    assert not Brief.objects.exists()
+
+
+def test_a_failing_compile_is_marked_failed_with_its_error(world: World, meeting: Meeting) -> None:
+    brief = services.brief_request(actor=world.secretariat, meeting=meeting)
+    Meeting.objects.filter(pk=meeting.pk).update(time_zone="Nowhere/Atlantis")  # bypassing validation
+    assert services.brief_compile(brief_id=brief.pk) is None
+    failed = Brief.objects.get(pk=brief.pk)
+    assert failed.status == BriefStatus.FAILED and "Atlantis" in failed.error
+
+
+def test_reaper_requeues_a_brief_whose_worker_died_then_gives_up(world: World, meeting: Meeting) -> None:
+    brief = services.brief_request(actor=world.secretariat, meeting=meeting)
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    Brief.objects.filter(pk=brief.pk).update(status=BriefStatus.RUNNING, attempts=1, heartbeat_at=long_ago,
+                                             started_at=long_ago)
+    fresh = services.brief_request(actor=world.secretariat, meeting=meeting)
+    Brief.objects.filter(pk=fresh.pk).update(status=BriefStatus.RUNNING, attempts=1, heartbeat_at=timezone.now())
+    assert services.briefs_reap_stale()["requeued"] == 1
+    assert Brief.objects.get(pk=brief.pk).status == BriefStatus.QUEUED
+    assert Brief.objects.get(pk=fresh.pk).status == BriefStatus.RUNNING  # still beating: left alone
+    assert services.brief_compile(brief_id=brief.pk) is not None  # the next worker finishes it
+
+    Brief.objects.filter(pk=fresh.pk).update(attempts=services.MAX_ATTEMPTS, heartbeat_at=long_ago)
+    assert services.briefs_reap_stale()["failed"] == 1
+    given_up = Brief.objects.get(pk=fresh.pk)
+    assert given_up.status == BriefStatus.FAILED and "stopped responding" in given_up.error
+
+
+@pytest.mark.django_db(transaction=True)  # each change commits with its own NOW(), after the last brief's as_of
+def test_scheduler_queues_a_brief_before_each_meeting_and_after_changes(world: World) -> None:
+    soon = upcoming_meeting(world, days=1, title="Ministers tomorrow")
+    upcoming_meeting(world, days=5, title="Ministers next week")
+    assert [Brief.objects.get(pk=pk).meeting for pk in queue_due_briefs.apply().get()] == [soon]
+    assert services.briefs_queue_due() == []  # one is queued already
+    services.brief_compile(brief_id=Brief.objects.get(meeting=soon).pk)
+    assert services.briefs_queue_due() == []  # ready and nothing changed since
+    pledges_with_caveats(world)
+    again = services.briefs_queue_due()
+    assert [(b.meeting, b.number, b.requested_by) for b in again] == [(soon, 2, None)]
+
+
+def test_compile_brief_command_compiles_in_the_foreground(world: World, meeting: Meeting, tmp_path) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    pledges_with_caveats(world)
+    out = StringIO()
+    call_command("compile_brief", str(meeting.pk), "--out", str(tmp_path), stdout=out)
+    brief = Brief.objects.get(meeting=meeting)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith(f"Brief {brief.pk} (no. 1) ready")
+    pdf, xlsx = (tmp_path / brief.filename("pdf"), tmp_path / brief.filename("xlsx"))
+    assert lines[1:] == [str(pdf), str(xlsx)]
+    assert "No Polish troops on Ukrainian territory." in pdf_text(pdf.read_bytes())
+    assert xlsx.read_bytes() == bytes(brief.xlsx)
+    with pytest.raises(CommandError, match="no meeting 999999"):
+        call_command("compile_brief", "999999")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_at_once_make_one_version(world: World, meeting: Meeting) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    pledges_with_caveats(world)
+    brief = Brief.objects.create(meeting=meeting, number=1, as_of=timezone.now())  # no message: compiled here
+
+    def deliver() -> int | None:
+        try:
+            return compile_brief_task.apply(args=[brief.pk]).get()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: deliver(), range(2)))
+    assert sorted(results, key=str) == sorted([brief.pk, None], key=str)
+    done = Brief.objects.get(pk=brief.pk)
+    assert (done.status, done.attempts, Brief.objects.count()) == (BriefStatus.READY, 1, 1)
