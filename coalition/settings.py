@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "accounts",
     "pledges",
     "meetings",
+    "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "pghistory.middleware.HistoryMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "coalition.urls"
@@ -116,7 +120,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # A brief for every planned meeting starting within 48 hours, and a fresh one after pledges change.
+    "queue-pre-meeting-briefs": {"task": "meetings.tasks.queue_due_briefs", "schedule": 15 * 60.0},
+    # Briefs whose worker died (no heartbeat for 10 minutes) are queued again, or failed after 3 attempts.
+    "reap-stale-briefs": {"task": "meetings.tasks.reap_stale_briefs", "schedule": 2 * 60.0},
+}
 
 CACHES = {
     "default": {
@@ -137,6 +146,73 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "admin:login"
+
+# --- API ---------------------------------------------------------------------------
+# REST API under /api/v1/ (coalition/api.py holds the shared pieces). Tokens are knox's:
+# stored hashed, expiring after API_TOKEN_TTL_HOURS, revoked by POST /api/v1/auth/logout/.
+from datetime import timedelta  # noqa: E402
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",  # first: its "Token" challenge makes DRF answer 401, not 403
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["coalition.api.ApiPermission"],
+    "DEFAULT_PAGINATION_CLASS": "coalition.api.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "coalition.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_ANON_RATE", default="60/min"),
+        "user": env.str("API_USER_RATE", default="1200/min"),
+        "login": env.str("API_LOGIN_RATE", default="10/min"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=10)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": None,
+    "AUTO_REFRESH": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Coalition pledge tracker API",
+    "DESCRIPTION": (
+        "Pledges, caveats, requirements, force totals and changes for analysts and the secretariat. "
+        "Authenticate with `POST /api/v1/auth/token/` and send `Authorization: Token <key>`. "
+        "Writes honour `If-Match` with the `ETag` of the detail; a stale one gets 412 and changes nothing."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coalition.api.document_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "PledgeStatusEnum": "pledges.models.PledgeStatus",
+        "NewPledgeStatusEnum": "pledges.api.serializers.NEW_PLEDGE_STATUS_CHOICES",
+        "CaveatKindEnum": "pledges.models.CaveatKind",
+        "PledgeChangeKindEnum": "pledges.api.serializers.PLEDGE_CHANGE_KINDS",
+        "CaveatChangeKindEnum": "pledges.api.serializers.CAVEAT_CHANGE_KINDS",
+        "MeetingKindEnum": "meetings.models.MeetingKind",
+        "MeetingStatusEnum": "meetings.models.MeetingStatus",
+        "InvitationStatusEnum": "meetings.models.InvitationStatus",
+        "DelegationLevelEnum": "meetings.models.DelegationLevel",
+        "BriefStatusEnum": "meetings.models.BriefStatus",
+    },
+}
 
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -168,6 +244,53 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- Hardening -------------------------------------------------------------------------
+# Content Security Policy (django-csp 4): everything from our own origin. Inline styles are
+# allowed because the admin and Swagger UI set style attributes; inline scripts are not, so the
+# API docs must use drf-spectacular's SpectacularSwaggerSplitView (its init script is a URL).
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# django-axes: lock a username out from an address after repeated failed logins (admin and API
+# token login alike). Attempts live in the database, so a dead Redis cannot open or close the lock.
+# AxesBackend checks the lockout and has ModelBackend's get_user(), so force_login() and sessions, which
+# use the first backend, keep working; ModelBackend after it does the authenticating.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("DJANGO_AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("DJANGO_AXES_COOLOFF_HOURS", default=1.0)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The test client's login() authenticates without a request, which axes refuses; tests that check
+# the lockout switch it on with the `settings` fixture.
+AXES_ENABLED: bool = env.bool("DJANGO_AXES_ENABLED", default=not TESTING)
+
+# The cache holds only what can be recomputed (throttle counters): with Redis down it misses
+# instead of failing the request.
+CACHES["default"]["BACKEND"] = "coalition.cache.FailOpenRedisCache"
+
+# Our queries are short aggregates: PostgreSQL's JIT spent ~190 ms compiling a 50 ms query in the
+# benchmark (bench/README.md), so it is off for the app's connections.
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
+
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {
     "version": 1,
