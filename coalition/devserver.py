@@ -32,6 +32,7 @@ def main() -> int:
     print(f"PostgreSQL: {describe(settings.DATABASE_URL)}\nRedis: {describe(settings.REDIS_URL)}", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     call_command("seed_demo", with_demo_users=True)
+    brief_url = queue_demo_brief()
 
     python = sys.executable
     children = [
@@ -39,7 +40,8 @@ def main() -> int:
                           "--concurrency=2", "--schedule", str(settings.LOCAL_DIR / "celerybeat-schedule")]),
         subprocess.Popen([python, "manage.py", "runserver", "--noreload", address]),
     ]
-    print(f"\nOpen http://{address}/admin/ (accounts and password in README.md). Ctrl-C stops.\n", flush=True)
+    print(f"\nOpen http://{address}/admin/ (accounts and password in README.md). Ctrl-C stops.", flush=True)
+    print(f"The NATO ministerial's brief: http://{address}{brief_url} (as secretariat or analyst)\n", flush=True)
 
     def stop(*_: object) -> None:
         for child in children:
@@ -60,6 +62,19 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
     return 0
+
+
+def queue_demo_brief() -> str:
+    """Have the worker compile a brief of the seeded NATO meeting, once; return where to download it."""
+    from meetings.demo import NATO_MEETING_TITLE
+    from meetings.models import Brief, Meeting
+    from meetings.services import brief_request
+
+    meeting = Meeting.objects.get(title=NATO_MEETING_TITLE)
+    brief = Brief.objects.filter(meeting=meeting).order_by("-number").first()
+    if brief is None:
+        brief = brief_request(actor=None, meeting=meeting, system=True)
+    return f"/api/v1/briefs/{brief.pk}/pdf"
 
 
 if __name__ == "__main__":

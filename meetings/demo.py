@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 
 from django.db import transaction
+from django.utils import timezone
 
 from meetings.models import (
     AgendaItem,
@@ -34,6 +35,10 @@ AGENDA_APRIL = [
 ]
 
 
+NATO_MEETING_TITLE = "Defence ministers of the coalition of the willing"
+NEXT_MEETING_TITLE = "Chiefs of defence: force generation conference (demo, planned)"
+
+
 @transaction.atomic
 def load_meetings(coalition: Coalition) -> list[Meeting]:
     countries = {c.code: c for c in Country.objects.filter(code__in=COALITION_OF_THE_WILLING)}
@@ -52,7 +57,7 @@ def load_meetings(coalition: Coalition) -> list[Meeting]:
     )
     nato, created = Meeting.objects.get_or_create(
         coalition=coalition,
-        title="Defence ministers of the coalition of the willing",
+        title=NATO_MEETING_TITLE,
         defaults={
             "kind": MeetingKind.MINISTERIAL,
             "starts_at": dt.datetime(2025, 4, 10, 9, 30, tzinfo=BRUSSELS),
@@ -74,4 +79,21 @@ def load_meetings(coalition: Coalition) -> list[Meeting]:
     if created:
         for position, (title, description) in enumerate(AGENDA_APRIL, start=1):
             AgendaItem.objects.create(meeting=nato, position=position, title=title, description=description)
-    return [paris, nato]
+    # A planned meeting a day and a half after the first seeding, so that Celery beat has a brief to
+    # queue automatically (48 h ahead) in the demo.
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=36)
+    upcoming, created = Meeting.objects.get_or_create(
+        coalition=coalition,
+        title=NEXT_MEETING_TITLE,
+        defaults={
+            "kind": MeetingKind.CHIEFS_OF_DEFENCE, "starts_at": start, "ends_at": start + dt.timedelta(hours=6),
+            "time_zone": "Europe/Paris", "place": "Mont Valérien, Paris (illustrative)",
+            "status": MeetingStatus.PLANNED,
+        },
+    )
+    if created:
+        upcoming.chairs.add(countries["FR"], countries["GB"])
+        for code in COALITION_OF_THE_WILLING:
+            Invitation.objects.create(meeting=upcoming, country=countries[code], status=InvitationStatus.INVITED)
+        AgendaItem.objects.create(meeting=upcoming, position=1, title="Force generation: filling the gaps")
+    return [paris, nato, upcoming]

@@ -29,6 +29,7 @@ def test_seed_demo_twice_changes_nothing_the_second_time(settings: object) -> No
     assert {c.code for c in nato.chairs.all()} == {"FR", "GB"}
     assert nato.invitations.count() == 34
     assert nato.invitations.filter(status="attended").count() == 30
+    assert Meeting.objects.filter(status="planned", starts_at__gt=nato.starts_at).count() == 1
     poland = Caveat.objects.get(country__code="PL", kind="no_deployment")
     assert "Belarus" in poland.rationale
     assert "Turkey" in Caveat.objects.get(country__code="GR", kind="no_deployment").rationale
