@@ -36,7 +36,7 @@ from pledges.models import (
     Requirement,
     Unit,
 )
-from pledges.selectors import CaveatEvent, pledge_history
+from pledges.selectors import caveat_history, pledge_history
 from pledges.services import StaleVersion
 from pledges.visibility import (
     caveats_editable_by,
@@ -614,12 +614,7 @@ class CaveatAdmin(ServiceAdminMixin, EventHistoryMixin, admin.ModelAdmin):
         return super().get_actions(request) if is_ministry(request.user) else {}
 
     def history_events(self, request: HttpRequest, obj: Caveat) -> Any:
-        events: Any = CaveatEvent
-        return (
-            events.objects.filter(pgh_obj_id=obj.pk)
-            .select_related("pgh_context")
-            .order_by("pgh_created_at", "pgh_id")
-        )
+        return caveat_history(user=request.user, caveat_id=obj.pk)
 
 
 # --- requirements: the secretariat's statement of requirements ----------------------------------

@@ -225,7 +225,8 @@ class Caveat(models.Model):
     rationale = models.TextField(blank=True, help_text="Why, e.g. 'threat from Belarus'.")
     releasability = models.CharField(
         max_length=12, choices=Releasability.choices, default=Releasability.SECRETARIAT,
-        help_text="For a country-wide caveat; a pledge's caveat follows its pledge.",
+        help_text="Whether other members' ministry staff see it (analysts and the secretariat always do). "
+        "A pledge's caveat is never seen where its pledge is not.",
     )
     is_active = models.BooleanField(default=True)
     imposed_on = models.DateField(db_default=Now())

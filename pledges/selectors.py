@@ -77,6 +77,8 @@ def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]
         caveats: QuerySet[Any] = Caveat.objects.all()
     else:
         rows, caveats = state_as_of(PledgeEvent, as_of), state_as_of(CaveatEvent, as_of)
+    # Only caveats the user may see make a pledge conditional for them: the flag must not reveal a caveat.
+    caveats = caveats.filter(caveat_visibility_q(user))
     return (
         rows.filter(pledge_visibility_q(user))
         .annotate(is_conditional=active_condition_exists(caveats))
@@ -94,6 +96,25 @@ def pledge_history(*, user: Any, pledge_id: int) -> QuerySet[Any]:
         .select_related("pgh_context", "country", "category", "unit")
         .order_by("pgh_created_at", "pgh_id")
     )
+
+
+def caveat_history(*, user: Any, caveat_id: int) -> QuerySet[Any]:
+    """Every snapshot of one caveat the user may see now, oldest first.
+
+    Other countries never see what a caveat said while its pledge was still a draft: for them the
+    history of a pledge's caveat starts when the pledge was first offered.
+    """
+    caveat = Caveat.objects.filter(caveat_visibility_q(user), pk=caveat_id).first()
+    if caveat is None:
+        return CaveatEvent.objects.none()
+    events = CaveatEvent.objects.filter(pgh_obj_id=caveat_id)
+    if caveat.pledge_id is not None and caveat.country_id != getattr(user, "country_id", None):
+        first_offered = (
+            PledgeEvent.objects.filter(pgh_obj_id=caveat.pledge_id).exclude(status=PledgeStatus.DRAFT)
+            .order_by("pgh_created_at").values("pgh_created_at")[:1]
+        )
+        events = events.filter(pgh_created_at__gte=Subquery(first_offered))
+    return events.select_related("pgh_context").order_by("pgh_created_at", "pgh_id")
 
 
 # --- changes between two moments ---------------------------------------------------------
@@ -210,6 +231,10 @@ def caveat_changes(
     )
     now_rows = {row.id: row for row in state_as_of(CaveatEvent, until).filter(
         id__in=events.values("pgh_obj_id")).select_related("country")}
+    # When it happened: the first event in the window that left the caveat active (added) or lifted.
+    first_at: dict[tuple[int, bool], dt.datetime] = {}
+    for event in events.order_by("pgh_created_at", "pgh_id").only("pgh_obj_id", "is_active", "pgh_created_at"):
+        first_at.setdefault((event.pgh_obj_id, event.is_active), event.pgh_created_at)
     changes = []
     for caveat_id, row in sorted(now_rows.items()):
         if row.is_active and caveat_id not in before_active:
@@ -220,7 +245,8 @@ def caveat_changes(
             continue
         changes.append(CaveatChange(
             caveat_id=caveat_id, kind=kind, caveat_kind=row.kind, country=row.country.code, text=row.text,
-            rationale=row.rationale, pledge_id=row.pledge_id, at=row.pgh_created_at,
+            rationale=row.rationale, pledge_id=row.pledge_id,
+            at=first_at.get((caveat_id, row.is_active), row.pgh_created_at),
         ))
     return changes
 

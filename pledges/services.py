@@ -218,13 +218,18 @@ def caveat_add(
     pledge: Pledge | None = None,
     country: Country | None = None,
     rationale: str = "",
-    releasability: str = Releasability.SECRETARIAT,
+    releasability: str | None = None,
     imposed_on: dt.date | None = None,
     system: bool = False,
 ) -> Caveat:
-    """Attach a caveat to one pledge, or (no pledge) to all of a country's pledges to a coalition."""
+    """Attach a caveat to one pledge, or (no pledge) to all of a country's pledges to a coalition.
+
+    A pledge's caveat is released as far as its pledge unless `releasability` says otherwise.
+    """
     if pledge is not None:
+        pledge = _lock(Pledge, pledge.pk)  # a concurrent withdrawal or deletion waits for us, or we for it
         country, coalition = pledge.country, pledge.coalition
+        releasability = releasability or pledge.releasability
     if country is None:
         country = getattr(actor, "country", None)
     if country is None:
@@ -237,7 +242,7 @@ def caveat_add(
         raise ValidationError({"pledge": "A withdrawn pledge takes no new caveats."})
     caveat = Caveat(
         country=country, coalition=coalition, pledge=pledge, kind=kind, text=text.strip(), rationale=rationale,
-        releasability=releasability, imposed_on=imposed_on or timezone.localdate(),
+        releasability=releasability or Releasability.SECRETARIAT, imposed_on=imposed_on or timezone.localdate(),
     )
     caveat.full_clean()
     _validate_membership(country, coalition)
@@ -291,7 +296,6 @@ def caveat_lift(
     return locked
 
 
-@transaction.atomic
 def requirement_set(
     *,
     actor: Any,
@@ -304,9 +308,34 @@ def requirement_set(
     system: bool = False,
 ) -> Requirement:
     """Create or change the coalition's requirement for a category in a unit."""
+    requirement, _created = requirement_set_with_created(
+        actor=actor, coalition=coalition, category=category, unit=unit, quantity=quantity, notes=notes,
+        expected_version=expected_version, system=system,
+    )
+    return requirement
+
+
+@transaction.atomic
+def requirement_set_with_created(
+    *,
+    actor: Any,
+    coalition: Coalition,
+    category: CapabilityCategory,
+    unit: Unit,
+    quantity: int,
+    notes: str = "",
+    expected_version: int | None = None,
+    system: bool = False,
+) -> tuple[Requirement, bool]:
+    """requirement_set, also telling whether the requirement is new.
+
+    The coalition row is locked first: a row lock on a requirement that does not exist yet locks nothing,
+    so two concurrent first settings would both insert and one would hit requirement_unique_per_unit.
+    """
     if not system:
         ensure_secretariat(actor)
     _validate_category_unit(category, unit)
+    Coalition.objects.select_for_update().only("pk").get(pk=coalition.pk)
     existing = (
         Requirement.objects.select_for_update().filter(coalition=coalition, category=category, unit=unit).first()
     )
@@ -315,7 +344,7 @@ def requirement_set(
     else:
         _check_version(existing, expected_version)
         if existing.quantity == quantity and existing.notes == notes:
-            return existing
+            return existing, False
         requirement = existing
         requirement.quantity, requirement.notes = quantity, notes
         requirement.version += 1
@@ -323,7 +352,7 @@ def requirement_set(
     requirement.full_clean()
     with _history(actor, "requirement_set"):
         requirement.save()
-    return requirement
+    return requirement, existing is None
 
 
 @transaction.atomic

@@ -75,20 +75,18 @@ def pledge_visibility_q(user: Any, prefix: str = "") -> Q:
 
 
 def caveat_visibility_q(user: Any) -> Q:
-    """A pledge's caveat follows its pledge; a country-wide caveat has its own releasability."""
+    """Caveats `user` may see. Their own country's, always; another country's only when released to the
+    coalition and, for a caveat on a pledge, when that pledge is visible too. Analysts and the
+    secretariat see every caveat except those on drafts."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NOTHING
-    on_visible_pledge = Q(pledge__isnull=False) & pledge_visibility_q(user, prefix="pledge__")
+    on_visible_pledge = Q(pledge__isnull=True) | pledge_visibility_q(user, prefix="pledge__")
     if is_ministry(user):
-        country_wide = Q(pledge__isnull=True) & (
-            Q(country_id=user.country_id)
-            | Q(releasability=Releasability.COALITION, coalition_id__in=_member_coalition_ids(user))
-        )
-    elif sees_all_offered(user):
-        country_wide = Q(pledge__isnull=True)
-    else:
-        return NOTHING
-    return on_visible_pledge | country_wide
+        released = Q(releasability=Releasability.COALITION, coalition_id__in=_member_coalition_ids(user))
+        return Q(country_id=user.country_id) | (released & on_visible_pledge)
+    if sees_all_offered(user):
+        return on_visible_pledge
+    return NOTHING
 
 
 def pledges_visible_to(user: Any):  # -> QuerySet[Pledge]

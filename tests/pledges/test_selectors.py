@@ -104,3 +104,31 @@ def test_force_totals_match_a_hand_computed_case(world: World) -> None:
     past = coalition_force(coalition=world.coalition, user=world.analyst, as_of=before_country_condition)
     past_troops = next(line for line in past.categories if line.category == "troops")
     assert (past_troops.confirmed, past_troops.conditional) == (650, 150)
+
+
+def test_caveat_history_starts_for_others_when_the_pledge_is_offered(world: World) -> None:
+    from pledges.selectors import caveat_history
+
+    draft = make_pledge(country=world.pl, coalition=world.coalition, status="draft", releasability="coalition")
+    caveat = services.caveat_add(actor=world.ministry_pl, pledge=draft, kind="condition", text="DRAFT WORDING")
+    services.caveat_update(actor=world.ministry_pl, caveat=caveat, text="Offered wording")
+    services.pledge_transition(actor=world.ministry_pl, pledge=draft, to_status="indicative")
+    services.caveat_update(actor=world.ministry_pl, caveat=caveat, text="Final wording")
+
+    def texts(user: object) -> list[str]:
+        return [event.text for event in caveat_history(user=user, caveat_id=caveat.pk)]
+
+    assert texts(world.ministry_pl) == ["DRAFT WORDING", "Offered wording", "Final wording"]
+    assert texts(world.analyst) == ["Final wording"]
+    assert texts(world.ministry_fr) == ["Final wording"]
+    assert texts(world.ministry_us) == []
+
+
+def test_caveat_change_time_is_when_it_was_added_not_last_edited(world: World) -> None:
+    since = timezone.now()
+    caveat = services.caveat_add(actor=world.ministry_pl, coalition=world.coalition, kind="other", text="v1")
+    added_at = caveat.created_at
+    services.caveat_update(actor=world.ministry_pl, caveat=caveat, text="v2")
+    [change] = caveat_changes(user=world.analyst, since=since)
+    assert change.kind == "added" and change.text == "v2"
+    assert abs((change.at - added_at).total_seconds()) < 0.5

@@ -102,3 +102,26 @@ def test_caveats_follow_their_pledge_or_their_releasability(world: World, pledge
     assert seen(world.analyst) == everything - {on_draft.pk}
     assert seen(world.ministry_us) == set()
     assert {c.pk for c in caveats_editable_by(world.ministry_fr)} == set()
+
+
+def test_a_caveat_kept_from_the_coalition_does_not_show_as_a_conditional_flag(
+    world: World, pledges: dict[str, Pledge]
+) -> None:
+    services.caveat_add(actor=world.ministry_fr, coalition=world.coalition, kind="condition",
+                        text="Only with a US backstop.", releasability="secretariat")
+
+    def flag(user: object) -> bool:
+        return pledge_list(user=user).get(pk=pledges["fr_released"].pk).is_conditional
+
+    assert flag(world.analyst) is True
+    assert flag(world.ministry_fr) is True
+    assert flag(world.ministry_pl) is False  # PL may not see the caveat, so not its effect either
+
+
+def test_a_pledges_caveat_can_be_kept_from_the_coalition(world: World, pledges: dict[str, Pledge]) -> None:
+    inherited = services.caveat_add(actor=world.ministry_pl, pledge=pledges["pl_released"], kind="role", text="a")
+    kept = services.caveat_add(actor=world.ministry_pl, pledge=pledges["pl_released"], kind="role", text="b",
+                               releasability="secretariat")
+    assert inherited.releasability == "coalition"
+    assert {c.pk for c in caveats_visible_to(world.ministry_fr)} == {inherited.pk}
+    assert {c.pk for c in caveats_visible_to(world.analyst)} == {inherited.pk, kept.pk}
