@@ -88,7 +88,9 @@ class DemoPledge:
 
 
 P, S = DemoPledge, PledgeStatus
-STEPS_AFTER_OFFER = {S.DRAFT: [], S.INDICATIVE: [], S.CONFIRMED: [S.CONFIRMED], S.DEPLOYED: [S.CONFIRMED, S.DEPLOYED]}
+STEPS_AFTER_OFFER: dict[str, list[str]] = {
+    S.DRAFT: [], S.INDICATIVE: [], S.CONFIRMED: [S.CONFIRMED], S.DEPLOYED: [S.CONFIRMED, S.DEPLOYED],
+}
 PLEDGES = [
     P("GB", "troops", "personnel", 10000, S.INDICATIVE, "Reassurance brigade headquarters and battlegroups",
       "Kyiv", notice_days=30),

@@ -179,7 +179,7 @@ def pledge_changes(
         old, new = before.get(pledge_id), after.get(pledge_id)
         if old is not None and new is not None and all(getattr(old, f) == getattr(new, f) for f in PLEDGE_FIELDS):
             continue
-        latest = new or old
+        latest: Any = new or old
         diff = {
             name: (getattr(old, name) if old else None, getattr(new, name) if new else None)
             for name in PLEDGE_FIELDS

@@ -17,15 +17,12 @@ The Q builders take a field prefix so the same rule filters history rows
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from pledges.models import Caveat, Coalition, Country, Pledge, PledgeStatus, Releasability
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 NOTHING = Q(pk__in=[])
 
@@ -47,7 +44,7 @@ def is_secretariat(user: Any) -> bool:
     return bool(user.is_superuser or user.role in ("secretariat", "administrator"))
 
 
-def _member_coalition_ids(user: User) -> list[int]:
+def _member_coalition_ids(user: Any) -> list[int]:
     # Cached on the user object: one query per request, however many querysets are built.
     cached: list[int] | None = getattr(user, "_coalition_ids_cache", None)
     if cached is None:
