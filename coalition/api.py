@@ -5,8 +5,13 @@ whole API answers alike:
 
 - `exception_handler`: django ValidationError -> 400 with field messages,
   PermissionDenied -> 403, Http404 -> 404, StaleVersion -> 412 (with the
-  current version), a database DataError (a value PostgreSQL refuses) -> 400;
+  current version), a database DataError (a value PostgreSQL refuses) -> 400,
+  an IntegrityError (a concurrent write won a uniqueness race) -> 409;
   never a 500 for bad input. Set as REST_FRAMEWORK["EXCEPTION_HANDLER"].
+- `parse_moment` / `MomentField`: the one way a moment in a query (as_of,
+  since, until, updated_since) is read.
+- `RejectUnknownFieldsMixin`: write serializers answer 400 naming a field they
+  do not take, instead of ignoring it.
 - `PageNumberPagination`: `page` and `page_size` (at most 1000).
 - `ApiPermission`: reads for any authenticated user (the querysets from
   pledges.visibility decide which rows), writes only where the view's
@@ -26,15 +31,18 @@ token views are in coalition/api_auth.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, IntegrityError
+from django.utils import dateparse, timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -53,6 +61,12 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This conflicts with a change made at the same moment; fetch the object again and retry."
+    default_code = "conflict"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus the exceptions our services raise."""
     from rest_framework.views import exception_handler as drf_exception_handler
@@ -68,7 +82,79 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # A value PostgreSQL refuses (out of range, NUL byte): the client's input, not our fault.
         logger.warning("API input refused by the database: %s", exc)
         exc = exceptions.ValidationError({"detail": "A value is out of range or not allowed."})
+    elif isinstance(exc, IntegrityError):
+        # The services validate uniqueness first; this is a concurrent write that got there first.
+        logger.warning("API write refused by a database constraint: %s", exc)
+        exc = Conflict()
     return drf_exception_handler(exc, context)
+
+
+# --- moments in queries --------------------------------------------------------------------------
+
+MOMENT_HELP = "ISO 8601, e.g. 2025-03-01T12:00:00Z (a date alone is its midnight; no offset means UTC)."
+
+
+def parse_moment(raw: str) -> dt.datetime:
+    """The one way the API reads a moment (as_of, since, until, updated_since); ValueError says what is wrong.
+
+    ISO 8601 date-time or date; without an offset, in the current time zone (UTC). It must be representable
+    in UTC, so `9999-12-31T23:59:59-12:00` is refused everywhere alike.
+    """
+    text = str(raw).strip()
+    if "\x00" in text:
+        raise ValueError("Enter a valid date and time (ISO 8601).")
+    try:
+        value = dateparse.parse_datetime(text)
+        if value is None and (day := dateparse.parse_date(text)) is not None:
+            value = dt.datetime.combine(day, dt.time.min)
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValueError(f"Enter a valid date and time: {MOMENT_HELP}")
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=timezone.get_current_timezone())
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("This moment is out of range.") from None
+
+
+class MomentField(serializers.DateTimeField):
+    """A query moment, read by `parse_moment`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", MOMENT_HELP)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            value = value.isoformat()
+        try:
+            return parse_moment(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+# --- strict write bodies -----------------------------------------------------------------------
+
+class RejectUnknownFieldsMixin:
+    """A write serializer that answers 400 for a key it does not take, instead of dropping it silently.
+
+    `refused_fields` gives the message for keys that are known but not changeable here.
+    """
+
+    refused_fields: ClassVar[dict[str, str]] = {}
+    fields: Any
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in writable)
+            if unknown:
+                raise serializers.ValidationError({
+                    key: [self.refused_fields.get(key, "Unknown field; it is not accepted here.")] for key in unknown
+                })
+        return super().to_internal_value(data)  # type: ignore[misc]
 
 
 # --- pagination and permissions ------------------------------------------------------------------
@@ -112,7 +198,8 @@ _ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+)"$')
 class VersionedObjectMixin:
     """ETag and If-Match for a viewset over a model with an integer `version` field.
 
-    The ETag is `"<pk>-<version>"`. `expected_version(obj)` reads If-Match: None
+    The ETag is `"<id>-<version>"`: the object's `id`, which a history row (an
+    `as_of` read) carries too, while its pk is the event's. `expected_version(obj)` reads If-Match: None
     when absent or `*`; the version the client holds when it names this
     object; 412 when it names none. Pass the result to the service as
     `expected_version`, which compares it under a row lock, so a stale write
@@ -122,8 +209,12 @@ class VersionedObjectMixin:
     request: Request
 
     @staticmethod
-    def etag_for(obj: Any) -> str:
-        return f'"{obj.pk}-{obj.version}"'
+    def object_id(obj: Any) -> Any:
+        return getattr(obj, "id", None) or obj.pk
+
+    @classmethod
+    def etag_for(cls, obj: Any) -> str:
+        return f'"{cls.object_id(obj)}-{obj.version}"'
 
     def with_etag(self, response: Response, obj: Any) -> Response:
         response["ETag"] = self.etag_for(obj)
@@ -137,7 +228,7 @@ class VersionedObjectMixin:
         if "*" in tags:
             return None
         versions = [
-            int(match[2]) for tag in tags if (match := _ETAG.match(tag)) and match[1] == str(obj.pk)
+            int(match[2]) for tag in tags if (match := _ETAG.match(tag)) and match[1] == str(self.object_id(obj))
         ]
         if obj.version in versions:
             return int(obj.version)

@@ -1,7 +1,7 @@
 """API tokens: knox tokens, stored hashed, with an expiry (REST_KNOX in settings).
 
 `POST /api/v1/auth/token/` with username and password answers `{"token", "expiry"}`
-(throttled by the "login" rate); `POST /api/v1/auth/logout/` revokes the token the
+(throttled by the "login" rate), as JSON or form-encoded; `POST /api/v1/auth/logout/` revokes the token the
 request was made with. knox's own LoginView needs an already authenticated
 request, hence this thin view over DRF's AuthTokenSerializer.
 """
@@ -17,6 +17,7 @@ from knox.settings import knox_settings
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +35,7 @@ class TokenLoginView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]  # JSON, or a plain HTML form / curl -d
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 

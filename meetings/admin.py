@@ -143,6 +143,10 @@ class MeetingForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        try:
+            services.validate_meeting_times(data.get("starts_at"), data.get("ends_at"))
+        except ValidationError as error:
+            self.add_error(None, error)
         if data.get("coalition") and data.get("chairs") is not None:
             try:
                 services.validate_chairs(data["coalition"], data["chairs"])

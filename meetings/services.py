@@ -46,7 +46,7 @@ MEETING_EDITABLE_FIELDS = frozenset({
 # Faults that pass on their own (a database restart, a dropped connection): the task retries them.
 PASSING_FAULTS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, ConnectionError)
 STALE_RUNNING_AFTER = dt.timedelta(minutes=10)
-STALE_QUEUED_AFTER = dt.timedelta(minutes=30)
+STALE_QUEUED_AFTER = dt.timedelta(minutes=5)  # a message lost, e.g. sent while Redis was down
 MAX_ATTEMPTS = 3
 AUTO_BRIEF_WINDOW = dt.timedelta(hours=48)
 AUTO_BRIEF_PAUSE_AFTER_FAILURE = dt.timedelta(minutes=30)
@@ -66,6 +66,24 @@ def validate_chairs(coalition: Coalition, chairs: Iterable[Country]) -> list[Cou
     if outsiders:
         raise ValidationError({"chairs": f"Not members of {coalition}: {', '.join(outsiders)}."})
     return chairs
+
+
+# Meetings are dated within these years; outside them is a typo (and breaks date arithmetic in the brief).
+MEETING_FIRST_YEAR = 1900
+MEETING_LAST_YEAR = 2200
+
+
+def validate_meeting_times(starts_at: dt.datetime | None, ends_at: dt.datetime | None) -> None:
+    """Both moments within MEETING_FIRST_YEAR..MEETING_LAST_YEAR; a ValidationError naming the field if not.
+
+    Called by the services (so the API answers 400) and by the admin's meeting form.
+    """
+    errors: dict[str, str] = {}
+    for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if value is not None and not MEETING_FIRST_YEAR <= value.year <= MEETING_LAST_YEAR:
+            errors[field] = f"Give a date between the years {MEETING_FIRST_YEAR} and {MEETING_LAST_YEAR}."
+    if errors:
+        raise ValidationError(errors)
 
 
 def _touch(meeting: Meeting) -> None:
@@ -98,6 +116,7 @@ def meeting_create(
     outcome_notes: str = "",
 ) -> Meeting:
     ensure_secretariat(actor)
+    validate_meeting_times(starts_at, ends_at)
     meeting = Meeting(
         coalition=coalition, title=title.strip(), kind=kind, starts_at=starts_at, ends_at=ends_at,
         time_zone=time_zone, place=place.strip(), status=status, outcome_notes=outcome_notes,
@@ -131,6 +150,7 @@ def meeting_update(
         return locked
     for field, value in changed.items():
         setattr(locked, field, value.strip() if field in ("title", "place") else value)
+    validate_meeting_times(locked.starts_at, locked.ends_at)
     locked.full_clean()
     locked.version += 1
     with _history(actor, "meeting_update"):
@@ -277,10 +297,20 @@ def agenda_item_remove(*, actor: Any, item: AgendaItem) -> None:
 
 # --- briefs -------------------------------------------------------------------------------
 
-def _queue_compile(brief_id: int) -> None:
+def _send_compile(brief_id: int) -> None:
+    """Hand the brief to a worker. With the broker down the request still succeeds: the brief stays
+    queued in the database and the reaper (beat, every 2 minutes) sends it again once Redis is back."""
     from meetings.tasks import compile_brief_task
 
-    transaction.on_commit(lambda: compile_brief_task.delay(brief_id))
+    try:
+        compile_brief_task.apply_async(args=[brief_id], retry=False)
+    except Exception:  # the broker's connection errors differ by transport; none may fail the request
+        logger.warning("Could not queue brief %s (broker unreachable); the reaper will send it again.",
+                       brief_id, exc_info=True)
+
+
+def _queue_compile(brief_id: int) -> None:
+    transaction.on_commit(lambda: _send_compile(brief_id))
 
 
 @transaction.atomic

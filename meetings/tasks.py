@@ -10,6 +10,7 @@ from meetings import services
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
+    ignore_result=True,  # the brief row is the result; sending then needs the broker only
     autoretry_for=services.PASSING_FAULTS,
     retry_backoff=2,
     retry_backoff_max=60,

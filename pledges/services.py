@@ -41,6 +41,7 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.WITHDRAWN: frozenset(),
 }
 INITIAL_STATUSES = frozenset({S.DRAFT, S.INDICATIVE})
+CAVEAT_IMPOSED_AHEAD = dt.timedelta(days=366)
 
 PLEDGE_EDITABLE_FIELDS = frozenset({
     "category", "unit", "quantity", "description", "available_from", "available_until",
@@ -240,6 +241,8 @@ def caveat_add(
         ensure_may_change_country(actor, country.pk)
     if pledge is not None and pledge.status == S.WITHDRAWN:
         raise ValidationError({"pledge": "A withdrawn pledge takes no new caveats."})
+    if imposed_on is not None and imposed_on > timezone.localdate() + CAVEAT_IMPOSED_AHEAD:
+        raise ValidationError({"imposed_on": "A caveat cannot be imposed more than a year ahead."})
     caveat = Caveat(
         country=country, coalition=coalition, pledge=pledge, kind=kind, text=text.strip(), rationale=rationale,
         releasability=releasability or Releasability.SECRETARIAT, imposed_on=imposed_on or timezone.localdate(),
@@ -286,6 +289,8 @@ def caveat_lift(
     _check_version(locked, expected_version)
     if not locked.is_active:
         raise ValidationError({"is_active": f"This caveat was already lifted on {locked.lifted_on}."})
+    if lifted_on is not None and lifted_on > timezone.localdate():
+        raise ValidationError({"lifted_on": "A caveat cannot be lifted on a date still to come."})
     locked.is_active = False
     locked.lifted_on = lifted_on or timezone.localdate()
     locked.version += 1

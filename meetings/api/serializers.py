@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from coalition.api import RejectUnknownFieldsMixin
 from meetings.models import AgendaItem, Brief, Invitation, Meeting, MeetingKind, MeetingStatus
 from pledges.models import Coalition, Country
 
@@ -52,7 +53,7 @@ class MeetingDetailSerializer(MeetingSerializer):
         return counts
 
 
-class MeetingWriteSerializer(serializers.Serializer):
+class MeetingWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Input of POST and PATCH; the services validate the rest (end after start, chairs are members...)."""
 
     coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all())

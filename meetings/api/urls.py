@@ -8,6 +8,7 @@ urlpatterns = [
     path("meetings/", views.MeetingListView.as_view(), name="meeting-list"),
     path("meetings/<int:pk>/", views.MeetingDetailView.as_view(), name="meeting-detail"),
     path("meetings/<int:pk>/briefs/", views.MeetingBriefsView.as_view(), name="meeting-briefs"),
+    path("briefs/", views.BriefListView.as_view(), name="brief-list"),
     path("briefs/<int:pk>/", views.BriefDetailView.as_view(), name="brief-detail"),
     path("briefs/<int:pk>/pdf", views.BriefPdfView.as_view(), name="brief-pdf"),
     path("briefs/<int:pk>/xlsx", views.BriefXlsxView.as_view(), name="brief-xlsx"),

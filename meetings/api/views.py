@@ -112,6 +112,20 @@ class MeetingBriefsView(generics.ListAPIView):
         return response
 
 
+class BriefListView(generics.ListAPIView):
+    """All briefs you may see, newest first (secretariat and analysts; ministry staff get 403, as for a
+    meeting's briefs)."""
+
+    serializer_class = BriefSerializer
+
+    def get_queryset(self) -> QuerySet[Brief]:
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no user
+            return Brief.objects.none()
+        if not may_see_briefs(self.request.user):
+            raise exceptions.PermissionDenied("Briefs are for the secretariat and analysts.")
+        return briefs_visible_to(self.request.user).order_by("-created_at", "-id")
+
+
 class BriefDetailView(generics.RetrieveAPIView):
     """A brief's status (queued, running, ready, failed), progress in per cent and error."""
 

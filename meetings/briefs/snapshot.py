@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from meetings.models import Brief, DelegationLevel, InvitationStatus, Meeting
 from meetings.selectors import BRIEF_VIEWER, previous_meeting
@@ -75,15 +75,17 @@ def _pledge_phrase(row: Any) -> str:
                                                                           else "")
 
 
-def _caveats(meeting: Meeting, as_of: dt.datetime, pledges: dict[int, Any]) -> list[dict[str, Any]]:
+def _caveats(meeting: Meeting, as_of: dt.datetime, offered: QuerySet[Any]) -> list[dict[str, Any]]:
     kinds = dict(CaveatKind.choices)
-    rows = (
+    rows = list(
         state_as_of(CaveatEvent, as_of)
         .filter(caveat_visibility_q(BRIEF_VIEWER), coalition_id=meeting.coalition_id, is_active=True)
-        .filter(Q(pledge_id__isnull=True) | Q(pledge_id__in=list(pledges)))
+        .filter(Q(pledge_id__isnull=True) | Q(pledge_id__in=offered.values("id")))
         .select_related("country")
         .order_by("country__name", "kind", "id")
     )
+    # Only the pledges that carry a caveat are loaded, to name them.
+    pledges = {row.id: row for row in offered.filter(id__in={row.pledge_id for row in rows if row.pledge_id})}
     return [
         {
             "id": row.id, "country": row.country.name, "code": row.country.code, "kind": row.kind,
@@ -146,17 +148,14 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
     meeting = Meeting.objects.select_related("coalition").get(pk=brief.meeting_id)
     as_of = brief.as_of
     tz = zoneinfo.ZoneInfo(meeting.time_zone)
-    pledges = {
-        row.id: row
-        for row in pledge_list(user=BRIEF_VIEWER, as_of=as_of).filter(
-            coalition_id=meeting.coalition_id, status__in=OFFERED
-        )
-    }
-    illustrative = any(row.is_illustrative for row in pledges.values())
+    offered = pledge_list(user=BRIEF_VIEWER, as_of=as_of).filter(
+        coalition_id=meeting.coalition_id, status__in=OFFERED
+    )
+    illustrative = offered.filter(is_illustrative=True).exists()
     on_progress(10)
     force = coalition_force(coalition=meeting.coalition, user=BRIEF_VIEWER, as_of=as_of).as_dict()
     on_progress(25)
-    caveats = _caveats(meeting, as_of, pledges)
+    caveats = _caveats(meeting, as_of, offered)
     on_progress(35)
     changes = _changes(meeting, as_of)
     on_progress(50)

@@ -11,6 +11,7 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 
+from coalition.api import MOMENT_HELP, parse_moment
 from pledges.models import CapabilityCategory, Caveat, CaveatKind, Coalition, Country, PledgeStatus, Requirement
 
 
@@ -79,6 +80,33 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class MomentFormField(django_filters.fields.IsoDateTimeField):
+    """A moment read by coalition.api.parse_moment, as everywhere else in the API."""
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_moment(value)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from None
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = MomentFormField
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number: `1.5` is an error, not a filter on 1.5."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2_147_483_647)
+        super().__init__(*args, **kwargs)
+
+
 def _known_country_codes(codes: list[str]) -> Iterable[str]:
     return Country.objects.filter(code__in=codes).values_list("code", flat=True)
 
@@ -101,11 +129,11 @@ class PledgeFilterSet(django_filters.FilterSet):
     conditional = BooleanFilter(
         field_name="is_conditional", help_text="Only pledges with (true) or without (false) an active condition."
     )
-    updated_since = django_filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", help_text="Changed at or after this moment (ISO 8601)."
+    updated_since = MomentFilter(
+        field_name="updated_at", lookup_expr="gte", help_text=f"Changed at or after this moment: {MOMENT_HELP}"
     )
-    as_of = django_filters.IsoDateTimeFilter(
-        method="keep_as_is", help_text="The pledges as they stood at this moment (ISO 8601), from their history."
+    as_of = MomentFilter(
+        method="keep_as_is", help_text=f"The pledges as they stood at this moment, from their history: {MOMENT_HELP}"
     )
     ordering = django_filters.OrderingFilter(
         fields=(
@@ -127,7 +155,7 @@ class CaveatFilterSet(django_filters.FilterSet):
         help_text="ISO codes, comma-separated: PL,FR.",
     )
     coalition = ModelChoiceFilter(queryset=Coalition.objects.all(), help_text="Coalition id.")
-    pledge = django_filters.NumberFilter(field_name="pledge_id", help_text="Pledge id.")
+    pledge = IntegerFilter(field_name="pledge_id", help_text="Pledge id.")
     kind = django_filters.ChoiceFilter(choices=CaveatKind.choices)
     is_active = BooleanFilter()
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
+from coalition.api import MomentField, RejectUnknownFieldsMixin
 from pledges.models import (
     CapabilityCategory,
     Caveat,
@@ -22,6 +25,8 @@ from pledges.visibility import pledges_visible_to
 
 MAX_INT = 2_147_483_647
 MAX_SMALLINT = 32_767
+# How far ahead a caveat may be dated when imposed (a typo like 9999-12-31 is refused).
+MAX_IMPOSED_AHEAD = dt.timedelta(days=366)
 
 # Named choice sets, so the OpenAPI enums get stable names (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
 NEW_PLEDGE_STATUS_CHOICES = [(PledgeStatus.DRAFT.value, "Draft"), (PledgeStatus.INDICATIVE.value, "Indicative")]
@@ -96,8 +101,14 @@ class _AvailabilityOrderMixin:
         return attrs
 
 
-class PledgeUpdateSerializer(_AvailabilityOrderMixin, serializers.Serializer):
+class PledgeUpdateSerializer(RejectUnknownFieldsMixin, _AvailabilityOrderMixin, serializers.Serializer):
     """The fields pledges.services.pledge_update may change. Status moves: POST .../transition/."""
+
+    refused_fields = {
+        "status": "The status moves through POST /api/v1/pledges/{id}/transition/.",
+        "country": "A pledge cannot move to another country.",
+        "coalition": "A pledge cannot move to another coalition.",
+    }
 
     category = serializers.SlugRelatedField(slug_field="code", queryset=CapabilityCategory.objects.all())
     unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.all())
@@ -126,15 +137,15 @@ class PledgeCreateSerializer(PledgeUpdateSerializer):
     )
 
 
-class PledgeTransitionSerializer(serializers.Serializer):
+class PledgeTransitionSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     status = serializers.ChoiceField(choices=PledgeStatus.choices, help_text="The status to move to.")
 
 
 # --- changes ---------------------------------------------------------------------------------
 
 class ChangesQuerySerializer(serializers.Serializer):
-    since = serializers.DateTimeField()
-    until = serializers.DateTimeField(required=False)
+    since = MomentField()
+    until = MomentField(required=False)
     coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all(), required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +228,7 @@ class ForceSerializer(serializers.Serializer):
 
 
 class AsOfQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateTimeField(required=False, help_text="The figures as they stood at this moment.")
+    as_of = MomentField(required=False, help_text="The figures as they stood at this moment (ISO 8601).")
 
 
 # --- caveats ---------------------------------------------------------------------------------
@@ -236,8 +247,17 @@ class CaveatSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CaveatUpdateSerializer(serializers.Serializer):
+class CaveatUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """The fields pledges.services.caveat_update may change; lifting is POST .../lift/."""
+
+    refused_fields = {
+        "pledge": "A caveat cannot move to another pledge.",
+        "country": "A caveat cannot move to another country.",
+        "coalition": "A caveat cannot move to another coalition.",
+        "is_active": "Lift a caveat with POST /api/v1/caveats/{id}/lift/.",
+        "lifted_on": "Lift a caveat with POST /api/v1/caveats/{id}/lift/.",
+        "imposed_on": "The date a caveat was imposed cannot change.",
+    }
 
     kind = serializers.ChoiceField(choices=CaveatKind.choices)
     text = serializers.CharField(max_length=10_000)
@@ -259,14 +279,36 @@ class CaveatCreateSerializer(CaveatUpdateSerializer):
         request = self.context.get("request")
         self.fields["pledge"].queryset = pledges_visible_to(getattr(request, "user", None))  # type: ignore[attr-defined]
 
+    def validate_imposed_on(self, value: dt.date) -> dt.date:
+        latest = timezone.localdate() + MAX_IMPOSED_AHEAD
+        if value > latest:
+            raise serializers.ValidationError(f"A caveat cannot be imposed later than {latest.isoformat()}.")
+        return value
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs.get("pledge") and not attrs.get("coalition"):
+        pledge = attrs.get("pledge")
+        if not pledge and not attrs.get("coalition"):
             raise serializers.ValidationError({"coalition": "Give a pledge, or a coalition for a country-wide caveat."})
+        if pledge and attrs.get("coalition") is not None and attrs["coalition"].pk != pledge.coalition_id:
+            raise serializers.ValidationError({"coalition": "The pledge is to another coalition; leave this out."})
+        if pledge and attrs.get("country") is not None and attrs["country"].pk != pledge.country_id:
+            raise serializers.ValidationError({"country": "The pledge is another country's; leave this out."})
         return attrs
 
 
-class CaveatLiftSerializer(serializers.Serializer):
-    lifted_on = serializers.DateField(required=False, help_text="Defaults to today.")
+class CaveatLiftSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    lifted_on = serializers.DateField(required=False, help_text="Defaults to today; not in the future, nor before "
+                                                                "the caveat was imposed.")
+
+    def validate_lifted_on(self, value: dt.date) -> dt.date:
+        if value > timezone.localdate():
+            raise serializers.ValidationError("A caveat cannot be lifted on a future date.")
+        caveat = self.context.get("caveat")
+        if caveat is not None and value < caveat.imposed_on:
+            raise serializers.ValidationError(
+                f"A caveat cannot be lifted before it was imposed ({caveat.imposed_on.isoformat()})."
+            )
+        return value
 
 
 # --- requirements ----------------------------------------------------------------------------
@@ -282,7 +324,7 @@ class RequirementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RequirementUpdateSerializer(serializers.Serializer):
+class RequirementUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
 

@@ -14,7 +14,6 @@ import datetime as dt
 import io
 from typing import Any
 
-from django import forms
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -25,7 +24,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coalition.api import IF_MATCH_PARAMETER, VersionedObjectMixin
+from coalition.api import IF_MATCH_PARAMETER, MOMENT_HELP, VersionedObjectMixin, parse_moment
 from pledges import services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, PledgeFilterSet, RequirementFilterSet
@@ -35,7 +34,7 @@ from pledges.visibility import caveats_visible_to, is_ministry, is_secretariat
 
 AS_OF_PARAMETER = OpenApiParameter(
     name="as_of", type=OpenApiTypes.DATETIME, location=OpenApiParameter.QUERY, required=False,
-    description="The pledge as it stood at this moment (ISO 8601), from its history.",
+    description=f"The pledge as it stood at this moment, from its history: {MOMENT_HELP}",
 )
 FORMAT_PARAMETER = OpenApiParameter(
     name="format", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False, enum=["json", "csv"],
@@ -67,14 +66,13 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
 
 
-def _parse_datetime(raw: str | None, field: str) -> dt.datetime | None:
-    if raw in (None, ""):
+def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
+    if raw is None or not raw.strip():
         return None
     try:
-        value: dt.datetime | None = forms.DateTimeField().clean(raw)
-    except forms.ValidationError as error:
-        raise ValidationError({field: error.messages}) from error
-    return value
+        return parse_moment(raw)
+    except ValueError as error:
+        raise ValidationError({field: [str(error)]}) from None
 
 
 class CoalitionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -154,7 +152,7 @@ class PledgeViewSet(VersionedObjectMixin, viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[Any]:
         as_of = None
         if self.action in ("list", "retrieve"):
-            as_of = _parse_datetime(self.request.query_params.get("as_of"), "as_of")
+            as_of = _parse_moment(self.request.query_params.get("as_of"), "as_of")
         return pledge_list(user=self.request.user, as_of=as_of).order_by(
             "country__name", "category__sort_order", "id"
         )
@@ -294,7 +292,7 @@ class CaveatViewSet(VersionedObjectMixin, mixins.CreateModelMixin, mixins.Update
         """Lift the caveat (on `lifted_on`, default today)."""
         caveat = self.get_object()
         expected = self.expected_version(caveat)
-        serializer = s.CaveatLiftSerializer(data=request.data)
+        serializer = s.CaveatLiftSerializer(data=request.data, context={"caveat": caveat})
         serializer.is_valid(raise_exception=True)
         services.caveat_lift(actor=request.user, caveat=caveat, expected_version=expected,
                              lifted_on=serializer.validated_data.get("lifted_on"))
@@ -332,10 +330,8 @@ class RequirementViewSet(VersionedObjectMixin, viewsets.ModelViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = s.RequirementSetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key = {name: serializer.validated_data[name] for name in ("coalition", "category", "unit")}
-        existed = Requirement.objects.filter(**key).exists()
-        requirement = services.requirement_set(actor=request.user, **serializer.validated_data)
-        return self._answer(requirement, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        requirement, created = services.requirement_set_with_created(actor=request.user, **serializer.validated_data)
+        return self._answer(requirement, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)

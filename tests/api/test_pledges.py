@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from pledges import services
@@ -247,8 +248,9 @@ def test_caveat_and_requirement_etags(pl: APIClient, client_for: Callable[[str],
     old = response["ETag"]
     assert pl.patch(url, {"rationale": "Threat from Belarus"}, format="json", HTTP_IF_MATCH=old).status_code == 200
     assert pl.post(f"{url}lift/", {}, format="json", HTTP_IF_MATCH=old).status_code == 412
-    lifted = pl.post(f"{url}lift/", {"lifted_on": "2030-01-01"}, format="json")
-    assert lifted.status_code == 200 and lifted.json()["is_active"] is False
+    today = timezone.localdate().isoformat()
+    lifted = pl.post(f"{url}lift/", {"lifted_on": today}, format="json")
+    assert lifted.status_code == 200 and lifted.json()["is_active"] is False and lifted.json()["lifted_on"] == today
     again = pl.post(f"{url}lift/", {}, format="json")
     assert again.status_code == 400 and "is_active" in again.json()
 

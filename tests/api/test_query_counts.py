@@ -66,7 +66,7 @@ CASES = [
     ("/api/v1/pledges/?country=PL,FR&status=indicative&conditional=true&ordering=-quantity", grow_pledges,
      "analyst", 3),  # + the country codes checked
     ("/api/v1/pledges/?as_of=2999-01-01T00:00:00Z", grow_pledges, "analyst", 2),
-    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 4),
+    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 5),  # + caveat change times
     ("/api/v1/caveats/", grow_caveats, "analyst", 2),
     ("/api/v1/caveats/", grow_caveats, "ministry_fr", 3),
     ("/api/v1/requirements/", grow_requirements, "analyst", 2),

@@ -148,3 +148,36 @@ def test_ministry_staff_get_no_brief(world: World, meeting: Meeting) -> None:
     assert client_for(None).get(f"/api/v1/briefs/{brief.pk}/pdf").status_code == 401
     assert client_for(world.analyst).get("/api/v1/briefs/999999/pdf").status_code == 404
     assert Brief.objects.count() == 1
+
+
+@pytest.mark.parametrize("field", ["starts_at", "ends_at"])
+@pytest.mark.parametrize("moment", ["0001-01-01T09:00:00Z", "1899-12-31T09:00:00Z", "2201-01-01T09:00:00Z"])
+def test_meeting_dates_outside_the_sane_years_are_400(world: World, meeting: Meeting, field: str,
+                                                      moment: str) -> None:
+    secretariat = client_for(world.secretariat)
+    version = Meeting.objects.get(pk=meeting.pk).version
+    body = new_meeting_body(world, starts_at=moment, ends_at=moment) if field == "starts_at" else (
+        new_meeting_body(world, ends_at=moment))
+    created = secretariat.post("/api/v1/meetings/", body, format="json")
+    assert created.status_code == 400 and field in created.json(), created.content
+    changed = secretariat.patch(f"/api/v1/meetings/{meeting.pk}/", {field: moment}, format="json")
+    assert changed.status_code == 400 and field in changed.json(), changed.content
+    meeting.refresh_from_db()
+    assert meeting.version == version and 1900 <= meeting.starts_at.year <= 2200
+
+
+def test_meeting_write_with_an_unknown_field_is_400(world: World, meeting: Meeting) -> None:
+    response = client_for(world.secretariat).patch(f"/api/v1/meetings/{meeting.pk}/", {"venue": "Oslo"},
+                                                   format="json")
+    assert response.status_code == 400 and "venue" in response.json()
+
+
+def test_all_briefs_are_listed_to_the_secretariat_and_analysts_only(world: World, meeting: Meeting) -> None:
+    first = services.brief_request(actor=world.secretariat, meeting=meeting, queue=False)
+    second = services.brief_request(actor=world.secretariat, meeting=meeting, queue=False)
+    for user in (world.secretariat, world.analyst):
+        response = client_for(user).get("/api/v1/briefs/")
+        assert response.status_code == 200
+        assert [b["id"] for b in response.json()["results"]] == [second.pk, first.pk]
+    assert client_for(world.ministry_pl).get("/api/v1/briefs/").status_code == 403
+    assert client_for(None).get("/api/v1/briefs/").status_code == 401

@@ -164,3 +164,23 @@ def test_history_keeps_who_before_and_after(world: World) -> None:
     assert [e.quantity for e in events] == [100, 140]
     assert events[-1].pgh_context.metadata["username"] == "ministry-pl"
     assert events[-1].pgh_context.metadata["user"] == world.ministry_pl.pk
+
+
+def test_caveat_dates_are_bounded(world: World) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as error:
+        services.caveat_add(actor=world.ministry_pl, coalition=world.coalition, kind="other", text="x",
+                            imposed_on=dt.date(9999, 12, 31))
+    assert "imposed_on" in error.value.message_dict
+    caveat = services.caveat_add(actor=world.ministry_pl, coalition=world.coalition, kind="other", text="x",
+                                 imposed_on=today - dt.timedelta(days=10))
+    with pytest.raises(ValidationError) as error:
+        services.caveat_lift(actor=world.ministry_pl, caveat=caveat, lifted_on=today + dt.timedelta(days=1))
+    assert "lifted_on" in error.value.message_dict
+    with pytest.raises(ValidationError):
+        services.caveat_lift(actor=world.ministry_pl, caveat=caveat, lifted_on=today - dt.timedelta(days=11))
+    assert Caveat.objects.get(pk=caveat.pk).is_active

