@@ -1,0 +1,425 @@
+"""The benchmark, in one command: `python bench/run.py`.
+
+Generates the bench coalition (bench/generate.py) into its own database
+(DATABASE_URL, default postgres://postgres@127.0.0.1:5432/coalition_bench_data)
+at two sizes, default 100,000 and 200,000 pledges, and at each size measures:
+
+(a) the API's pledge list page (100 rows, filtered and ordered) with Django's
+    test client, median of N runs, against the floor: the same 100 rows built
+    as JSON by one PostgreSQL query (json_agg, through psycopg); the ratio
+    api/floor; the queries per page at two page sizes (constant = no N+1);
+(b) requests per second under wrk (or a bounded threaded Python load
+    generator when wrk is missing) on loopback against gunicorn, 2 workers;
+(c) the force endpoint and a brief compile, and how each grows with size.
+
+Writes bench/RESULTS.md and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    BENCH_PASSWORD,
+    BENCH_USER,
+    ROOT,
+    bench_environment,
+    drop_database,
+    setup_django,
+)
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+LIST_FILTERS = {"status": "confirmed,indicative", "category": "troops"}
+ORDERINGS = ["-updated_at", "-id", ""]
+GOALS = {"ratio": 3.0, "force_s": 1.0, "brief_s": 3.0}
+
+
+@dataclass
+class Measurement:
+    pledges: int
+    events: int = 0
+    api_list_ms: float | None = None
+    floor_ms: float | None = None
+    list_rows: int | None = None
+    list_url: str = ""
+    queries_per_page: dict[int, int] = field(default_factory=dict)
+    force_api_ms: float | None = None
+    force_selector_ms: float | None = None
+    brief_s: float | None = None
+    brief_note: str = ""
+    rps: float | None = None
+    load_latency_ms: dict[str, float] = field(default_factory=dict)
+    load_non_2xx: int | None = None
+    load_tool: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.api_list_ms is None or not self.floor_ms:
+            return None
+        return self.api_list_ms / self.floor_ms
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Benchmark the API, force picture and brief on a large coalition.")
+    parser.add_argument("--sizes", default="100000,200000", help="pledge counts, comma-separated, ascending")
+    parser.add_argument("--repeats", type=int, default=21, help="runs per timing (the median is reported)")
+    parser.add_argument("--load-seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="reuse the bench database instead of recreating it")
+    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--skip-brief", action="store_true")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = _parse()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if not args.keep:
+        drop_database(bench_environment()["DATABASE_URL"])
+    setup_django()
+    from bench.generate import generate
+
+    measurements = []
+    for size in sizes:
+        print(f"\n== {size:,} pledges: generating", flush=True)
+        started = time.monotonic()
+        summary = generate(pledges=size)
+        print(f"   generated in {time.monotonic() - started:.0f} s: {summary}", flush=True)
+        measurement = Measurement(pledges=int(summary["pledges"]), events=int(summary["pledge_events"]))
+        coalition_id = int(summary["coalition_id"])
+        measure_in_process(measurement, coalition_id, args.repeats, skip_brief=args.skip_brief)
+        if not args.skip_load:
+            measure_load(measurement, args.load_seconds, args.connections)
+        measurements.append(measurement)
+        print(json.dumps(measurement.__dict__ | {"ratio": measurement.ratio}, default=str), flush=True)
+    report = render(measurements, args)
+    RESULTS.write_text(report)
+    print("\n" + report)
+    return 0
+
+
+# --- (a) and (c): in-process ---------------------------------------------------------------------
+
+def _median_ms(call: Callable[[], Any], repeats: int) -> float:
+    call()  # warm up: connections, caches, plans
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _token(client: Any) -> str | None:
+    response = client.post("/api/v1/auth/token/", {"username": BENCH_USER, "password": BENCH_PASSWORD},
+                           content_type="application/json")
+    if response.status_code != 200:
+        return None
+    return str(response.json().get("token"))
+
+
+def _list_url(coalition_id: int, page_size: int, ordering: str) -> str:
+    from urllib.parse import urlencode
+
+    params = {"coalition": coalition_id, **LIST_FILTERS, "page_size": page_size}
+    if ordering:
+        params["ordering"] = ordering
+    return "/api/v1/pledges/?" + urlencode(params)
+
+
+def _rows(body: Any) -> list[Any]:
+    if isinstance(body, dict):
+        return list(body.get("results", []))
+    return list(body)
+
+
+FLOOR_SQL = """
+SELECT coalesce(json_agg(row_to_json(r)), '[]'::json)::text FROM (
+  SELECT p.id, c.code AS country, c.name AS country_name, p.coalition_id AS coalition, cat.code AS category,
+         u.code AS unit, p.quantity, p.description, p.available_from, p.available_until, p.notice_to_move_days,
+         p.location, p.estimated_value_eur, p.status, p.releasability, p.is_illustrative, p.version,
+         p.created_at, p.updated_at,
+         EXISTS (SELECT 1 FROM pledges_caveat cv WHERE cv.kind = 'condition' AND cv.is_active
+                 AND (cv.pledge_id = p.id OR (cv.pledge_id IS NULL AND cv.country_id = p.country_id
+                                              AND cv.coalition_id = p.coalition_id))) AS is_conditional
+  FROM pledges_pledge p
+  JOIN pledges_country c ON c.id = p.country_id
+  JOIN pledges_capabilitycategory cat ON cat.id = p.category_id
+  JOIN pledges_unit u ON u.id = p.unit_id
+  WHERE p.coalition_id = %(coalition)s AND p.status <> 'draft'
+    AND p.status = ANY(%(statuses)s) AND cat.code = %(category)s
+  ORDER BY {order} LIMIT %(limit)s
+) r
+"""
+FLOOR_ORDER = {"-updated_at": "p.updated_at DESC, p.id DESC", "-id": "p.id DESC", "": "p.id"}
+
+
+def measure_floor(coalition_id: int, ordering: str, repeats: int) -> tuple[float, int]:
+    import psycopg
+
+    sql = FLOOR_SQL.format(order=FLOOR_ORDER[ordering])
+    params = {"coalition": coalition_id, "statuses": LIST_FILTERS["status"].split(","),
+              "category": LIST_FILTERS["category"], "limit": 100}
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        def run() -> str:
+            return conn.execute(sql, params).fetchone()[0]  # type: ignore[index]
+
+        rows = len(json.loads(run()))
+        return _median_ms(run, repeats), rows
+
+
+def measure_in_process(m: Measurement, coalition_id: int, repeats: int, *, skip_brief: bool) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from pledges.models import Coalition
+    from pledges.selectors import coalition_force
+
+    client = Client()
+    token = _token(client)
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
+    if not token:
+        m.notes.append("token login at /api/v1/auth/token/ not available; API rows skipped")
+
+    ordering = None
+    if token:
+        for candidate in ORDERINGS:
+            response = client.get(_list_url(coalition_id, 100, candidate), **headers)
+            if response.status_code == 200:
+                ordering = candidate
+                m.list_rows = len(_rows(response.json()))
+                break
+            m.notes.append(f"ordering={candidate!r} answered {response.status_code}")
+    if ordering is not None:
+        url = _list_url(coalition_id, 100, ordering)
+        m.list_url = url
+        m.api_list_ms = _median_ms(lambda: client.get(url, **headers), repeats)
+        for page_size in (10, 100):
+            with CaptureQueriesContext(connection) as queries:
+                client.get(_list_url(coalition_id, page_size, ordering), **headers)
+            m.queries_per_page[page_size] = len(queries)
+    m.floor_ms, floor_rows = measure_floor(coalition_id, ordering or "-updated_at", repeats)
+    if m.list_rows is not None and m.list_rows != floor_rows:
+        m.notes.append(f"API page had {m.list_rows} rows, the floor {floor_rows}")
+
+    force_repeats = max(3, repeats // 4)
+    if token:
+        force_url = f"/api/v1/coalitions/{coalition_id}/force/"
+        if client.get(force_url, **headers).status_code == 200:
+            m.force_api_ms = _median_ms(lambda: client.get(force_url, **headers), force_repeats)
+        else:
+            m.notes.append("force endpoint not available; selector timed instead")
+    analyst = User.objects.get(username=BENCH_USER)
+    coalition = Coalition.objects.get(pk=coalition_id)
+    m.force_selector_ms = _median_ms(lambda: coalition_force(coalition=coalition, user=analyst), force_repeats)
+    if not skip_brief:
+        m.brief_s, m.brief_note = measure_brief(coalition_id)
+
+
+def measure_brief(coalition_id: int) -> tuple[float | None, str]:
+    """Compile a brief for the bench coalition's latest held meeting, in the foreground, once."""
+    from django.core.management import call_command, get_commands
+
+    from meetings.models import Meeting
+
+    meeting = Meeting.objects.filter(coalition_id=coalition_id, status="held").order_by("-starts_at").first()
+    if meeting is None:
+        return None, "no meeting"
+    if "compile_brief" not in get_commands():
+        return None, "compile_brief command not available"
+    started = time.perf_counter()
+    try:
+        with open(os.devnull, "w") as devnull:
+            call_command("compile_brief", str(meeting.pk), stdout=devnull)
+    except Exception as error:  # the brief code is still being built: report, do not abort the run
+        return None, f"compile_brief failed: {type(error).__name__}: {error}"[:200]
+    return time.perf_counter() - started, f"meeting {meeting.pk}, PDF + XLSX"
+
+
+# --- (b): load on loopback against gunicorn ---------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer at {url}")
+
+
+def measure_load(m: Measurement, seconds: int, connections: int) -> None:
+    if not m.list_url:
+        m.notes.append("load test skipped: no API list page")
+        return
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    gunicorn = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "coalition.wsgi:application", "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env=dict(os.environ),
+    )
+    try:
+        _wait_until_up(base + "/admin/login/")
+        request = urllib.request.Request(
+            base + "/api/v1/auth/token/", method="POST",
+            data=json.dumps({"username": BENCH_USER, "password": BENCH_PASSWORD}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            token = json.loads(response.read())["token"]
+        url = base + m.list_url
+        if shutil.which("wrk"):
+            _wrk(m, url, token, seconds, connections)
+        else:
+            _python_load(m, url, token, seconds, connections)
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=15)
+
+
+def _wrk(m: Measurement, url: str, token: str, seconds: int, connections: int) -> None:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(f'wrk.headers["Authorization"] = "Token {token}"\n')
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+            capture_output=True, text=True, timeout=seconds + 60, check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    m.load_tool = f"wrk -t2 -c{connections} -d{seconds}s"
+    m.rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    for pct in ("50", "90", "99"):
+        found = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)\b", out)
+        if found:
+            value, unit = float(found.group(1)), found.group(2)
+            m.load_latency_ms[f"p{pct}"] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    m.load_non_2xx = int(non_2xx.group(1)) if non_2xx else 0
+
+
+def _python_load(m: Measurement, url: str, token: str, seconds: int, connections: int) -> None:
+    """A bounded load generator: `connections` threads, for `seconds`, at most 100,000 requests."""
+    deadline = time.monotonic() + seconds
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+
+    def worker() -> None:
+        request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+        while time.monotonic() < deadline and len(latencies) < 100_000:
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    response.read()
+                    ok = 200 <= response.status < 400
+            except OSError:
+                ok = False
+            with lock:
+                latencies.append((time.perf_counter() - started) * 1000)
+                failures[0] += not ok
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    m.load_tool = f"python threads x{connections}, {seconds}s"
+    m.rps = len(latencies) / elapsed
+    for pct in (50, 90, 99):
+        m.load_latency_ms[f"p{pct}"] = latencies[min(len(latencies) - 1, len(latencies) * pct // 100)]
+    m.load_non_2xx = failures[0]
+
+
+# --- the report ----------------------------------------------------------------------------------------
+
+def _fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}{unit}"
+
+
+def render(ms: list[Measurement], args: argparse.Namespace) -> str:
+    heads = " | ".join(f"{m.pledges:,} pledges" for m in ms)
+    first, last = ms[0], ms[-1]
+
+    def growth(attr: str) -> str:
+        a, b = getattr(first, attr), getattr(last, attr)
+        return "n/a" if a is None or b is None or len(ms) < 2 else f"x{b / a:.2f}"
+
+    def ok(value: float | None, goal: float) -> str:
+        return "" if value is None else (" ✅" if value < goal else " ❌")
+
+    rows = [
+        ("pledge events (history rows)", [f"{m.events:,}" for m in ms], "", ""),
+        ("API list page, 100 rows, median", [_fmt(m.api_list_ms, " ms") for m in ms], growth("api_list_ms"), ""),
+        ("floor: one json_agg query, median", [_fmt(m.floor_ms, " ms", 2) for m in ms], growth("floor_ms"), ""),
+        ("ratio API / floor", [_fmt(m.ratio, "x") + ok(m.ratio, GOALS["ratio"]) for m in ms], "", "< 3x"),
+        ("queries per page (page_size 10 / 100)",
+         [" / ".join(str(m.queries_per_page.get(s, "n/a")) for s in (10, 100)) for m in ms], "", "constant"),
+        ("requests/s, gunicorn 2 workers", [_fmt(m.rps, "", 0) for m in ms], "", ""),
+        ("latency under load p50 / p99",
+         [" / ".join(_fmt(m.load_latency_ms.get(p), " ms") for p in ("p50", "p99")) for m in ms], "", ""),
+        ("non-2xx under load", [str(m.load_non_2xx) if m.load_non_2xx is not None else "n/a" for m in ms], "", "0"),
+        ("force endpoint, median",
+         [_fmt(m.force_api_ms, " ms") + ok(None if m.force_api_ms is None else m.force_api_ms / 1000,
+                                           GOALS["force_s"]) for m in ms], growth("force_api_ms"), "< 1 s"),
+        ("force selector (coalition_force), median", [_fmt(m.force_selector_ms, " ms") for m in ms],
+         growth("force_selector_ms"), ""),
+        ("brief compile (compile_brief)", [_fmt(m.brief_s, " s", 2) + ok(m.brief_s, GOALS["brief_s"]) for m in ms],
+         growth("brief_s"), "< 3 s"),
+    ]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`python bench/run.py --sizes {args.sizes}` on {os.cpu_count()} CPUs, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; database "
+        f"`{os.environ['DATABASE_URL'].rsplit('/', 1)[-1]}`, DEBUG off; medians of {args.repeats} runs "
+        f"(force: {max(3, args.repeats // 4)}; brief: one compile).",
+        "",
+        f"| measure | {heads} | growth | goal |",
+        "|---|" + "---|" * len(ms) + "---|---|",
+    ]
+    lines += [f"| {name} | {' | '.join(values)} | {grow} | {goal} |" for name, values, grow, goal in rows]
+    lines += ["", f"List page: `{first.list_url or 'n/a'}` as an analyst, token auth.",
+              f"Load: {first.load_tool or 'n/a'} on loopback.", ""]
+    for m in ms:
+        for note in m.notes + ([f"brief: {m.brief_note}"] if m.brief_note else []):
+            lines.append(f"- {m.pledges:,}: {note}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
