@@ -22,6 +22,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -45,6 +46,7 @@ LIGHT = colors.HexColor("#EEF2F6")
 RULE = colors.HexColor("#C9D2DC")
 MARGIN = 18 * mm
 WIDTH = A4[0] - 2 * MARGIN
+CELL_PADDING = 4
 
 
 @cache
@@ -64,6 +66,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, textColor=GREY),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
+        "cell_bold": ParagraphStyle("cell_bold", parent=base, fontName=bold, fontSize=8, leading=10),
         "cell_right": ParagraphStyle("cell_right", parent=base, fontSize=8, leading=10, alignment=TA_RIGHT),
         "head": ParagraphStyle("head", parent=base, fontName=bold, fontSize=7.5, leading=9.5, textColor=colors.white),
         "head_right": ParagraphStyle("head_right", parent=base, fontName=bold, fontSize=7.5, leading=9.5,
@@ -105,23 +108,45 @@ def _gap(value: int | None) -> str:
     return '<font color="#2D6A4F">met</font>'
 
 
+def _cell(text: str, style: ParagraphStyle, width: float) -> Any:
+    """A plain string where it fits on one line without markup, else a wrapping Paragraph.
+
+    Laying out a Paragraph costs about fifty times as much as drawing a string, and a brief on a
+    large coalition has tens of thousands of cells.
+    """
+    plain = "<" not in text and "&" not in text
+    if plain and stringWidth(text, style.fontName, style.fontSize) <= width - 2 * CELL_PADDING:
+        return text
+    return Paragraph(text, style)
+
+
 def _table(header: list[str], rows: list[list[Any]], widths: list[float], right: set[int] | None = None,
-           group_rule_rows: list[int] | None = None) -> Table:
+           group_rule_rows: list[int] | None = None, bold_first_column: bool = False) -> Table:
     right = right or set()
     st = _styles()
+    column_widths = [w * WIDTH for w in widths]
     data = [[Paragraph(_esc(h), st["head_right"] if i in right else st["head"]) for i, h in enumerate(header)]]
     for row in rows:
         data.append([
-            cell if not isinstance(cell, str) else Paragraph(cell, st["cell_right"] if i in right else st["cell"])
+            cell if not isinstance(cell, str)
+            else _cell(cell, st["cell_bold" if bold_first_column and i == 0 else
+                                ("cell_right" if i in right else "cell")], column_widths[i])
             for i, cell in enumerate(row)
         ])
-    table = Table(data, colWidths=[w * WIDTH for w in widths], repeatRows=1)
+    table = Table(data, colWidths=column_widths, repeatRows=1)
+    cell = st["cell"]
     style = [
+        # for the plain-string cells: the same font as the Paragraph cells
+        ("FONTNAME", (0, 1), (-1, -1), cell.fontName),
+        ("FONTSIZE", (0, 1), (-1, -1), cell.fontSize),
+        ("LEADING", (0, 1), (-1, -1), cell.leading),
+        *[("ALIGN", (i, 1), (i, -1), "RIGHT") for i in sorted(right)],
+        *([("FONTNAME", (0, 1), (0, -1), st["cell_bold"].fontName)] if bold_first_column else []),
         ("BACKGROUND", (0, 0), (-1, 0), NAVY),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
     ]
@@ -301,10 +326,10 @@ def _caveats(snap: dict[str, Any]) -> list[Any]:
     story.append(Spacer(1, 3 * mm))
     if not snap["caveats"]:
         return [*story, Paragraph("No active caveats.", st["body"])]
-    rows = [[f"<b>{_esc(c['country'])}</b>", _esc(c["kind_label"]), _esc(c["text"]), _esc(c["rationale"]) or "—",
+    rows = [[_esc(c["country"]), _esc(c["kind_label"]), _esc(c["text"]), _esc(c["rationale"]) or "—",
              _esc(c["scope"])] for c in snap["caveats"]]
     story.append(_table(["Country", "Kind", "Caveat", "Rationale", "Applies to"], rows,
-                        [0.14, 0.14, 0.3, 0.21, 0.21]))
+                        [0.14, 0.14, 0.3, 0.21, 0.21], bold_first_column=True))
     return story
 
 
