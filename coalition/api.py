@@ -206,7 +206,7 @@ class VersionedObjectMixin:
     changes nothing.
     """
 
-    request: Request
+    request: Any  # a DRF Request on the views that mix this in
 
     @staticmethod
     def object_id(obj: Any) -> Any:

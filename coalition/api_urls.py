@@ -43,7 +43,7 @@ class NotFoundView(APIView):
                 return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
         raise NotFound()
 
-    get = post = put = patch = delete = head = options = http_method_not_allowed = _not_found
+    get = post = put = patch = delete = head = options = http_method_not_allowed = _not_found  # type: ignore[assignment]
 
 
 urlpatterns: list[URLPattern | URLResolver] = [

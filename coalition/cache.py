@@ -64,5 +64,5 @@ class FailOpenRedisCache(RedisCache):
     def delete_many(self, keys: Any, version: int | None = None) -> None:
         self._fail_open("delete_many", lambda: super(FailOpenRedisCache, self).delete_many(keys, version), None)
 
-    def clear(self) -> bool:
-        return self._fail_open("clear", lambda: super(FailOpenRedisCache, self).clear(), False)
+    def clear(self) -> None:  # type: ignore[override]  # RedisCache.clear returns the server's answer
+        self._fail_open("clear", lambda: bool(super(FailOpenRedisCache, self).clear()), False)

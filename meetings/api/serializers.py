@@ -28,7 +28,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
 
 
 class MeetingSerializer(serializers.ModelSerializer):
-    chairs = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    chairs = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)  # type: ignore[var-annotated]
 
     class Meta:
         model = Meeting
@@ -64,7 +64,9 @@ class MeetingWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     ends_at = serializers.DateTimeField()
     time_zone = serializers.CharField(max_length=64, default="Europe/Brussels")
     place = serializers.CharField(max_length=200, allow_blank=True, default="")
-    chairs = serializers.SlugRelatedField(slug_field="code", many=True, queryset=Country.objects.all(), default=list)
+    chairs = serializers.SlugRelatedField(  # type: ignore[var-annotated]
+        slug_field="code", many=True, queryset=Country.objects.all(), default=list,  # type: ignore[arg-type]
+    )
     outcome_notes = serializers.CharField(allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

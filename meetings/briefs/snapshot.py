@@ -111,7 +111,7 @@ def _changes(meeting: Meeting, as_of: dt.datetime) -> dict[str, Any]:
     names = dict(Country.objects.values_list("code", "name"))
     categories = dict(CapabilityCategory.objects.values_list("code", "name"))
     statuses = dict(PledgeStatus.choices)
-    pledge_rows = []
+    pledge_rows: list[dict[str, Any]] = []
     for change in pledge_changes(user=BRIEF_VIEWER, since=since, until=as_of, coalition=meeting.coalition):
         before = (f"{change.quantity_before:,} {change.unit}, {statuses[change.status_before]}"
                   if change.quantity_before is not None and change.status_before else "—")

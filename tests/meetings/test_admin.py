@@ -66,6 +66,19 @@ def test_a_chair_from_outside_the_coalition_is_a_form_error(world: World) -> Non
     assert not Meeting.objects.exists()
 
 
+def test_a_meeting_in_year_one_is_a_form_error_not_a_crash(world: World) -> None:
+    data = {
+        "coalition": world.coalition.pk, "title": "Ministers", "kind": "ministerial", "status": "planned",
+        "starts_at_0": "01/01/0001", "starts_at_1": "09:00:00", "ends_at_0": "01/01/0001", "ends_at_1": "15:00:00",
+        "time_zone": "America/Los_Angeles", "chairs": [world.fr.pk], **management("invitations", 0),
+        **management("agenda_items", 0), **management("briefs", 0),
+    }
+    response = browser(world.secretariat).post("/admin/meetings/meeting/add/", data)
+    assert response.status_code == 200
+    assert "Give a date between the years 1900 and 2200." in response.content.decode()
+    assert not Meeting.objects.exists()
+
+
 def test_compile_brief_action_and_brief_admin(world: World, meeting: Meeting) -> None:
     client = browser(world.secretariat)
     response = client.post("/admin/meetings/meeting/", {"action": "compile_brief", "_selected_action": [meeting.pk]},

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         paths = []
         for extension, content in (("pdf", brief.pdf), ("xlsx", brief.xlsx)):
             path = folder / brief.filename(extension)
-            path.write_bytes(bytes(content))
+            path.write_bytes(bytes(content or b""))
             paths.append(path)
         self.stdout.write(f"Brief {brief.pk} (no. {brief.number}) ready, data as of {brief.as_of:%Y-%m-%d %H:%M} UTC")
         for path in paths:
