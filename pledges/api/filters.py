@@ -144,6 +144,14 @@ class PledgeFilterSet(django_filters.FilterSet):
         help_text="Comma-separated; prefix with - for descending.",
     )
 
+    def get_form_class(self) -> type[forms.Form]:
+        """The form's fields depend on no request: built once per class (django-filter builds it per request)."""
+        form_class: type[forms.Form] | None = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class  # type: ignore[attr-defined]
+        return form_class
+
     def keep_as_is(self, queryset: QuerySet[Any], name: str, value: dt.datetime) -> QuerySet[Any]:
         """`as_of` is validated here and applied by the view: it changes the rows, not just which ones."""
         return queryset

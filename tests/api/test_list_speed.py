@@ -1,0 +1,137 @@
+"""The pledge list builds its rows without the serializer (serializers.pledge_list_rows); they must not drift.
+
+Every row the list answers, live and `as_of`, JSON and CSV, is compared with PledgeSerializer's output for the
+same pledge, over pledges that between them fill and leave empty every field.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient
+
+from pledges import services
+from pledges.api.serializers import PLEDGE_COLUMNS, PLEDGE_LIST_FIELDS, PledgeSerializer, pledge_list_rows
+from pledges.api.views import PledgeCSVRenderer
+from pledges.models import Pledge
+from pledges.selectors import pledge_list
+from tests.conftest import World
+from tests.factories import make_pledge
+
+
+@pytest.fixture
+def varied(world: World) -> list[Pledge]:
+    full: dict[str, Any] = dict(description="=SUM(A1): a mechanised battalion", available_from=dt.date(2025, 3, 1),
+                available_until=dt.date(2026, 12, 31), notice_to_move_days=30, location="Kyiv",
+                estimated_value_eur=Decimal("1234567.80"), releasability="coalition", is_illustrative=True)
+    pledges = [
+        make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, quantity=300,
+                    status="confirmed", **full),
+        make_pledge(country=world.fr, coalition=world.coalition, category=world.troops, quantity=1,
+                    status="indicative"),  # every optional field empty
+        make_pledge(country=world.gb, coalition=world.coalition, category=world.air, unit=world.aircraft,
+                    quantity=8, status="deployed", estimated_value_eur=Decimal("0.50"), notice_to_move_days=0),
+        make_pledge(country=world.gb, coalition=world.other_coalition, category=world.air, unit=world.aircraft,
+                    quantity=2_000_000_000, status="withdrawn", estimated_value_eur=Decimal("999999999999.99"),
+                    description="Ünïcödé — «quotes» \"and\" \\ backslash\n2nd line"),
+        make_pledge(country=world.us, coalition=world.other_coalition, category=world.air, unit=world.aircraft,
+                    quantity=12, status="indicative", estimated_value_eur=Decimal("0")),
+    ]
+    services.caveat_add(actor=world.ministry_gb, pledge=pledges[2], kind="condition", text="US backstop.")
+    services.caveat_add(actor=world.ministry_pl, coalition=world.coalition, kind="condition", text="Country-wide.")
+    return pledges
+
+
+def serializer_rows(user: Any, *, as_of: dt.datetime | None = None) -> list[dict[str, Any]]:
+    return list(PledgeSerializer(pledge_list(user=user, as_of=as_of).order_by("id"), many=True).data)
+
+
+def fast_rows(user: Any, *, as_of: dt.datetime | None = None) -> list[dict[str, Any]]:
+    return pledge_list_rows(pledge_list(user=user, as_of=as_of).order_by("id").values_list(*PLEDGE_LIST_FIELDS))
+
+
+def as_json(rows: list[dict[str, Any]]) -> bytes:
+    return JSONRenderer().render(rows)
+
+
+def test_fast_rows_equal_the_serializer_live(world: World, varied: list[Pledge]) -> None:
+    expected = serializer_rows(world.analyst)
+    got = fast_rows(world.analyst)
+    assert len(got) == len(varied) == 5
+    assert got == expected
+    assert as_json(got) == as_json(expected)  # same bytes on the wire: key order, decimals, dates, moments
+    assert all(list(row) == list(PLEDGE_COLUMNS) for row in got)
+    by_id = {row["id"]: row for row in got}
+    assert by_id[varied[0].pk]["estimated_value_eur"] == "1234567.80"
+    assert by_id[varied[0].pk]["available_from"] == "2025-03-01"
+    assert by_id[varied[0].pk]["is_conditional"] is True  # Poland's country-wide condition
+    assert by_id[varied[1].pk]["estimated_value_eur"] is None
+    assert by_id[varied[1].pk]["notice_to_move_days"] is None
+    assert by_id[varied[2].pk]["estimated_value_eur"] == "0.50"
+    assert by_id[varied[2].pk]["is_conditional"] is True
+    assert by_id[varied[4].pk]["is_conditional"] is False
+    assert str(by_id[varied[0].pk]["updated_at"]).endswith("Z")
+
+
+def test_fast_rows_equal_the_serializer_for_a_ministry_user(world: World, varied: list[Pledge]) -> None:
+    draft = make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, quantity=5,
+                        estimated_value_eur=Decimal("12.30"))
+    got = fast_rows(world.ministry_pl)
+    assert got == serializer_rows(world.ministry_pl)
+    assert draft.pk in {row["id"] for row in got}
+
+
+@pytest.mark.django_db(transaction=True)  # pghistory stamps events with their transaction's NOW()
+def test_fast_rows_equal_the_serializer_as_of(world: World, varied: list[Pledge]) -> None:
+    before = timezone.now()
+    services.pledge_update(actor=world.ministry_pl, pledge=Pledge.objects.get(pk=varied[0].pk), quantity=301,
+                           estimated_value_eur=Decimal("7.10"), available_until=None)
+    expected = serializer_rows(world.analyst, as_of=before)
+    got = fast_rows(world.analyst, as_of=before)
+    assert got == expected and as_json(got) == as_json(expected)
+    row = next(r for r in got if r["id"] == varied[0].pk)
+    assert (row["quantity"], row["estimated_value_eur"], row["available_until"]) == (300, "1234567.80", "2026-12-31")
+    assert fast_rows(world.analyst) == serializer_rows(world.analyst)
+
+
+def test_list_endpoint_answers_the_serializer_rows(world: World, varied: list[Pledge],
+                                                   client_for: Callable[[str], APIClient]) -> None:
+    client = client_for("analyst")
+    for query in ("", "?ordering=-updated_at&page_size=2", "?status=confirmed,deployed&conditional=true"):
+        body = client.get("/api/v1/pledges/" + query).json()
+        by_id = {row["id"]: row for row in serializer_rows(world.analyst)}
+        assert body["results"], query
+        assert body["results"] == [by_id[row["id"]] for row in body["results"]], query
+    page = client.get("/api/v1/pledges/?ordering=-updated_at&page_size=2").json()
+    assert page["count"] == 5 and len(page["results"]) == 2 and page["next"]
+    moment = timezone.now().isoformat()
+    at = client.get("/api/v1/pledges/", {"as_of": moment}).json()["results"]
+    assert sorted(at, key=lambda row: row["id"]) == serializer_rows(world.analyst)
+
+
+def test_csv_rows_are_the_serializer_rows(world: World, varied: list[Pledge],
+                                          client_for: Callable[[str], APIClient]) -> None:
+    response = client_for("analyst").get("/api/v1/pledges/?format=csv&ordering=id")
+    assert response.status_code == 200
+    expected = PledgeCSVRenderer().render(serializer_rows(world.analyst))
+    assert response.content == expected
+    lines = list(csv.reader(io.StringIO(response.content.decode())))
+    assert lines[0] == list(PLEDGE_COLUMNS)
+    assert lines[1][PLEDGE_COLUMNS.index("description")].startswith("'=SUM")
+
+
+def test_json_list_is_byte_identical_to_serializer_rendering(world: World, varied: list[Pledge],
+                                                             client_for: Callable[[str], APIClient]) -> None:
+    response = client_for("analyst").get("/api/v1/pledges/?ordering=id")
+    body = json.loads(response.content)
+    results = response.content.split(b'"results":', 1)[1][:-1]
+    assert results == as_json(serializer_rows(world.analyst)) == as_json(body["results"])
