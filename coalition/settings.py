@@ -279,6 +279,7 @@ AXES_FAILURE_LIMIT = env.int("DJANGO_AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("DJANGO_AXES_COOLOFF_HOURS", default=1.0)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every start of manage.py
 # The test client's login() authenticates without a request, which axes refuses; tests that check
 # the lockout switch it on with the `settings` fixture.
 AXES_ENABLED: bool = env.bool("DJANGO_AXES_ENABLED", default=not TESTING)

@@ -6,6 +6,7 @@ The fonts (DejaVu Sans) come with matplotlib, so every name (Rzeszów, Türkiye,
 
 from __future__ import annotations
 
+import html
 import io
 from functools import cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
@@ -109,15 +111,18 @@ def _gap(value: int | None) -> str:
 
 
 def _cell(text: str, style: ParagraphStyle, width: float) -> Any:
-    """A plain string where it fits on one line without markup, else a wrapping Paragraph.
+    """A plain string (wrapped into lines if long) unless the cell has markup, then a Paragraph.
 
-    Laying out a Paragraph costs about fifty times as much as drawing a string, and a brief on a
-    large coalition has tens of thousands of cells.
+    Laying out a Paragraph costs many times as much as drawing strings, and a brief on a large
+    coalition has tens of thousands of cells.
     """
-    plain = "<" not in text and "&" not in text
-    if plain and stringWidth(text, style.fontName, style.fontSize) <= width - 2 * CELL_PADDING:
-        return text
-    return Paragraph(text, style)
+    if "<" in text:  # markup: bold, colour
+        return Paragraph(text, style)
+    raw, available = html.unescape(text), width - 2 * CELL_PADDING
+    if stringWidth(raw, style.fontName, style.fontSize) <= available:
+        return raw
+    # Long text: wrapped here, at word boundaries, into lines the table draws as they are.
+    return "\n".join(simpleSplit(raw, style.fontName, style.fontSize, available))
 
 
 def _table(header: list[str], rows: list[list[Any]], widths: list[float], right: set[int] | None = None,
