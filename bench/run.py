@@ -248,13 +248,19 @@ def measure_brief(coalition_id: int) -> tuple[float | None, str]:
         return None, "no meeting"
     if "compile_brief" not in get_commands():
         return None, "compile_brief command not available"
-    started = time.perf_counter()
-    try:
-        with open(os.devnull, "w") as devnull:
-            call_command("compile_brief", str(meeting.pk), stdout=devnull)
-    except Exception as error:  # the brief code is still being built: report, do not abort the run
-        return None, f"compile_brief failed: {type(error).__name__}: {error}"[:200]
-    return time.perf_counter() - started, f"meeting {meeting.pk}, PDF + XLSX"
+    # A worker is long-lived: the first compile in a process also pays for importing matplotlib and
+    # loading fonts. Report the median of three compiles after it, and the first one beside it.
+    timings = []
+    for _ in range(4):
+        started = time.perf_counter()
+        try:
+            with open(os.devnull, "w") as devnull:
+                call_command("compile_brief", str(meeting.pk), stdout=devnull)
+        except Exception as error:  # report, do not abort the run
+            return None, f"compile_brief failed: {type(error).__name__}: {error}"[:200]
+        timings.append(time.perf_counter() - started)
+    first, warm = timings[0], statistics.median(timings[1:])
+    return warm, f"meeting {meeting.pk}, PDF + XLSX; median of 3 after the first, which took {first:.2f} s"
 
 
 # --- (b): load on loopback against gunicorn ---------------------------------------------------------
@@ -398,7 +404,8 @@ def render(ms: list[Measurement], args: argparse.Namespace) -> str:
                                            GOALS["force_s"]) for m in ms], growth("force_api_ms"), "< 1 s"),
         ("force selector (coalition_force), median", [_fmt(m.force_selector_ms, " ms") for m in ms],
          growth("force_selector_ms"), ""),
-        ("brief compile (compile_brief)", [_fmt(m.brief_s, " s", 2) + ok(m.brief_s, GOALS["brief_s"]) for m in ms],
+        ("brief compile (compile_brief), warm median",
+         [_fmt(m.brief_s, " s", 2) + ok(m.brief_s, GOALS["brief_s"]) for m in ms],
          growth("brief_s"), "< 3 s"),
     ]
     lines = [
