@@ -32,11 +32,11 @@ from meetings.models import (
     MeetingKind,
     MeetingStatus,
 )
-from meetings.selectors import ensure_may_request_brief
+from meetings.selectors import BRIEF_VIEWER, ensure_may_request_brief
 from pledges.models import Coalition, Country, Membership
 from pledges.selectors import CaveatEvent, PledgeEvent, RequirementEvent
 from pledges.services import StaleVersion, _history
-from pledges.visibility import ensure_secretariat
+from pledges.visibility import caveat_visibility_q, ensure_secretariat, pledge_visibility_q
 
 logger = logging.getLogger(__name__)
 
@@ -451,10 +451,16 @@ def briefs_reap_stale(
 
 
 def _data_changed_since(meeting: Meeting, moment: dt.datetime) -> bool:
-    coalition_id = meeting.coalition_id
+    """Did anything a brief shows change? A country editing its drafts must not set off a new brief
+    (a new version with the same figures would tell readers that someone is working on something)."""
+    seen_in_a_brief = (
+        PledgeEvent.objects.filter(pledge_visibility_q(BRIEF_VIEWER)),
+        CaveatEvent.objects.filter(caveat_visibility_q(BRIEF_VIEWER)),
+        RequirementEvent.objects.all(),
+    )
     return any(
-        model.objects.filter(coalition_id=coalition_id, pgh_created_at__gt=moment).exists()
-        for model in (PledgeEvent, CaveatEvent, RequirementEvent)
+        events.filter(coalition_id=meeting.coalition_id, pgh_created_at__gt=moment).exists()
+        for events in seen_in_a_brief
     )
 
 

@@ -15,6 +15,7 @@ from meetings.tasks import compile_brief_task, queue_due_briefs
 from pledges.models import Pledge
 from pledges.selectors import coalition_force
 from tests.conftest import World
+from tests.factories import make_pledge
 from tests.meetings.conftest import pledges_with_caveats, upcoming_meeting
 from tests.meetings.helpers import pdf_text, xlsx_rows
 
@@ -145,6 +146,8 @@ def test_scheduler_queues_a_brief_before_each_meeting_and_after_changes(world: W
     assert services.briefs_queue_due() == []  # one is queued already
     services.brief_compile(brief_id=Brief.objects.get(meeting=soon).pk)
     assert services.briefs_queue_due() == []  # ready and nothing changed since
+    make_pledge(country=world.gb, coalition=world.coalition, status="draft", quantity=7)
+    assert services.briefs_queue_due() == []  # a draft is no change a brief could show
     pledges_with_caveats(world)
     again = services.briefs_queue_due()
     assert [(b.meeting, b.number, b.requested_by) for b in again] == [(soon, 2, None)]
