@@ -98,10 +98,9 @@ DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if "host=/" in DATABASE_URL:  # embedded server: a unix socket directory in the query string
-    DATABASES["default"]["HOST"] = DATABASE_URL.split("host=")[1].split("&")[0]
-    DATABASES["default"]["NAME"] = embedded.DATABASE_NAME
-    DATABASES["default"]["USER"] = "postgres"
+if "host=/" in DATABASE_URL:  # a unix socket directory in the query string (the embedded server)
+    DATABASES["default"]["HOST"] = DATABASES["default"].get("OPTIONS", {}).pop("host", "")
+    DATABASES["default"]["NAME"] = DATABASES["default"]["NAME"] or embedded.DATABASE_NAME
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and results, shared cache --------------------------

@@ -35,6 +35,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(f"{passed} passed, {failed} failed, {skipped} skipped")
 
 
+def session_database_url() -> str:
+    """The URL of the database this test session runs on, for the processes a test starts (a Celery
+    worker, gunicorn): TCP for a server, the socket directory for the embedded one."""
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    if str(db.get("HOST", "")).startswith("/"):
+        return f"postgres://{user}{password}@/{db['NAME']}?host={db['HOST']}"
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
 @dataclass
 class World:
     """Two coalitions, four countries and a user of every role."""

@@ -25,19 +25,13 @@ from django.utils import timezone
 
 from meetings import services as meeting_services
 from meetings.models import Brief, BriefStatus
-from tests.conftest import World
+from tests.conftest import World, session_database_url
 from tests.factories import TEST_PASSWORD, make_pledge
 from tests.hardening.test_fault_postgres import free_port
 from tests.hardening.test_fault_redis import ThrowAwayRedis
 
 pytestmark = [pytest.mark.fault, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 ROOT = Path(settings.BASE_DIR)
-
-
-def database_url_of_this_test() -> str:
-    db = settings.DATABASES["default"]
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    return f"postgres://{db.get('USER') or 'postgres'}@{host}:{port}/{db['NAME']}"
 
 
 def post(url: str, body: dict[str, object], headers: dict[str, str], timeout: float) -> tuple[int, dict]:
@@ -62,7 +56,7 @@ def test_brief_requested_while_redis_is_down_is_compiled_once_redis_is_back(worl
                                               ends_at=starts + timezone.timedelta(hours=4))
     directory = Path(tempfile.mkdtemp(prefix="redisq-", dir="/tmp"))
     redis_server = ThrowAwayRedis(directory)
-    env = {**os.environ, "DATABASE_URL": database_url_of_this_test(), "REDIS_URL": redis_server.url,
+    env = {**os.environ, "DATABASE_URL": session_database_url(), "REDIS_URL": redis_server.url,
            "COALITION_TESTING": "true", "DJANGO_DEBUG": "true", "DJANGO_CONN_MAX_AGE": "0",
            "DJANGO_LOG_LEVEL": "WARNING"}
     port = free_port()

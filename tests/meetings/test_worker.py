@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from coalition.celery import app as celery_app
 from meetings import services
 from meetings.models import Brief, BriefStatus, Meeting
-from tests.conftest import World
+from tests.conftest import World, session_database_url
 from tests.meetings.conftest import API_URLCONF, client_for, pledges_with_caveats
 from tests.meetings.helpers import pdf_text, xlsx_rows
 
@@ -30,20 +30,11 @@ pytestmark = [pytest.mark.worker, pytest.mark.urls(API_URLCONF), pytest.mark.dja
 ROOT = Path(settings.BASE_DIR)
 
 
-def _test_database_url() -> str:
-    db = settings.DATABASES["default"]
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    if str(db.get("HOST", "")).startswith("/"):
-        return f"postgres://{user}{password}@/{db['NAME']}?host={db['HOST']}"
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 class Worker:
     """`celery -A coalition worker` in its own process group, logging to a file the test can show."""
 
     def __init__(self, log: Path, **extra_env: str) -> None:
-        env = {**os.environ, "DATABASE_URL": _test_database_url(), "REDIS_URL": settings.REDIS_URL,
+        env = {**os.environ, "DATABASE_URL": session_database_url(), "REDIS_URL": settings.REDIS_URL,
                "COALITION_TESTING": "true", "DJANGO_CONN_MAX_AGE": "0", **extra_env}
         self.log = log
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
