@@ -350,8 +350,22 @@ class PledgeForm(ServiceModelForm):
                 self.fields["status"].help_text = "Only the legal next moves are offered."
 
 
+class NationalRowsAdmin(ServiceAdminMixin, EventHistoryMixin, admin.ModelAdmin):
+    """Pledges and caveats: every reader sees the rows pledges.visibility allows them; ministry staff add
+    (for their own country); who may change a row is each admin's `has_change_permission`."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_reader(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_reader(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_ministry(request.user)
+
+
 @admin.register(Pledge)
-class PledgeAdmin(ServiceAdminMixin, EventHistoryMixin, admin.ModelAdmin):
+class PledgeAdmin(NationalRowsAdmin):
     form = PledgeForm
     inlines = [CaveatInline]
     list_display = ("country", "coalition", "category", "quantity", "unit", "status", "releasability", "updated_at")
@@ -369,15 +383,6 @@ class PledgeAdmin(ServiceAdminMixin, EventHistoryMixin, admin.ModelAdmin):
     # -- who
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pledge]:
         return pledges_visible_to(request.user)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_reader(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_reader(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_ministry(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return may_edit_pledge(request, obj)
@@ -512,7 +517,7 @@ class CaveatForm(ServiceModelForm):
 
 
 @admin.register(Caveat)
-class CaveatAdmin(ServiceAdminMixin, EventHistoryMixin, admin.ModelAdmin):
+class CaveatAdmin(NationalRowsAdmin):
     form = CaveatForm
     list_display = ("country", "coalition", "scope", "kind", "short_text", "rationale_short", "is_active",
                     "imposed_on", "lifted_on")
@@ -536,15 +541,6 @@ class CaveatAdmin(ServiceAdminMixin, EventHistoryMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Caveat]:
         return caveats_visible_to(request.user)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_reader(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_reader(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_ministry(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return may_edit_caveat(request, obj)
