@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.urls import reverse
 from rest_framework import serializers
 
 from coalition.api import RejectUnknownFieldsMixin
-from meetings.models import AgendaItem, Brief, Invitation, Meeting, MeetingKind, MeetingStatus
-from pledges.models import Coalition, Country
+from meetings.models import (
+    AgendaItem,
+    Brief,
+    DelegationLevel,
+    Invitation,
+    InvitationStatus,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+)
+from pledges.models import Coalition, Country, Membership
 
 
 class InvitationSerializer(serializers.ModelSerializer):
@@ -73,6 +82,54 @@ class MeetingWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         if self.partial and "coalition" in attrs:
             raise serializers.ValidationError({"coalition": "A meeting cannot move to another coalition."})
         return attrs
+
+
+class CountryCodeField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+    """A country by its ISO code, in either case."""
+
+    def to_internal_value(self, data: Any) -> Country:
+        return super().to_internal_value(data.upper() if isinstance(data, str) else data)  # type: ignore[no-any-return]
+
+
+class InvitationWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Input of POST .../invitations/ (and, without `country`, of PATCH): the services validate the rest.
+
+    The meeting is in the context (`meeting`); the country must be a member of its coalition.
+    """
+
+    country = CountryCodeField(slug_field="code", queryset=Country.objects.all())
+    status = serializers.ChoiceField(choices=InvitationStatus.choices, default=InvitationStatus.INVITED)
+    head_of_delegation = serializers.CharField(max_length=200, allow_blank=True, default="")
+    level = serializers.ChoiceField(choices=DelegationLevel.choices, allow_blank=True, default="")
+
+    def validate_country(self, country: Country) -> Country:
+        meeting: Meeting = self.context["meeting"]
+        if not Membership.objects.filter(coalition_id=meeting.coalition_id, country=country).exists():
+            raise serializers.ValidationError(f"{country.name} is not a member of {meeting.coalition}.")
+        return country
+
+
+class InvitationChangeSerializer(InvitationWriteSerializer):
+    """Input of PATCH .../invitations/{country_code}/: the country is the one in the URL."""
+
+    refused_fields: ClassVar[dict[str, str]] = {
+        "country": "The country is the one in the URL; remove this invitation and invite the other country.",
+    }
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        del fields["country"]
+        return fields
+
+
+class AgendaItemWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Input of POST .../agenda/ and PATCH .../agenda/{item_id}/ (where `position` moves the item)."""
+
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(allow_blank=True, default="")
+    position = serializers.IntegerField(
+        min_value=1, max_value=32767, required=False, help_text="1 = first; by default the item goes last.",
+    )
 
 
 class BriefSerializer(serializers.ModelSerializer):

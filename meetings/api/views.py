@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -17,13 +20,19 @@ from rest_framework.response import Response
 from coalition.api import IF_MATCH_PARAMETER, VersionedObjectMixin
 from meetings import services
 from meetings.api.serializers import (
+    AgendaItemSerializer,
+    AgendaItemWriteSerializer,
     BriefSerializer,
+    InvitationChangeSerializer,
+    InvitationSerializer,
+    InvitationWriteSerializer,
     MeetingDetailSerializer,
     MeetingSerializer,
     MeetingWriteSerializer,
 )
-from meetings.models import Brief, Meeting
+from meetings.models import AgendaItem, Brief, Invitation, Meeting
 from meetings.selectors import briefs_visible_to, may_see_briefs, meeting_detail_queryset, meetings_visible_to
+from pledges.services import StaleVersion
 from pledges.visibility import is_secretariat
 
 
@@ -81,6 +90,161 @@ class MeetingDetailView(VersionedObjectMixin, generics.RetrieveAPIView):
                                 **data.validated_data)
         meeting = self.get_queryset().get(pk=meeting.pk)
         return self.with_etag(Response(MeetingDetailSerializer(meeting).data), meeting)
+
+
+class _MeetingPartView(VersionedObjectMixin, generics.GenericAPIView):
+    """A part of a meeting (its invitations, its agenda): everyone who sees the meeting reads it; the secretariat
+    changes it. A change raises the meeting's version, so If-Match takes the meeting's ETag."""
+
+    @staticmethod
+    def may_write(user: Any) -> bool:
+        return is_secretariat(user)
+
+    def meeting(self) -> Meeting:
+        if not hasattr(self, "_meeting"):
+            visible = meetings_visible_to(self.request.user).prefetch_related(None)
+            self._meeting: Meeting = get_object_or_404(visible, pk=self.kwargs["pk"])
+        return self._meeting
+
+    @contextmanager
+    def meeting_write(self) -> Iterator[Meeting]:
+        """One transaction with the meeting locked and If-Match checked against its version."""
+        with transaction.atomic():
+            locked = Meeting.objects.select_for_update().get(pk=self.meeting().pk)
+            expected = self.expected_version(locked)
+            if expected is not None and expected != locked.version:
+                raise StaleVersion(locked.version)
+            yield locked
+
+    def with_meeting_etag(self, response: Response) -> Response:
+        return self.with_etag(response, Meeting.objects.only("version").get(pk=self.meeting().pk))
+
+
+class MeetingInvitationsView(_MeetingPartView, generics.ListAPIView):
+    """The countries invited to a meeting (by name); POST invites a member country or changes its invitation."""
+
+    serializer_class = InvitationSerializer
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no meeting id
+            return Invitation.objects.none()
+        return Invitation.objects.filter(meeting=self.meeting()).select_related("country").order_by("country__name")
+
+    @extend_schema(request=InvitationWriteSerializer,
+                   responses={201: InvitationSerializer, 200: OpenApiResponse(InvitationSerializer, "Changed.")},
+                   parameters=[IF_MATCH_PARAMETER])
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = InvitationWriteSerializer(data=request.data, context={"meeting": self.meeting()})
+        data.is_valid(raise_exception=True)
+        with self.meeting_write() as meeting:
+            existed = Invitation.objects.filter(meeting=meeting, country=data.validated_data["country"]).exists()
+            invitation = services.invitation_set(actor=request.user, meeting=meeting, **data.validated_data)
+        invitation = self.get_queryset().get(pk=invitation.pk)
+        answer = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return self.with_meeting_etag(Response(InvitationSerializer(invitation).data, status=answer))
+
+
+class MeetingInvitationView(_MeetingPartView):
+    """One country's invitation: PATCH changes its answer, head of delegation or level; DELETE un-invites."""
+
+    serializer_class = InvitationSerializer
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return Invitation.objects.filter(meeting=self.meeting()).select_related("country")
+
+    def invitation(self) -> Invitation:
+        code = str(self.kwargs["country_code"])
+        if not (len(code) == 2 and code.isascii() and code.isalpha()):
+            raise Http404("No such country.")
+        return get_object_or_404(self.get_queryset(), country__code=code.upper())
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(InvitationSerializer(self.invitation()).data)
+
+    @extend_schema(request=InvitationChangeSerializer, responses={200: InvitationSerializer},
+                   parameters=[IF_MATCH_PARAMETER])
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        invitation = self.invitation()
+        data = InvitationChangeSerializer(data=request.data, partial=True, context={"meeting": self.meeting()})
+        data.is_valid(raise_exception=True)
+        values = {"status": invitation.status, "head_of_delegation": invitation.head_of_delegation,
+                  "level": invitation.level, **data.validated_data}
+        with self.meeting_write() as meeting:
+            services.invitation_set(actor=request.user, meeting=meeting, country=invitation.country, **values)
+        return self.with_meeting_etag(Response(InvitationSerializer(self.invitation()).data))
+
+    @extend_schema(request=None, responses={204: None}, parameters=[IF_MATCH_PARAMETER])
+    def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        invitation = self.invitation()
+        with self.meeting_write():
+            services.invitation_remove(actor=request.user, invitation=invitation)
+        return self.with_meeting_etag(Response(status=status.HTTP_204_NO_CONTENT))
+
+
+class MeetingAgendaView(_MeetingPartView, generics.ListAPIView):
+    """A meeting's agenda in order; POST adds an item (last, or at `position`, moving the rest down)."""
+
+    serializer_class = AgendaItemSerializer
+
+    def get_queryset(self) -> QuerySet[AgendaItem]:
+        if getattr(self, "swagger_fake_view", False):
+            return AgendaItem.objects.none()
+        return AgendaItem.objects.filter(meeting=self.meeting()).order_by("position")
+
+    @extend_schema(request=AgendaItemWriteSerializer, responses={201: AgendaItemSerializer},
+                   parameters=[IF_MATCH_PARAMETER])
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.meeting()
+        data = AgendaItemWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with self.meeting_write() as meeting:
+            item = services.agenda_item_add(actor=request.user, meeting=meeting, **data.validated_data)
+        item.refresh_from_db()
+        response = Response(AgendaItemSerializer(item).data, status=status.HTTP_201_CREATED)
+        return self.with_meeting_etag(response)
+
+
+class MeetingAgendaItemView(_MeetingPartView):
+    """One agenda item: PATCH changes its title or description, or moves it (`position`); DELETE removes it."""
+
+    serializer_class = AgendaItemSerializer
+
+    def get_queryset(self) -> QuerySet[AgendaItem]:
+        if getattr(self, "swagger_fake_view", False):
+            return AgendaItem.objects.none()
+        return AgendaItem.objects.filter(meeting=self.meeting())
+
+    def item(self) -> AgendaItem:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["item_id"])
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(AgendaItemSerializer(self.item()).data)
+
+    @extend_schema(request=AgendaItemWriteSerializer, responses={200: AgendaItemSerializer},
+                   parameters=[IF_MATCH_PARAMETER])
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.item()
+        data = AgendaItemWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = data.validated_data
+        with self.meeting_write():
+            if "title" in changes or "description" in changes:
+                item = services.agenda_item_update(
+                    actor=request.user, item=item, title=changes.get("title", item.title),
+                    description=changes.get("description", item.description),
+                )
+            if "position" in changes:
+                item = services.agenda_item_move(actor=request.user, item=item, position=changes["position"])
+        return self.with_meeting_etag(Response(AgendaItemSerializer(self.item()).data))
+
+    @extend_schema(request=None, responses={204: None}, parameters=[IF_MATCH_PARAMETER])
+    def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.item()
+        with self.meeting_write():
+            services.agenda_item_remove(actor=request.user, item=item)
+        return self.with_meeting_etag(Response(status=status.HTTP_204_NO_CONTENT))
 
 
 class MeetingBriefsView(generics.ListAPIView):
