@@ -11,14 +11,7 @@ from django.contrib.auth.models import Group
 from django.http import HttpRequest
 
 from accounts.models import User
-
-
-def is_administrator(user: Any) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_superuser or user.role == "administrator")
-    )
+from pledges.visibility import is_administrator
 
 
 class AdministratorsOnly:

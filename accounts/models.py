@@ -34,15 +34,3 @@ class User(AbstractUser):
                 violation_error_message="Ministry staff need a country; other roles must not have one.",
             ),
         ]
-
-    @property
-    def is_ministry(self) -> bool:
-        return self.role == Role.MINISTRY
-
-    @property
-    def is_secretariat(self) -> bool:
-        return self.role == Role.SECRETARIAT or self.is_superuser
-
-    @property
-    def is_analyst(self) -> bool:
-        return self.role == Role.ANALYST

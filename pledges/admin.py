@@ -41,31 +41,15 @@ from pledges.services import StaleVersion
 from pledges.visibility import (
     caveats_editable_by,
     caveats_visible_to,
+    is_administrator,
     is_ministry,
+    is_reader,
     is_secretariat,
+    member_coalitions,
     pledges_editable_by,
     pledges_visible_to,
     sees_all_offered,
 )
-
-# --- roles -------------------------------------------------------------------------------
-
-
-def is_administrator(user: Any) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_superuser or user.role == "administrator")
-    )
-
-
-def is_reader(user: Any) -> bool:
-    """Anyone with a role that reads the coalition's data: ministry staff, analysts, secretariat, administrators."""
-    return is_ministry(user) or sees_all_offered(user)
-
-
-def _member_coalitions(user: Any) -> QuerySet[Coalition]:
-    return Coalition.objects.filter(memberships__country_id=user.country_id)
 
 
 def _may_edit(request: HttpRequest, queryset: QuerySet[Any], obj: Model) -> bool:
@@ -415,7 +399,7 @@ class PledgeAdmin(NationalRowsAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "coalition":
-            kwargs["queryset"] = _member_coalitions(request.user) if is_ministry(request.user) else Coalition.objects
+            kwargs["queryset"] = member_coalitions(request.user) if is_ministry(request.user) else Coalition.objects
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # -- the writes, all through pledges.services
@@ -565,7 +549,7 @@ class CaveatAdmin(NationalRowsAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "coalition" and is_ministry(request.user):
-            kwargs["queryset"] = _member_coalitions(request.user)
+            kwargs["queryset"] = member_coalitions(request.user)
         if db_field.name == "pledge":
             kwargs["queryset"] = pledges_editable_by(request.user).exclude(status=PledgeStatus.WITHDRAWN)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -639,7 +623,7 @@ class RequirementAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Requirement]:
         queryset = super().get_queryset(request).select_related("coalition", "category", "unit")
         if is_ministry(request.user):
-            return queryset.filter(coalition__in=_member_coalitions(request.user))
+            return queryset.filter(coalition__in=member_coalitions(request.user))
         return queryset if sees_all_offered(request.user) else queryset.none()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -691,12 +675,14 @@ class RequirementAdmin(ServiceAdminMixin, admin.ModelAdmin):
 # --- reference data: administrators change it, every role reads it -------------------------------
 
 
-class ReferenceDataAdmin(admin.ModelAdmin):
+class AdministeredMixin:
+    """Every role reads; administrators add, change and delete."""
+
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_reader(request.user) or is_administrator(request.user)
+        return is_reader(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_reader(request.user) or is_administrator(request.user)
+        return is_reader(request.user)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_administrator(request.user)
@@ -706,6 +692,10 @@ class ReferenceDataAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_administrator(request.user)
+
+
+class ReferenceDataAdmin(AdministeredMixin, admin.ModelAdmin):
+    pass
 
 
 class InUseInlineFormSet(BaseInlineFormSet):
@@ -737,20 +727,8 @@ class CategoryUnitFormSet(InUseInlineFormSet):
         return None
 
 
-class AdministeredInline(admin.TabularInline):
+class AdministeredInline(AdministeredMixin, admin.TabularInline):
     extra = 0
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_reader(request.user) or is_administrator(request.user)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_administrator(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_administrator(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_administrator(request.user)
 
 
 class MembershipInline(AdministeredInline):

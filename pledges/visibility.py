@@ -20,35 +20,50 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from pledges.models import Caveat, Coalition, Country, Pledge, PledgeStatus, Releasability
 
 NOTHING = Q(pk__in=[])
 
 
+def _active(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
 def is_ministry(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.role == "ministry" and user.country_id)
+    return _active(user) and user.role == "ministry" and bool(user.country_id)
 
 
 def sees_all_offered(user: Any) -> bool:
     """Analysts, the secretariat and administrators see every offered (non-draft) pledge."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return bool(user.is_superuser or user.role in ("analyst", "secretariat", "administrator"))
+    return _active(user) and bool(user.is_superuser or user.role in ("analyst", "secretariat", "administrator"))
 
 
 def is_secretariat(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return bool(user.is_superuser or user.role in ("secretariat", "administrator"))
+    return _active(user) and bool(user.is_superuser or user.role in ("secretariat", "administrator"))
+
+
+def is_administrator(user: Any) -> bool:
+    """Administrators manage users, countries, coalitions and categories."""
+    return _active(user) and bool(user.is_superuser or user.role == "administrator")
+
+
+def is_reader(user: Any) -> bool:
+    """Anyone with a role that reads the coalition's data: ministry staff, analysts, secretariat, administrators."""
+    return is_ministry(user) or sees_all_offered(user)
+
+
+def member_coalitions(user: Any) -> QuerySet[Coalition]:
+    """The coalitions a ministry user's country belongs to."""
+    return Coalition.objects.filter(memberships__country_id=user.country_id)
 
 
 def _member_coalition_ids(user: Any) -> list[int]:
     # Cached on the user object: one query per request, however many querysets are built.
     cached: list[int] | None = getattr(user, "_coalition_ids_cache", None)
     if cached is None:
-        cached = list(Coalition.objects.filter(memberships__country_id=user.country_id).values_list("id", flat=True))
+        cached = list(member_coalitions(user).values_list("id", flat=True))
         user._coalition_ids_cache = cached  # type: ignore[attr-defined]
     return cached
 
