@@ -103,13 +103,8 @@ def _progress(brief: Brief) -> str:
     )
 
 
-class BriefInline(admin.TabularInline):
-    model = Brief
-    extra = 0
-    fields = readonly_fields = ("number", "status", "progress_bar", "as_of", "requested_by", "finished_at",
-                                "downloads")
-    ordering = ["-number"]
-    verbose_name_plural = "briefs (use the “Compile brief” action for a new one)"
+class BriefReadOnlyMixin:
+    """Briefs are made by the compile flow only: the secretariat and analysts look, nobody edits."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Brief]:
         return briefs_visible_to(request.user)
@@ -133,6 +128,16 @@ class BriefInline(admin.TabularInline):
     @admin.display(description="download")
     def downloads(self, brief: Brief) -> str:
         return _download_links(brief)
+
+
+class BriefInline(BriefReadOnlyMixin, admin.TabularInline):
+    model = Brief
+    extra = 0
+    fields = readonly_fields = ("number", "status", "progress_bar", "as_of", "requested_by", "finished_at",
+                                "downloads")
+    ordering = ["-number"]
+    verbose_name_plural = "briefs (use the “Compile brief” action for a new one)"
+
 
 
 class MeetingForm(forms.ModelForm):
@@ -247,7 +252,7 @@ class MeetingAdmin(SecretariatWrites, admin.ModelAdmin):
 
 
 @admin.register(Brief)
-class BriefAdmin(admin.ModelAdmin):
+class BriefAdmin(BriefReadOnlyMixin, admin.ModelAdmin):
     list_display = ["__str__", "number", "status", "progress_bar", "as_of", "requested_by", "created_at",
                     "finished_at", "downloads"]
     list_filter = ["status", "meeting__coalition"]
@@ -255,31 +260,8 @@ class BriefAdmin(admin.ModelAdmin):
     fields = readonly_fields = ("meeting", "number", "status", "progress_bar", "as_of", "error", "requested_by",
                                 "attempts", "created_at", "started_at", "heartbeat_at", "finished_at", "downloads")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Brief]:
-        return briefs_visible_to(request.user)
-
     def has_module_permission(self, request: HttpRequest) -> bool:
         return may_see_briefs(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_see_briefs(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="progress")
-    def progress_bar(self, brief: Brief) -> str:
-        return _progress(brief)
-
-    @admin.display(description="download")
-    def downloads(self, brief: Brief) -> str:
-        return _download_links(brief)
 
     def get_urls(self) -> list[URLPattern]:
         download = path("<int:pk>/download/<str:extension>/", self.admin_site.admin_view(self.download),
