@@ -35,7 +35,7 @@ from meetings.models import (
 from meetings.selectors import BRIEF_VIEWER, ensure_may_request_brief
 from pledges.models import Coalition, Country, Membership
 from pledges.selectors import CaveatEvent, PledgeEvent, RequirementEvent
-from pledges.services import StaleVersion, _history
+from pledges.services import check_version, history_context
 from pledges.visibility import caveat_visibility_q, ensure_secretariat, pledge_visibility_q
 
 logger = logging.getLogger(__name__)
@@ -50,11 +50,6 @@ STALE_QUEUED_AFTER = dt.timedelta(minutes=5)  # a message lost, e.g. sent while 
 MAX_ATTEMPTS = 3
 AUTO_BRIEF_WINDOW = dt.timedelta(hours=48)
 AUTO_BRIEF_PAUSE_AFTER_FAILURE = dt.timedelta(minutes=30)
-
-
-def _check_version(obj: Any, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise StaleVersion(obj.version)
 
 
 def validate_chairs(coalition: Coalition, chairs: Iterable[Country]) -> list[Country]:
@@ -94,7 +89,7 @@ def _touch(meeting: Meeting) -> None:
 
 def _lock_meeting(meeting: Meeting, expected_version: int | None = None) -> Meeting:
     locked: Meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version)
     return locked
 
 
@@ -123,7 +118,7 @@ def meeting_create(
     )
     meeting.full_clean()
     chair_list = validate_chairs(coalition, chairs)
-    with _history(actor, "meeting_create"):
+    with history_context(actor, "meeting_create"):
         meeting.save()
         meeting.chairs.set(chair_list)
     return meeting
@@ -153,7 +148,7 @@ def meeting_update(
     validate_meeting_times(locked.starts_at, locked.ends_at)
     locked.full_clean()
     locked.version += 1
-    with _history(actor, "meeting_update"):
+    with history_context(actor, "meeting_update"):
         locked.save()
         if chair_list is not None:
             locked.chairs.set(chair_list)
@@ -201,7 +196,7 @@ def invitation_set(
     for field, value in new_values.items():
         setattr(invitation, field, value)
     invitation.full_clean()
-    with _history(actor, "invitation_set"):
+    with history_context(actor, "invitation_set"):
         invitation.save()
         _touch(locked)
     return invitation
@@ -211,7 +206,7 @@ def invitation_set(
 def invitation_remove(*, actor: Any, invitation: Invitation) -> None:
     ensure_secretariat(actor)
     locked = _lock_meeting(invitation.meeting)
-    with _history(actor, "invitation_remove"):
+    with history_context(actor, "invitation_remove"):
         Invitation.objects.filter(pk=invitation.pk).delete()
         _touch(locked)
 
@@ -236,7 +231,7 @@ def agenda_item_add(
         raise ValidationError({"position": f"Choose a position from 1 to {last + 1}."})
     item = AgendaItem(meeting=locked, position=position, title=title.strip(), description=description.strip())
     item.full_clean(exclude=["position"], validate_unique=False, validate_constraints=False)
-    with _history(actor, "agenda_item_add"):
+    with history_context(actor, "agenda_item_add"):
         AgendaItem.objects.filter(meeting=locked, position__gte=position).update(position=F("position") + 1)
         item.save()
         _touch(locked)
@@ -252,7 +247,7 @@ def agenda_item_update(*, actor: Any, item: AgendaItem, title: str, description:
         return locked
     locked.title, locked.description = title.strip(), description.strip()
     locked.full_clean(validate_unique=False, validate_constraints=False)
-    with _history(actor, "agenda_item_update"):
+    with history_context(actor, "agenda_item_update"):
         locked.save(update_fields=["title", "description"])
         _touch(locked_meeting)
     return locked
@@ -271,7 +266,7 @@ def agenda_item_move(*, actor: Any, item: AgendaItem, position: int) -> AgendaIt
     if position == old:
         return locked
     others = AgendaItem.objects.filter(meeting=locked_meeting).exclude(pk=locked.pk)
-    with _history(actor, "agenda_item_move"):
+    with history_context(actor, "agenda_item_move"):
         if position < old:
             others.filter(position__gte=position, position__lt=old).update(position=F("position") + 1)
         else:
@@ -289,7 +284,7 @@ def agenda_item_remove(*, actor: Any, item: AgendaItem) -> None:
     position = AgendaItem.objects.filter(pk=item.pk).values_list("position", flat=True).first()
     if position is None:
         return
-    with _history(actor, "agenda_item_remove"):
+    with history_context(actor, "agenda_item_remove"):
         AgendaItem.objects.filter(pk=item.pk).delete()
         AgendaItem.objects.filter(meeting=locked_meeting, position__gt=position).update(position=F("position") - 1)
         _touch(locked_meeting)

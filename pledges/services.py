@@ -58,12 +58,13 @@ class StaleVersion(Exception):
         self.current_version = current_version
 
 
-def _history(actor: Any, action: str) -> pghistory.context:
+def history_context(actor: Any, action: str) -> pghistory.context:
+    """Who acted, and how, on the history rows the triggers write in this block."""
     return pghistory.context(user=getattr(actor, "pk", None), username=getattr(actor, "username", "system"),
                              action=action)
 
 
-def _check_version(obj: Any, expected_version: int | None) -> None:
+def check_version(obj: Any, expected_version: int | None) -> None:
     if expected_version is not None and obj.version != expected_version:
         raise StaleVersion(obj.version)
 
@@ -137,7 +138,7 @@ def pledge_create(
     pledge.full_clean()
     _validate_membership(country, coalition)
     _validate_category_unit(category, unit)
-    with _history(actor, "pledge_create"):
+    with history_context(actor, "pledge_create"):
         pledge.save()
     pledge.refresh_from_db(fields=["created_at", "updated_at"])
     return pledge
@@ -154,7 +155,7 @@ def pledge_update(
     locked: Pledge = _lock(Pledge, pledge.pk)
     if not system:
         ensure_may_change_country(actor, locked.country_id)
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version)
     if locked.status == S.WITHDRAWN:
         raise ValidationError({"status": "A withdrawn pledge cannot be changed."})
     changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
@@ -167,7 +168,7 @@ def pledge_update(
         _validate_category_unit(locked.category, locked.unit)
     locked.version += 1
     locked.updated_at = timezone.now()
-    with _history(actor, "pledge_update"):
+    with history_context(actor, "pledge_update"):
         locked.save()
     return locked
 
@@ -184,14 +185,14 @@ def pledge_transition(
     locked: Pledge = _lock(Pledge, pledge.pk)
     if not system:
         ensure_may_change_country(actor, locked.country_id)
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version)
     error = transition_error(locked.status, to_status)
     if error:
         raise ValidationError({"status": error})
     locked.status = to_status
     locked.version += 1
     locked.updated_at = timezone.now()
-    with _history(actor, f"pledge_{to_status}"):
+    with history_context(actor, f"pledge_{to_status}"):
         locked.save(update_fields=["status", "version", "updated_at"])
     return locked
 
@@ -201,10 +202,10 @@ def pledge_delete(*, actor: Any, pledge: Pledge, expected_version: int | None = 
     """Only a draft may be deleted; an offered pledge is withdrawn instead, so nothing offered is lost."""
     locked: Pledge = _lock(Pledge, pledge.pk)
     ensure_may_change_country(actor, locked.country_id)
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version)
     if locked.status != S.DRAFT:
         raise ValidationError({"status": "Only a draft can be deleted; withdraw an offered pledge instead."})
-    with _history(actor, "pledge_delete"):
+    with history_context(actor, "pledge_delete"):
         locked.caveats.all().delete()
         locked.delete()
 
@@ -249,7 +250,7 @@ def caveat_add(
     )
     caveat.full_clean()
     _validate_membership(country, coalition)
-    with _history(actor, "caveat_add"):
+    with history_context(actor, "caveat_add"):
         caveat.save()
     return caveat
 
@@ -264,7 +265,7 @@ def caveat_update(
     locked: Caveat = _lock(Caveat, caveat.pk)
     if not system:
         ensure_may_change_country(actor, locked.country_id)
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version)
     changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
     if not changed:
         return locked
@@ -273,7 +274,7 @@ def caveat_update(
     locked.full_clean()
     locked.version += 1
     locked.updated_at = timezone.now()
-    with _history(actor, "caveat_update"):
+    with history_context(actor, "caveat_update"):
         locked.save()
     return locked
 
@@ -286,7 +287,7 @@ def caveat_lift(
     locked: Caveat = _lock(Caveat, caveat.pk)
     if not system:
         ensure_may_change_country(actor, locked.country_id)
-    _check_version(locked, expected_version)
+    check_version(locked, expected_version)
     if not locked.is_active:
         raise ValidationError({"is_active": f"This caveat was already lifted on {locked.lifted_on}."})
     if lifted_on is not None and lifted_on > timezone.localdate():
@@ -296,7 +297,7 @@ def caveat_lift(
     locked.version += 1
     locked.updated_at = timezone.now()
     locked.full_clean()
-    with _history(actor, "caveat_lift"):
+    with history_context(actor, "caveat_lift"):
         locked.save()
     return locked
 
@@ -347,7 +348,7 @@ def requirement_set_with_created(
     if existing is None:
         requirement = Requirement(coalition=coalition, category=category, unit=unit, quantity=quantity, notes=notes)
     else:
-        _check_version(existing, expected_version)
+        check_version(existing, expected_version)
         if existing.quantity == quantity and existing.notes == notes:
             return existing, False
         requirement = existing
@@ -355,7 +356,7 @@ def requirement_set_with_created(
         requirement.version += 1
         requirement.updated_at = timezone.now()
     requirement.full_clean()
-    with _history(actor, "requirement_set"):
+    with history_context(actor, "requirement_set"):
         requirement.save()
     return requirement, existing is None
 
@@ -364,8 +365,8 @@ def requirement_set_with_created(
 def requirement_delete(*, actor: Any, requirement: Requirement, expected_version: int | None = None) -> None:
     ensure_secretariat(actor)
     locked: Requirement = _lock(Requirement, requirement.pk)
-    _check_version(locked, expected_version)
-    with _history(actor, "requirement_delete"):
+    check_version(locked, expected_version)
+    with history_context(actor, "requirement_delete"):
         locked.delete()
 
 

@@ -32,7 +32,7 @@ from meetings.api.serializers import (
 )
 from meetings.models import AgendaItem, Brief, Invitation, Meeting
 from meetings.selectors import briefs_visible_to, may_see_briefs, meeting_detail_queryset, meetings_visible_to
-from pledges.services import StaleVersion
+from pledges.services import check_version
 from pledges.visibility import is_secretariat
 
 
@@ -111,9 +111,7 @@ class _MeetingPartView(VersionedObjectMixin, generics.GenericAPIView):
         """One transaction with the meeting locked and If-Match checked against its version."""
         with transaction.atomic():
             locked = Meeting.objects.select_for_update().get(pk=self.meeting().pk)
-            expected = self.expected_version(locked)
-            if expected is not None and expected != locked.version:
-                raise StaleVersion(locked.version)
+            check_version(locked, self.expected_version(locked))
             yield locked
 
     def with_meeting_etag(self, response: Response) -> Response:
