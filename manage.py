@@ -6,8 +6,15 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coalition.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loads the settings, which read the environment
+    except ImproperlyConfigured as error:
+        # Said plainly, instead of Django carrying on and failing later with "Apps aren't loaded yet".
+        sys.exit(f"manage.py: {error}")
     execute_from_command_line(sys.argv)
 
 
