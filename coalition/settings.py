@@ -46,7 +46,6 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
     "rest_framework",
     "knox",
     "django_filters",

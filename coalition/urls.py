@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -6,8 +7,17 @@ admin.site.site_header = "Coalition pledge tracker"
 admin.site.site_title = "Coalition pledges"
 admin.site.index_title = "Pledges, caveats and meetings"
 
+
+def view_on_site_not_offered(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponse:
+    """The admin's "view on site" shortcut (/admin/r/<type>/<id>/) looks an object up with no regard to who
+    asks, and its messages tell an existing object from a missing one. No model here has a page of its own to
+    send anyone to, so every such link is the same 404, whatever the object and whoever asks."""
+    raise Http404("Not found.")
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/r/<int:content_type_id>/<path:object_id>/", view_on_site_not_offered, name="view-on-site-refused"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("coalition.api_urls")),
 ]

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 
 from meetings.models import AgendaItem, Brief, Invitation, Meeting
-from pledges.visibility import is_ministry, is_secretariat, sees_all_offered
+from pledges.visibility import coalitions_visible_to, is_secretariat, sees_all_offered
 
 BRIEF_FILE_FIELDS = ("pdf", "xlsx", "snapshot")
 
@@ -43,12 +43,9 @@ BRIEF_VIEWER = SecretariatViewer()
 
 
 def meetings_visible_to(user: Any) -> QuerySet[Meeting]:
-    meetings = Meeting.objects.select_related("coalition").prefetch_related("chairs")
-    if sees_all_offered(user):
-        return meetings
-    if is_ministry(user):
-        return meetings.filter(coalition__memberships__country_id=user.country_id)
-    return meetings.none()
+    """A coalition's meetings are seen by whoever sees the coalition (pledges.visibility)."""
+    return Meeting.objects.filter(coalition__in=coalitions_visible_to(user)).select_related(
+        "coalition").prefetch_related("chairs")
 
 
 def meeting_detail_queryset(user: Any) -> QuerySet[Meeting]:

@@ -33,8 +33,8 @@ from meetings.models import (
     MeetingStatus,
 )
 from meetings.selectors import BRIEF_VIEWER, ensure_may_request_brief
+from pledges.history import CaveatEvent, PledgeEvent, RequirementEvent
 from pledges.models import Coalition, Country, Membership
-from pledges.selectors import CaveatEvent, PledgeEvent, RequirementEvent
 from pledges.services import check_version, history_context
 from pledges.visibility import caveat_visibility_q, ensure_secretariat, pledge_visibility_q
 

@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.utils.text import Truncator, capfirst
 
 from pledges import services
+from pledges.history import Version, caveat_versions, pledge_versions
 from pledges.models import (
     CapabilityCategory,
     CategoryUnit,
@@ -36,11 +37,11 @@ from pledges.models import (
     Requirement,
     Unit,
 )
-from pledges.selectors import caveat_history, pledge_history
 from pledges.services import StaleVersion
 from pledges.visibility import (
     caveats_editable_by,
     caveats_visible_to,
+    coalitions_visible_to,
     is_administrator,
     is_ministry,
     is_reader,
@@ -48,7 +49,7 @@ from pledges.visibility import (
     member_coalitions,
     pledges_editable_by,
     pledges_visible_to,
-    sees_all_offered,
+    requirements_visible_to,
 )
 
 
@@ -177,11 +178,19 @@ def _display(model: type[Model], name: str, event: Any) -> str:
     return str(value)
 
 
-def history_rows(model: type[Model], events: Any, fields: tuple[str, ...]) -> list[HistoryRow]:
-    """Newest first: who acted, when, and every field that changed, before -> after."""
+def _action(event: Any) -> str:
+    context = event.pgh_context.metadata if event.pgh_context_id else {}
+    label = {"insert": "created", "update": "changed", "delete": "deleted"}.get(event.pgh_label, event.pgh_label)
+    return str(context.get("action") or label)
+
+
+def history_rows(model: type[Model], versions: list[Version], fields: tuple[str, ...]) -> list[HistoryRow]:
+    """Newest first: who acted, when the reader could first see the version, and every field that changed
+    since the version they saw before it, before -> after."""
     rows: list[HistoryRow] = []
     previous = None
-    for event in events:
+    for version in versions:
+        event = version.row
         changes = []
         for name in fields:
             field: Any = model._meta.get_field(name)
@@ -195,9 +204,8 @@ def history_rows(model: type[Model], events: Any, fields: tuple[str, ...]) -> li
             changes.append((capfirst(str(field.verbose_name)), before, after))
         context = event.pgh_context.metadata if event.pgh_context_id else {}
         who = context.get("username") or (f"user #{context['user']}" if context.get("user") else "system")
-        action = {"insert": "created", "update": "changed", "delete": "deleted"}.get(event.pgh_label, event.pgh_label)
-        rows.append(HistoryRow(when=event.pgh_created_at, who=who, action=context.get("action") or action,
-                               changes=changes))
+        actions = dict.fromkeys(_action(made) for made in version.events)  # one save may do several
+        rows.append(HistoryRow(when=version.shown_from, who=who, action=", ".join(actions), changes=changes))
         previous = event
     return list(reversed(rows))
 
@@ -210,11 +218,12 @@ CAVEAT_HISTORY_FIELDS = ("kind", "text", "rationale", "releasability", "is_activ
 
 
 class EventHistoryMixin:
-    """The admin "History" page from the pghistory events, limited by the same visibility rules."""
+    """The admin "History" page: the versions the reader could see while they were current
+    (pledges.history), each from the moment it became visible to them."""
 
     history_fields: tuple[str, ...] = ()
 
-    def history_events(self, request: HttpRequest, obj: Any) -> Any:
+    def history_versions(self, request: HttpRequest, obj: Any) -> list[Version]:
         raise NotImplementedError
 
     def history_view(
@@ -230,7 +239,7 @@ class EventHistoryMixin:
             **model_admin.admin_site.each_context(request),
             "title": f"History: {obj}",
             "subtitle": None,
-            "rows": history_rows(model_admin.model, self.history_events(request, obj), self.history_fields),
+            "rows": history_rows(model_admin.model, self.history_versions(request, obj), self.history_fields),
             "module_name": str(capfirst(model_admin.opts.verbose_name_plural)),
             "object": obj,
             "opts": model_admin.opts,
@@ -465,8 +474,8 @@ class PledgeAdmin(NationalRowsAdmin):
         for pledge in queryset:
             self.delete_model(request, pledge)
 
-    def history_events(self, request: HttpRequest, obj: Pledge) -> Any:
-        return pledge_history(user=request.user, pledge_id=obj.pk)
+    def history_versions(self, request: HttpRequest, obj: Pledge) -> list[Version]:
+        return pledge_versions(user=request.user, pledge_id=obj.pk)
 
 
 # --- caveats on their own (country-wide ones, and every caveat in one list) --------------------
@@ -593,8 +602,8 @@ class CaveatAdmin(NationalRowsAdmin):
     def get_actions(self, request: HttpRequest) -> Any:
         return super().get_actions(request) if is_ministry(request.user) else {}
 
-    def history_events(self, request: HttpRequest, obj: Caveat) -> Any:
-        return caveat_history(user=request.user, caveat_id=obj.pk)
+    def history_versions(self, request: HttpRequest, obj: Caveat) -> list[Version]:
+        return caveat_versions(user=request.user, caveat_id=obj.pk)
 
 
 # --- requirements: the secretariat's statement of requirements ----------------------------------
@@ -621,10 +630,7 @@ class RequirementAdmin(ServiceAdminMixin, admin.ModelAdmin):
     list_select_related = ("coalition", "category", "unit")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Requirement]:
-        queryset = super().get_queryset(request).select_related("coalition", "category", "unit")
-        if is_ministry(request.user):
-            return queryset.filter(coalition__in=member_coalitions(request.user))
-        return queryset if sees_all_offered(request.user) else queryset.none()
+        return requirements_visible_to(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_reader(request.user)
@@ -763,7 +769,7 @@ class CoalitionAdmin(ReferenceDataAdmin):
     inlines = [MembershipInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Coalition]:
-        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+        return coalitions_visible_to(request.user).annotate(member_count=Count("memberships"))
 
     @admin.display(description="members", ordering="member_count")
     def member_count(self, obj: Any) -> int:

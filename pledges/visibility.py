@@ -12,7 +12,11 @@ through these functions. The rules:
   secretariat (or an administrator) sets requirements and runs meetings.
 
 The Q builders take a field prefix so the same rule filters history rows
-(PledgeEvent has the same field names) and related lookups.
+(PledgeEvent has the same field names) and related lookups. The past obeys the
+same rule: a past version is shown only to a reader who could see it while it
+was current (pledges.history applies these rules to the states of each moment).
+`may_see_pledge` and `may_see_caveat` are the same rules for one row in Python,
+for walking a history version by version; tests hold the two forms equal.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from pledges.models import Caveat, Coalition, Country, Pledge, PledgeStatus, Releasability
+from pledges.models import Caveat, Coalition, Country, Pledge, PledgeStatus, Releasability, Requirement
 
 NOTHING = Q(pk__in=[])
 
@@ -86,19 +90,90 @@ def pledge_visibility_q(user: Any, prefix: str = "") -> Q:
     return NOTHING
 
 
-def caveat_visibility_q(user: Any) -> Q:
-    """Caveats `user` may see. Their own country's, always; another country's only when released to the
-    coalition and, for a caveat on a pledge, when that pledge is visible too. Analysts and the
-    secretariat see every caveat except those on drafts."""
+def caveat_own_visibility_q(user: Any) -> Q:
+    """The part of the caveat rule that reads the caveat's own fields: a ministry sees its own country's
+    caveats and other members' released ones; analysts and the secretariat see any. A caveat on a pledge
+    also needs its pledge visible (caveat_visibility_q); where that pledge is known to be visible (the
+    conditional flag of a pledge being shown) this part alone decides."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NOTHING
-    on_visible_pledge = Q(pledge__isnull=True) | pledge_visibility_q(user, prefix="pledge__")
+    if is_ministry(user):
+        released = Q(releasability=Releasability.COALITION, coalition_id__in=_member_coalition_ids(user))
+        return Q(country_id=user.country_id) | released
+    if sees_all_offered(user):
+        return Q()
+    return NOTHING
+
+
+def caveat_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = None) -> Q:
+    """Caveats `user` may see. Their own country's, always; another country's only when released to the
+    coalition and, for a caveat on a pledge, when that pledge is visible too. Analysts and the
+    secretariat see every caveat except those on drafts.
+
+    `visible_pledge_ids`: the ids of the pledges the user could see at the moment the caveat rows are from
+    (history rows of a past moment must be judged against their pledges as they stood then, not now);
+    by default the live pledges, through the caveat's foreign key.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    if visible_pledge_ids is None:
+        on_visible_pledge = Q(pledge__isnull=True) | pledge_visibility_q(user, prefix="pledge__")
+    else:
+        on_visible_pledge = Q(pledge_id__isnull=True) | Q(pledge_id__in=visible_pledge_ids)
     if is_ministry(user):
         released = Q(releasability=Releasability.COALITION, coalition_id__in=_member_coalition_ids(user))
         return Q(country_id=user.country_id) | (released & on_visible_pledge)
     if sees_all_offered(user):
         return on_visible_pledge
     return NOTHING
+
+
+def may_see_pledge(user: Any, row: Any) -> bool:
+    """pledge_visibility_q for one row (a pledge or a history row of one)."""
+    if not _active(user):
+        return False
+    offered = row.status != PledgeStatus.DRAFT
+    if is_ministry(user):
+        return row.country_id == user.country_id or (
+            offered and row.releasability == Releasability.COALITION
+            and row.coalition_id in _member_coalition_ids(user)
+        )
+    return sees_all_offered(user) and offered
+
+
+def may_see_caveat(user: Any, row: Any, pledge_row: Any | None) -> bool:
+    """caveat_visibility_q for one caveat row, given its pledge as it stood at the same moment (None for a
+    country-wide caveat, or when the pledge did not exist then)."""
+    if not _active(user):
+        return False
+    on_visible_pledge = row.pledge_id is None or (pledge_row is not None and may_see_pledge(user, pledge_row))
+    if is_ministry(user):
+        return row.country_id == user.country_id or (
+            row.releasability == Releasability.COALITION and row.coalition_id in _member_coalition_ids(user)
+            and on_visible_pledge
+        )
+    return sees_all_offered(user) and on_visible_pledge
+
+
+def coalitions_visible_to(user: Any) -> QuerySet[Coalition]:
+    """Ministry staff see the coalitions their country belongs to (and what is in them); analysts, the
+    secretariat and administrators see every coalition."""
+    if is_ministry(user):
+        return Coalition.objects.filter(pk__in=_member_coalition_ids(user))
+    if sees_all_offered(user):
+        return Coalition.objects.all()
+    return Coalition.objects.none()
+
+
+def requirements_visible_to(user: Any) -> QuerySet[Requirement]:
+    """A coalition's statement of requirements is seen by whoever sees the coalition."""
+    if is_ministry(user):
+        requirements = Requirement.objects.filter(coalition_id__in=_member_coalition_ids(user))
+    elif sees_all_offered(user):
+        requirements = Requirement.objects.all()
+    else:
+        requirements = Requirement.objects.none()
+    return requirements.select_related("coalition", "category", "unit")
 
 
 def pledges_visible_to(user: Any):  # -> QuerySet[Pledge]

@@ -19,17 +19,9 @@ from django.db.models import Q, QuerySet
 
 from meetings.models import Brief, DelegationLevel, InvitationStatus, Meeting
 from meetings.selectors import BRIEF_VIEWER, previous_meeting
+from pledges.history import caveat_changes, caveats_as_of, pledge_changes
 from pledges.models import CapabilityCategory, CaveatKind, Country, PledgeStatus
-from pledges.selectors import (
-    OFFERED,
-    CaveatEvent,
-    caveat_changes,
-    coalition_force,
-    pledge_changes,
-    pledge_list,
-    state_as_of,
-)
-from pledges.visibility import caveat_visibility_q
+from pledges.selectors import OFFERED, coalition_force, pledge_list
 
 MARKING = "COALITION RESTRICTED"
 ILLUSTRATIVE_MARKING = "illustrative demo figures"
@@ -78,8 +70,8 @@ def _pledge_phrase(row: Any) -> str:
 def _caveats(meeting: Meeting, as_of: dt.datetime, offered: QuerySet[Any]) -> list[dict[str, Any]]:
     kinds = dict(CaveatKind.choices)
     rows = list(
-        state_as_of(CaveatEvent, as_of)
-        .filter(caveat_visibility_q(BRIEF_VIEWER), coalition_id=meeting.coalition_id, is_active=True)
+        caveats_as_of(BRIEF_VIEWER, as_of)
+        .filter(coalition_id=meeting.coalition_id, is_active=True)
         .filter(Q(pledge_id__isnull=True) | Q(pledge_id__in=offered.values("id")))
         .select_related("country")
         .order_by("country__name", "kind", "id")

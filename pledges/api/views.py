@@ -29,9 +29,16 @@ from coalition.api import IF_MATCH_PARAMETER, MOMENT_HELP, VersionedObjectMixin,
 from pledges import services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, PledgeFilterSet, RequirementFilterSet
+from pledges.history import caveat_changes, pledge_changes
 from pledges.models import CapabilityCategory, Coalition, Country, Releasability, Requirement
-from pledges.selectors import caveat_changes, coalition_force, pledge_changes, pledge_list
-from pledges.visibility import caveats_visible_to, is_ministry, is_secretariat
+from pledges.selectors import coalition_force, pledge_list
+from pledges.visibility import (
+    caveats_visible_to,
+    coalitions_visible_to,
+    is_ministry,
+    is_secretariat,
+    requirements_visible_to,
+)
 
 AS_OF_PARAMETER = OpenApiParameter(
     name="as_of", type=OpenApiTypes.DATETIME, location=OpenApiParameter.QUERY, required=False,
@@ -79,8 +86,10 @@ def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
 class CoalitionViewSet(viewsets.ReadOnlyModelViewSet):
     """Coalitions (formats) with their member countries; `force/` gives totals and gaps."""
 
-    queryset = Coalition.objects.prefetch_related("members").order_by("name")
     serializer_class = s.CoalitionSerializer
+
+    def get_queryset(self) -> QuerySet[Coalition]:
+        return coalitions_visible_to(self.request.user).prefetch_related("members").order_by("name")
 
     @extend_schema(parameters=[s.AsOfQuerySerializer], responses={200: s.ForceSerializer})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -344,8 +353,8 @@ class RequirementViewSet(VersionedObjectMixin, viewsets.ModelViewSet):
     may_write = staticmethod(is_secretariat)
 
     def get_queryset(self) -> QuerySet[Requirement]:
-        return Requirement.objects.select_related("coalition", "category", "unit").order_by(
-            "coalition_id", "category__sort_order", "unit__code"
+        return requirements_visible_to(self.request.user).order_by(
+            "coalition_id", "category__sort_order", "unit__code", "id"
         )
 
     def _answer(self, requirement: Requirement, code: int = status.HTTP_200_OK) -> Response:

@@ -5,8 +5,8 @@ from django.core.management import call_command
 
 from accounts.models import User
 from meetings.models import Invitation, Meeting
+from pledges.history import PledgeEvent
 from pledges.models import Caveat, Coalition, Country, Pledge
-from pledges.selectors import PledgeEvent
 
 
 def counts() -> dict[str, int]:

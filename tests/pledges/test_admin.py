@@ -260,6 +260,7 @@ def test_status_menu_offers_only_legal_moves(world: World, pledges: dict) -> Non
     assert [value for value, _ in form.fields["status"].widget.choices] == ["indicative", "confirmed", "withdrawn"]
 
 
+@pytest.mark.django_db(transaction=True)  # history moments are transactions' moments
 def test_change_and_transition_go_through_services_and_show_in_history(world: World, pledges: dict) -> None:
     client = client_for(world.ministry_pl)
     draft = pledges["pl_draft"]
@@ -275,6 +276,7 @@ def test_change_and_transition_go_through_services_and_show_in_history(world: Wo
     assert "1111 &rarr; 1200" in history
 
 
+@pytest.mark.django_db(transaction=True)  # history moments are transactions' moments
 def test_other_countries_do_not_see_the_draft_part_of_history(world: World, pledges: dict) -> None:
     offer = pledges["fr_released"]
     services.pledge_update(actor=world.ministry_fr, pledge=offer, quantity=3400)
@@ -298,6 +300,7 @@ def test_stale_version_is_a_form_error(world: World, pledges: dict) -> None:
     assert draft.quantity == 1500
 
 
+@pytest.mark.django_db(transaction=True)  # history moments are transactions' moments
 def test_caveat_added_and_lifted_from_the_inline(world: World, pledges: dict) -> None:
     client = client_for(world.ministry_pl)
     draft = pledges["pl_draft"]

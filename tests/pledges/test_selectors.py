@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from pledges import services
-from pledges.selectors import caveat_changes, coalition_force, pledge_changes, pledge_list
+from pledges.history import caveat_changes, pledge_changes
+from pledges.selectors import coalition_force, pledge_list
 from tests.conftest import World
 from tests.factories import make_pledge
 
@@ -107,7 +108,7 @@ def test_force_totals_match_a_hand_computed_case(world: World) -> None:
 
 
 def test_caveat_history_starts_for_others_when_the_pledge_is_offered(world: World) -> None:
-    from pledges.selectors import caveat_history
+    from pledges.history import caveat_versions
 
     draft = make_pledge(country=world.pl, coalition=world.coalition, status="draft", releasability="coalition")
     caveat = services.caveat_add(actor=world.ministry_pl, pledge=draft, kind="condition", text="DRAFT WORDING")
@@ -116,11 +117,12 @@ def test_caveat_history_starts_for_others_when_the_pledge_is_offered(world: Worl
     services.caveat_update(actor=world.ministry_pl, caveat=caveat, text="Final wording")
 
     def texts(user: object) -> list[str]:
-        return [event.text for event in caveat_history(user=user, caveat_id=caveat.pk)]
+        return [version.row.text for version in caveat_versions(user=user, caveat_id=caveat.pk)]
 
     assert texts(world.ministry_pl) == ["DRAFT WORDING", "Offered wording", "Final wording"]
-    assert texts(world.analyst) == ["Final wording"]
-    assert texts(world.ministry_fr) == ["Final wording"]
+    # The wording current when the pledge was offered was seen from then on; the draft wording never.
+    assert texts(world.analyst) == ["Offered wording", "Final wording"]
+    assert texts(world.ministry_fr) == ["Offered wording", "Final wording"]
     assert texts(world.ministry_us) == []
 
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from pledges import services
+from pledges.history import PledgeEvent
 from pledges.models import Caveat, Pledge, PledgeStatus, Requirement
-from pledges.selectors import PledgeEvent
 from tests.conftest import World
 from tests.factories import make_pledge
 

@@ -125,3 +125,35 @@ def test_a_pledges_caveat_can_be_kept_from_the_coalition(world: World, pledges: 
     assert inherited.releasability == "coalition"
     assert {c.pk for c in caveats_visible_to(world.ministry_fr)} == {inherited.pk}
     assert {c.pk for c in caveats_visible_to(world.analyst)} == {inherited.pk, kept.pk}
+
+
+@pytest.mark.parametrize("role", ["ministry_pl", "ministry_fr", "ministry_us", "analyst", "secretariat", "admin"])
+def test_the_row_rules_equal_the_query_rules(world: World, role: str) -> None:
+    """may_see_pledge / may_see_caveat (for walking history) decide exactly as the Q builders, for every
+    status, releasability, country and coalition; caveats on each of those pledges and country-wide."""
+    from pledges.models import Caveat
+    from pledges.visibility import caveat_visibility_q, may_see_caveat, may_see_pledge, pledge_visibility_q
+
+    made = []
+    for country, coalition in ((world.pl, world.coalition), (world.fr, world.coalition),
+                               (world.us, world.other_coalition), (world.pl, world.other_coalition)):
+        for status in ("draft", "indicative", "confirmed", "deployed", "withdrawn"):
+            for releasability in ("secretariat", "coalition"):
+                pledge = make_pledge(country=country, coalition=coalition, releasability=releasability,
+                                     status="indicative" if status == "withdrawn" else status)
+                actor = pledge.country.staff.get()
+                for caveat_releasability in ("secretariat", "coalition"):
+                    made.append(services.caveat_add(actor=actor, pledge=pledge, kind="role", text="x",
+                                                    releasability=caveat_releasability))
+                if status == "withdrawn":  # a withdrawn pledge takes no new caveats: withdraw it after
+                    services.pledge_transition(actor=actor, pledge=pledge, to_status="withdrawn")
+        for caveat_releasability in ("secretariat", "coalition"):
+            made.append(services.caveat_add(actor=country.staff.get(), coalition=coalition, kind="role", text="y",
+                                            releasability=caveat_releasability))
+    user = getattr(world, role)
+    by_query = set(Pledge.objects.filter(pledge_visibility_q(user)).values_list("pk", flat=True))
+    assert by_query == {p.pk for p in Pledge.objects.all() if may_see_pledge(user, p)}
+    caveats_by_query = set(Caveat.objects.filter(caveat_visibility_q(user)).values_list("pk", flat=True))
+    assert caveats_by_query == {c.pk for c in Caveat.objects.select_related("pledge")
+                                if may_see_caveat(user, c, c.pledge)}
+    assert len(made) == 88 and 0 < len(caveats_by_query) < 88
