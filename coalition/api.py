@@ -12,7 +12,10 @@ whole API answers alike:
   since, until, updated_since) is read.
 - `RejectUnknownFieldsMixin`: write serializers answer 400 naming a field they
   do not take, instead of ignoring it.
-- `PageNumberPagination`: `page` and `page_size` (at most 1000).
+- `PageNumberPagination`: `page` and `page_size` (1 to 1000); anything else is a 400 naming the parameter.
+- `StableOrderingFilter`: `ordering=` with the row's id added last, so pages never repeat or drop a row.
+- `JSONParser`: DRF's, with a body size limit (413) and a nesting limit (400) instead of a 500.
+- `IdField`: a related object by its id, which must be a whole number (`1.5` or `true` is a 400).
 - `ApiPermission`: reads for any authenticated user (the querysets from
   pledges.visibility decide which rows), writes only where the view's
   `may_write(user)` says so; the services check each object again.
@@ -32,17 +35,20 @@ token views are in coalition/api_auth.py.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import django_filters
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.utils import dateparse, timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, pagination, serializers, status
+from rest_framework import exceptions, pagination, parsers, serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -59,6 +65,12 @@ class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "The object has changed since it was read; fetch it again and retry with its new ETag."
     default_code = "precondition_failed"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
 
 
 class Conflict(exceptions.APIException):
@@ -157,12 +169,100 @@ class RejectUnknownFieldsMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
-# --- pagination and permissions ------------------------------------------------------------------
+# --- request bodies -----------------------------------------------------------------------------
+
+MAX_JSON_DEPTH = 32  # no write here takes more than a few levels; Python's own parser fails near 1,000
+
+
+def _depth(value: Any) -> int:
+    """How deep arrays and objects nest, counted without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, answering in JSON for bodies it must refuse: larger than settings.API_MAX_BODY_BYTES
+    (413, whether or not the client said its length) or nested deeper than MAX_JSON_DEPTH (400)."""
+
+    def parse(self, stream: Any, media_type: str | None = None,
+              parser_context: Mapping[str, Any] | None = None) -> Any:
+        limit = settings.API_MAX_BODY_BYTES
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise RequestTooLarge(f"The request body is larger than {limit:,} bytes.")
+        try:
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.") from None
+        if _depth(data) > MAX_JSON_DEPTH:
+            raise exceptions.ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+        return data
+
+
+class IdField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """A related object by its id: a whole number (or its digits as a string). `1.5`, `true` or `"1e3"` is a
+    400, not a lookup of whatever the database makes of it."""
+
+    default_error_messages = {"not_an_id": "Give the id as a whole number."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, float) and data.is_integer())
+            or (isinstance(data, str) and data.isascii() and data.isdigit())
+        ):
+            self.fail("not_an_id")
+        return super().to_internal_value(int(data))
+
+
+# --- pagination, ordering and permissions -------------------------------------------------------
 
 class PageNumberPagination(pagination.PageNumberPagination):
+    """`page` (from 1) and `page_size` (1 to max_page_size); a value out of range is a 400 naming the parameter,
+    never silently replaced. A page past the last is a 404, as DRF answers."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    @staticmethod
+    def _whole_number(request: Request, name: str, highest: int) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= highest:
+            raise exceptions.ValidationError({name: [f"Give a whole number from 1 to {highest:,}."]})
+        return int(text)
+
+    def get_page_size(self, request: Request) -> int:
+        return self._whole_number(request, self.page_size_query_param, self.max_page_size) or self.page_size
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        if request.query_params.get(self.page_query_param) != "last":
+            self._whole_number(request, self.page_query_param, 2_147_483_647)
+        return super().paginate_queryset(queryset, request, view)
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """django-filter's `ordering=`, with the row's id as the last key: rows that tie on the chosen fields keep
+    one order from page to page, so walking the pages gives every row once."""
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        ordered = super().filter(qs, value)
+        keys = list(ordered.query.order_by)
+        if keys and not {"id", "-id", "pk", "-pk"} & set(keys):
+            ordered = ordered.order_by(*keys, "id")
+        return ordered
 
 
 class ApiPermission(BasePermission):

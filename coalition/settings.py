@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "coalition.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -148,6 +149,14 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "admin:login"
 
+# --- Requests ------------------------------------------------------------------------
+# How many reverse proxies of ours stand in front of the app and append to X-Forwarded-For (0: none, so the
+# header is ignored and a client cannot pose as another address to the throttles and the lockout).
+TRUSTED_PROXIES: int = env.int("DJANGO_TRUSTED_PROXIES", default=0)
+# The largest request body accepted (413 above it): API JSON, admin forms, spreadsheet uploads.
+API_MAX_BODY_BYTES: int = env.int("DJANGO_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
 # --- API ---------------------------------------------------------------------------
 # REST API under /api/v1/ (coalition/api.py holds the shared pieces). Tokens are knox's:
 # stored hashed, expiring after API_TOKEN_TTL_HOURS, revoked by POST /api/v1/auth/logout/.
@@ -163,7 +172,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["coalition.api.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "coalition.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -176,6 +185,8 @@ REST_FRAMEWORK = {
         "login": env.str("API_LOGIN_RATE", default="10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Only proxies we run may name the client (X-Forwarded-For); see coalition.middleware.client_ip.
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=10)),
@@ -277,6 +288,7 @@ AXES_FAILURE_LIMIT = env.int("DJANGO_AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("DJANGO_AXES_COOLOFF_HOURS", default=1.0)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "coalition.middleware.client_ip"
 AXES_VERBOSE = False  # no banner on every start of manage.py
 # The test client's login() authenticates without a request, which axes refuses; tests that check
 # the lockout switch it on with the `settings` fixture.

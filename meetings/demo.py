@@ -17,8 +17,9 @@ from meetings.models import (
     MeetingKind,
     MeetingStatus,
 )
-from pledges.demo import COALITION_OF_THE_WILLING
+from pledges.demo import COALITION_OF_THE_WILLING, SEED_ACTOR
 from pledges.models import Coalition, Country
+from pledges.services import history_context
 
 BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -41,6 +42,11 @@ NEXT_MEETING_TITLE = "Chiefs of defence: force generation conference (demo, plan
 
 @transaction.atomic
 def load_meetings(coalition: Coalition) -> list[Meeting]:
+    with history_context(SEED_ACTOR, "seed_demo"):
+        return _load_meetings(coalition)
+
+
+def _load_meetings(coalition: Coalition) -> list[Meeting]:
     countries = {c.code: c for c in Country.objects.filter(code__in=COALITION_OF_THE_WILLING)}
     paris, _ = Meeting.objects.get_or_create(
         coalition=coalition,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import zoneinfo
 
-import pghistory
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from pledges.models import Coalition, Country
+from coalition.text import length_constraint_condition, long_text_validators, validate_plain_text
+from pledges.models import Coalition, Country, tracked
+
+LINE = [validate_plain_text]
 
 
 class MeetingKind(models.TextChoices):
@@ -30,10 +32,10 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"'{value}' is not a known time zone (e.g. Europe/Brussels).")
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@tracked()
 class Meeting(models.Model):
     coalition = models.ForeignKey(Coalition, on_delete=models.PROTECT, related_name="meetings")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=LINE)
     kind = models.CharField(max_length=20, choices=MeetingKind.choices, default=MeetingKind.MINISTERIAL)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -41,10 +43,10 @@ class Meeting(models.Model):
         max_length=64, default="Europe/Brussels", validators=[validate_time_zone],
         help_text="Where the meeting is held; times are shown in it.",
     )
-    place = models.CharField(max_length=200, blank=True)
+    place = models.CharField(max_length=200, blank=True, validators=LINE)
     chairs = models.ManyToManyField(Country, related_name="chaired_meetings", blank=True)
     status = models.CharField(max_length=12, choices=MeetingStatus.choices, default=MeetingStatus.PLANNED)
-    outcome_notes = models.TextField(blank=True)
+    outcome_notes = models.TextField(blank=True, validators=long_text_validators())
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -56,6 +58,8 @@ class Meeting(models.Model):
                 name="meeting_ends_after_start",
                 violation_error_message="A meeting cannot end before it starts.",
             ),
+            models.CheckConstraint(condition=length_constraint_condition("outcome_notes"),
+                                   name="meeting_outcome_notes_length"),
         ]
 
     def __str__(self) -> str:
@@ -78,12 +82,12 @@ class DelegationLevel(models.TextChoices):
     OFFICIAL = "official", "Official"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@tracked()
 class Invitation(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="invitations")
     status = models.CharField(max_length=12, choices=InvitationStatus.choices, default=InvitationStatus.INVITED)
-    head_of_delegation = models.CharField(max_length=200, blank=True)
+    head_of_delegation = models.CharField(max_length=200, blank=True, validators=LINE)
     level = models.CharField(max_length=20, choices=DelegationLevel.choices, blank=True)
 
     class Meta:
@@ -100,12 +104,12 @@ class Invitation(models.Model):
         return f"{self.country} to {self.meeting}: {self.status}"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@tracked()
 class AgendaItem(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
     position = models.PositiveSmallIntegerField()
-    title = models.CharField(max_length=300)
-    description = models.TextField(blank=True)
+    title = models.CharField(max_length=300, validators=LINE)
+    description = models.TextField(blank=True, validators=long_text_validators())
 
     class Meta:
         ordering = ["meeting", "position"]
@@ -116,6 +120,8 @@ class AgendaItem(models.Model):
                 violation_error_message="Another agenda item already has this position.",
                 deferrable=models.Deferrable.DEFERRED,
             ),
+            models.CheckConstraint(condition=length_constraint_condition("description"),
+                                   name="agenda_item_description_length"),
         ]
 
     def __str__(self) -> str:
@@ -159,7 +165,7 @@ class Brief(models.Model):
     snapshot = models.JSONField(null=True, blank=True, editable=False, help_text="The figures in the brief.")
 
     class Meta:
-        ordering = ["meeting", "-number"]
+        ordering = ["meeting_id", "-number"]  # by the column: no join (it would be locked by FOR UPDATE too)
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "number"],

@@ -331,9 +331,12 @@ def brief_request(*, actor: Any, meeting: Meeting, system: bool = False, queue: 
 def _claim(brief_id: int) -> Brief | None:
     """Take a queued brief for this worker, or None when it is gone, taken, finished or failed."""
     with transaction.atomic():
+        # OF self, and no ordering: a lock on the brief row only. Skipping rows another transaction holds is the
+        # point; with a join (Brief's default ordering is by meeting) a request holding its meeting's lock
+        # would make every worker skip the brief.
         brief = (
-            Brief.objects.select_for_update(skip_locked=True).defer("pdf", "xlsx", "snapshot")
-            .filter(pk=brief_id).first()
+            Brief.objects.select_for_update(skip_locked=True, of=("self",)).defer("pdf", "xlsx", "snapshot")
+            .filter(pk=brief_id).order_by().first()
         )
         if brief is None or brief.status != BriefStatus.QUEUED:
             return None
@@ -419,9 +422,9 @@ def briefs_reap_stale(
     counts = {"requeued": 0, "failed": 0, "nudged": 0}
     with transaction.atomic():
         stale = list(
-            Brief.objects.select_for_update(skip_locked=True)
+            Brief.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=BriefStatus.RUNNING, heartbeat_at__lt=now - running_after)
-            .only("pk", "attempts", "status")
+            .only("pk", "attempts", "status").order_by("pk")
         )
         for brief in stale:
             if brief.attempts >= MAX_ATTEMPTS:

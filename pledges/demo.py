@@ -27,6 +27,7 @@ from pledges.models import (
     Releasability,
     Unit,
 )
+from pledges.services import SystemActor
 
 COUNTRIES = {
     "AL": "Albania", "AU": "Australia", "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "CA": "Canada",
@@ -71,6 +72,9 @@ REQUIREMENTS = [  # category, unit, quantity (illustrative)
     ("air_defense", "systems", 20), ("logistics", "personnel", 3000), ("intelligence", "platforms", 15),
     ("training", "personnel", 2000), ("medical", "personnel", 800),
 ]
+
+
+SEED_ACTOR = SystemActor("seed_demo")  # history names the demo loader as the author of what it wrote
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,7 @@ def load_pledges(coalition: Coalition) -> int:
     units = {u.code: u for u in Unit.objects.all()}
     countries = {c.code: c for c in Country.objects.all()}
     for category, unit, quantity in REQUIREMENTS:
-        services.requirement_set(actor=None, system=True, coalition=coalition, category=categories[category],
+        services.requirement_set(actor=SEED_ACTOR, system=True, coalition=coalition, category=categories[category],
                                  unit=units[unit], quantity=quantity, notes="Illustrative figure.")
     created = 0
     for demo in PLEDGES:
@@ -201,23 +205,23 @@ def load_pledges(coalition: Coalition) -> int:
         if Pledge.objects.filter(country=country, coalition=coalition, description=demo.description).exists():
             continue
         pledge = services.pledge_create(
-            actor=None, system=True, country=country, coalition=coalition, category=categories[demo.category],
+            actor=SEED_ACTOR, system=True, country=country, coalition=coalition, category=categories[demo.category],
             unit=units[demo.unit], quantity=demo.quantity, description=demo.description, location=demo.location,
             releasability=demo.releasability, notice_to_move_days=demo.notice_days, is_illustrative=True,
             available_from=dt.date(2025, 6, 1) if demo.status != S.DRAFT else None,
             status=S.DRAFT if demo.status == S.DRAFT else S.INDICATIVE,
         )
         for step in STEPS_AFTER_OFFER[demo.status]:
-            pledge = services.pledge_transition(actor=None, system=True, pledge=pledge, to_status=step)
+            pledge = services.pledge_transition(actor=SEED_ACTOR, system=True, pledge=pledge, to_status=step)
         if demo.caveat:
             kind, text, rationale = demo.caveat
-            services.caveat_add(actor=None, system=True, pledge=pledge, kind=kind, text=text, rationale=rationale,
+            services.caveat_add(actor=SEED_ACTOR, system=True, pledge=pledge, kind=kind, text=text, rationale=rationale,
                                 imposed_on=dt.date(2025, 3, 1))
         created += 1
     for code, kind, text, rationale in COUNTRY_CAVEATS:
         country = countries[code]
         if not Caveat.objects.filter(country=country, coalition=coalition, pledge=None, text=text).exists():
-            services.caveat_add(actor=None, system=True, country=country, coalition=coalition, kind=kind,
+            services.caveat_add(actor=SEED_ACTOR, system=True, country=country, coalition=coalition, kind=kind,
                                 text=text, rationale=rationale, releasability=Releasability.COALITION,
                                 imposed_on=dt.date(2025, 3, 1))
     return created

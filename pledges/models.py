@@ -9,6 +9,8 @@ and raw SQL are caught too.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pghistory
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -16,10 +18,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 
+from coalition.text import length_constraint_condition, long_text_validators, validate_plain_text
+
+LINE = [validate_plain_text]  # a one-line text: its max_length, and no control characters
+
 
 class Country(models.Model):
     code = models.CharField("ISO code", max_length=2, unique=True, help_text="ISO 3166-1 alpha-2, e.g. PL.")
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=LINE)
 
     class Meta:
         ordering = ["name"]
@@ -39,13 +45,17 @@ class Country(models.Model):
 class Coalition(models.Model):
     """A format that countries belong to: the coalition of the willing, the contact group."""
 
-    name = models.CharField(max_length=200, unique=True)
-    short_name = models.CharField(max_length=40, unique=True)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=200, unique=True, validators=LINE)
+    short_name = models.CharField(max_length=40, unique=True, validators=LINE)
+    description = models.TextField(blank=True, validators=long_text_validators())
     members = models.ManyToManyField(Country, through="Membership", related_name="coalitions")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=length_constraint_condition("description"),
+                                   name="coalition_description_length"),
+        ]
 
     def __str__(self) -> str:
         return self.short_name
@@ -74,7 +84,7 @@ class Unit(models.Model):
     """What a quantity is counted in: personnel, aircraft, vessels, systems."""
 
     code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=80)
+    name = models.CharField(max_length=80, validators=LINE)
 
     class Meta:
         ordering = ["code"]
@@ -85,7 +95,7 @@ class Unit(models.Model):
 
 class CapabilityCategory(models.Model):
     code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=80)
+    name = models.CharField(max_length=80, validators=LINE)
     sort_order = models.PositiveSmallIntegerField(default=100)
     units = models.ManyToManyField(Unit, through="CategoryUnit", related_name="categories")
 
@@ -126,22 +136,29 @@ class Releasability(models.TextChoices):
     COALITION = "coalition", "Whole coalition"
 
 
-@pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    pghistory.DeleteEvent(),
-)
+def tracked() -> Any:
+    """pghistory.track for every insert, update and delete, each event naming who or what made it: the events'
+    context is NOT NULL, so the database refuses a write made outside any context (no request user, no named
+    system actor; see pledges.services.history_context)."""
+    return pghistory.track(
+        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(),
+        context_field=pghistory.ContextForeignKey(null=False),
+    )
+
+
+@tracked()
 class Pledge(models.Model):
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="pledges")
     coalition = models.ForeignKey(Coalition, on_delete=models.PROTECT, related_name="pledges")
     category = models.ForeignKey(CapabilityCategory, on_delete=models.PROTECT, related_name="pledges")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="pledges")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    description = models.TextField(blank=True, help_text="What exactly is offered.")
+    description = models.TextField(blank=True, validators=long_text_validators(),
+                                   help_text="What exactly is offered.")
     available_from = models.DateField(null=True, blank=True)
     available_until = models.DateField(null=True, blank=True)
     notice_to_move_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    location = models.CharField(max_length=200, blank=True, help_text="A city or region, e.g. Kyiv.")
+    location = models.CharField(max_length=200, blank=True, validators=LINE, help_text="A city or region, e.g. Kyiv.")
     estimated_value_eur = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
@@ -185,6 +202,8 @@ class Pledge(models.Model):
             models.CheckConstraint(
                 condition=Q(releasability__in=Releasability.values), name="pledge_releasability_valid"
             ),
+            models.CheckConstraint(condition=length_constraint_condition("description"),
+                                   name="pledge_description_length"),
             # Target of the caveats' composite foreign key (pledge, country, coalition).
             models.UniqueConstraint(fields=["id", "country", "coalition"], name="pledge_id_country_coalition"),
         ]
@@ -210,7 +229,7 @@ class CaveatKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@tracked()
 class Caveat(models.Model):
     """A national restriction: on one pledge, or (pledge empty) on all of a country's pledges to a coalition."""
 
@@ -221,8 +240,9 @@ class Caveat(models.Model):
         help_text="Leave empty for a caveat on all of the country's pledges to the coalition.",
     )
     kind = models.CharField(max_length=20, choices=CaveatKind.choices)
-    text = models.TextField()
-    rationale = models.TextField(blank=True, help_text="Why, e.g. 'threat from Belarus'.")
+    text = models.TextField(validators=long_text_validators())
+    rationale = models.TextField(blank=True, validators=long_text_validators(),
+                                 help_text="Why, e.g. 'threat from Belarus'.")
     releasability = models.CharField(
         max_length=12, choices=Releasability.choices, default=Releasability.SECRETARIAT,
         help_text="Whether other members' ministry staff see it (analysts and the secretariat always do). "
@@ -255,6 +275,9 @@ class Caveat(models.Model):
                 name="caveat_text_not_empty",
                 violation_error_message="A caveat needs a text.",
             ),
+            models.CheckConstraint(condition=length_constraint_condition("text"), name="caveat_text_length"),
+            models.CheckConstraint(condition=length_constraint_condition("rationale"),
+                                   name="caveat_rationale_length"),
         ]
 
     def __str__(self) -> str:
@@ -266,7 +289,7 @@ class Caveat(models.Model):
             raise ValidationError({"lifted_on": "A caveat cannot be lifted before it was imposed."})
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@tracked()
 class Requirement(models.Model):
     """What the coalition needs in a category, counted in one unit (the statement of requirements)."""
 
@@ -274,13 +297,14 @@ class Requirement(models.Model):
     category = models.ForeignKey(CapabilityCategory, on_delete=models.PROTECT, related_name="requirements")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="requirements")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=long_text_validators())
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
         ordering = ["coalition", "category__sort_order", "unit__code"]
         constraints = [
+            models.CheckConstraint(condition=length_constraint_condition("notes"), name="requirement_notes_length"),
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="requirement_quantity_positive",

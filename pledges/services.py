@@ -8,6 +8,7 @@ Status moves are decided in one table, ALLOWED_TRANSITIONS.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -58,8 +59,22 @@ class StaleVersion(Exception):
         self.current_version = current_version
 
 
+@dataclass(frozen=True)
+class SystemActor:
+    """A named actor that is not a person: the demo loader, the scheduler, a command. History names it."""
+
+    username: str
+    pk: None = None
+
+
+SYSTEM = SystemActor("system")
+
+
 def history_context(actor: Any, action: str) -> pghistory.context:
-    """Who acted, and how, on the history rows the triggers write in this block."""
+    """Who acted, and how, on the history rows the triggers write in this block. Every write to a tracked
+    model happens inside one (or inside a request, which HistoryMiddleware gives one): the database refuses
+    history rows that name no one."""
+    actor = actor or SYSTEM
     return pghistory.context(user=getattr(actor, "pk", None), username=getattr(actor, "username", "system"),
                              action=action)
 
@@ -343,7 +358,8 @@ def requirement_set_with_created(
     _validate_category_unit(category, unit)
     Coalition.objects.select_for_update().only("pk").get(pk=coalition.pk)
     existing = (
-        Requirement.objects.select_for_update().filter(coalition=coalition, category=category, unit=unit).first()
+        Requirement.objects.select_for_update(of=("self",)).filter(coalition=coalition, category=category, unit=unit)
+        .order_by().first()
     )
     if existing is None:
         requirement = Requirement(coalition=coalition, category=category, unit=unit, quantity=quantity, notes=notes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -33,6 +34,29 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     failed = len(stats.get("failed", [])) + len(stats.get("error", []))
     skipped = len(stats.get("skipped", []))
     terminalreporter.write_line(f"{passed} passed, {failed} failed, {skipped} skipped")
+
+
+def _row_locks_only_on_their_own_table(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    """FOR UPDATE with a join locks the joined rows too: a brief claim would skip a brief whose meeting
+    another request holds, a requirement write would block pledges of its category. Every test runs under
+    this check: a locking query either reads one table or says which (FOR UPDATE OF)."""
+    text = sql if isinstance(sql, str) else str(sql)
+    if "FOR UPDATE" in text and " JOIN " in text and "FOR UPDATE OF" not in text:
+        raise AssertionError(f"a FOR UPDATE over a join locks the joined rows too; use of=('self',): {text}")
+    return execute(sql, params, many, context)
+
+
+@pytest.fixture(autouse=True)
+def _locks_stay_on_their_table(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "django_db_setup" not in request.fixturenames and not any(
+        mark.name == "django_db" for mark in request.node.iter_markers()
+    ):
+        yield
+        return
+    from django.db import connection
+
+    with connection.execute_wrapper(_row_locks_only_on_their_own_table):
+        yield
 
 
 def session_database_url() -> str:

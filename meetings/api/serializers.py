@@ -7,7 +7,8 @@ from typing import Any, ClassVar
 from django.urls import reverse
 from rest_framework import serializers
 
-from coalition.api import RejectUnknownFieldsMixin
+from coalition.api import IdField, RejectUnknownFieldsMixin
+from coalition.text import LONG_TEXT
 from meetings.models import (
     AgendaItem,
     Brief,
@@ -28,12 +29,14 @@ class InvitationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Invitation
         fields = ["country", "country_name", "status", "head_of_delegation", "level"]
+        read_only_fields = fields  # a reading shape: writes have their own (InvitationWriteSerializer)
 
 
 class AgendaItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = AgendaItem
         fields = ["id", "position", "title", "description"]
+        read_only_fields = fields
 
 
 class MeetingSerializer(serializers.ModelSerializer):
@@ -43,6 +46,7 @@ class MeetingSerializer(serializers.ModelSerializer):
         model = Meeting
         fields = ["id", "coalition", "title", "kind", "status", "starts_at", "ends_at", "time_zone", "place",
                   "chairs", "outcome_notes", "version"]
+        read_only_fields = fields  # writes: MeetingWriteSerializer
 
 
 class MeetingDetailSerializer(MeetingSerializer):
@@ -52,6 +56,7 @@ class MeetingDetailSerializer(MeetingSerializer):
 
     class Meta(MeetingSerializer.Meta):
         fields = [*MeetingSerializer.Meta.fields, "attendance", "invitations", "agenda"]
+        read_only_fields = fields
 
     def get_attendance(self, meeting: Meeting) -> dict[str, int]:
         counts = {"invited": 0, "confirmed": 0, "declined": 0, "attended": 0}
@@ -65,7 +70,7 @@ class MeetingDetailSerializer(MeetingSerializer):
 class MeetingWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Input of POST and PATCH; the services validate the rest (end after start, chairs are members...)."""
 
-    coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all())
+    coalition = IdField(queryset=Coalition.objects.all())
     title = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=MeetingKind.choices, default=MeetingKind.MINISTERIAL)
     status = serializers.ChoiceField(choices=MeetingStatus.choices, default=MeetingStatus.PLANNED)
@@ -76,7 +81,7 @@ class MeetingWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     chairs = serializers.SlugRelatedField(  # type: ignore[var-annotated]
         slug_field="code", many=True, queryset=Country.objects.all(), default=list,  # type: ignore[arg-type]
     )
-    outcome_notes = serializers.CharField(allow_blank=True, default="")
+    outcome_notes = serializers.CharField(allow_blank=True, default="", max_length=LONG_TEXT)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.partial and "coalition" in attrs:
@@ -126,7 +131,7 @@ class AgendaItemWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer
     """Input of POST .../agenda/ and PATCH .../agenda/{item_id}/ (where `position` moves the item)."""
 
     title = serializers.CharField(max_length=300)
-    description = serializers.CharField(allow_blank=True, default="")
+    description = serializers.CharField(allow_blank=True, default="", max_length=LONG_TEXT)
     position = serializers.IntegerField(
         min_value=1, max_value=32767, required=False, help_text="1 = first; by default the item goes last.",
     )
@@ -142,6 +147,7 @@ class BriefSerializer(serializers.ModelSerializer):
         model = Brief
         fields = ["id", "meeting", "meeting_title", "number", "status", "progress", "as_of", "error",
                   "requested_by", "attempts", "created_at", "started_at", "finished_at", "pdf_url", "xlsx_url"]
+        read_only_fields = fields  # briefs are made by the compile flow only
 
     def _url(self, brief: Brief, name: str) -> str | None:
         if not brief.is_ready:

@@ -40,6 +40,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from coalition.text import printable
+
 NAVY = colors.HexColor("#1F3A5F")
 RED = colors.HexColor("#A4161A")
 GREEN = colors.HexColor("#2D6A4F")
@@ -49,6 +51,8 @@ RULE = colors.HexColor("#C9D2DC")
 MARGIN = 18 * mm
 WIDTH = A4[0] - 2 * MARGIN
 CELL_PADDING = 4
+MAX_CELL_LINES = 14  # a table row never splits across pages: longer texts are cut, and whole in the XLSX
+CUT_NOTE = "[…] full text in the XLSX annex"
 
 
 @cache
@@ -92,8 +96,8 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _esc(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Stored text as Paragraph markup: characters no renderer takes removed, markup characters escaped."""
+    return printable(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _num(value: int | None) -> str:
@@ -110,19 +114,43 @@ def _gap(value: int | None) -> str:
     return '<font color="#2D6A4F">met</font>'
 
 
+def _fit(line: str, font: str, size: float, width: float) -> list[str]:
+    """A line wider than `width` with no space to break at (a long word, a URL) broken between characters."""
+    if stringWidth(line, font, size) <= width:
+        return [line]
+    pieces, start, used = [], 0, 0.0
+    for index, character in enumerate(line):
+        advance = stringWidth(character, font, size)
+        if used + advance > width and index > start:
+            pieces.append(line[start:index])
+            start, used = index, 0.0
+        used += advance
+    return [*pieces, line[start:]]
+
+
 def _cell(text: str, style: ParagraphStyle, width: float) -> Any:
     """A plain string (wrapped into lines if long) unless the cell has markup, then a Paragraph.
 
     Laying out a Paragraph costs many times as much as drawing strings, and a brief on a large
-    coalition has tens of thousands of cells.
+    coalition has tens of thousands of cells. A table row cannot be split across pages, so a cell
+    keeps at most MAX_CELL_LINES lines and says where the whole text is (the XLSX annex).
     """
     if "<" in text:  # markup: bold, colour
         return Paragraph(text, style)
     raw, available = html.unescape(text), width - 2 * CELL_PADDING
-    if stringWidth(raw, style.fontName, style.fontSize) <= available:
+    if "\n" not in raw and stringWidth(raw, style.fontName, style.fontSize) <= available:
         return raw
-    # Long text: wrapped here, at word boundaries, into lines the table draws as they are.
-    return "\n".join(simpleSplit(raw, style.fontName, style.fontSize, available))
+    # Only so much text can fit in the lines kept (printing glyphs are at least a fifth of the font size wide).
+    bound = int(MAX_CELL_LINES * available / (0.2 * style.fontSize))
+    cut, raw = len(raw) > bound, raw[:bound]
+    # Long text: wrapped here, at word boundaries (between characters where there is none), into lines the
+    # table draws as they are.
+    lines = [piece for paragraph in raw.splitlines() or [""]
+             for line in (simpleSplit(paragraph, style.fontName, style.fontSize, available) or [""])
+             for piece in _fit(line, style.fontName, style.fontSize, available)]
+    if cut or len(lines) > MAX_CELL_LINES:
+        lines = [*lines[:MAX_CELL_LINES - 1], CUT_NOTE]
+    return "\n".join(lines)
 
 
 def _table(header: list[str], rows: list[list[Any]], widths: list[float], right: set[int] | None = None,
@@ -175,6 +203,7 @@ def _force_chart(force: list[dict[str, Any]]) -> Image | None:
     firm = [c - k for c, k in zip(confirmed, conditional, strict=True)]
     indicative = [100 * line["indicative"] / line["requirement"] for line in lines][::-1]
     plt.rcParams["font.family"] = "DejaVu Sans"
+    plt.rcParams["text.parse_math"] = False  # a "$" in a category name is a dollar sign, not TeX
     fig, ax = plt.subplots(figsize=(7.2, 0.48 * len(lines) + 1.3), dpi=200)
     y = range(len(lines))
     ax.barh(y, firm, color="#1F3A5F", label="Confirmed or deployed")

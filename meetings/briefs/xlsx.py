@@ -1,4 +1,9 @@
-"""The brief's data annex: the same figures as the PDF, one sheet per table."""
+"""The brief's data annex: the same figures as the PDF, one sheet per table.
+
+Every text cell is written as text (type "s"): a caveat reading `=HYPERLINK(...)` or `=1+2` stays words in
+every spreadsheet, never a formula; characters XML cannot carry are removed (coalition.text.printable).
+Texts are whole here (the PDF cuts a very long one and points to this annex).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,30 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from coalition.text import printable
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 
 
+def _append(sheet: Worksheet, values: list[Any]) -> None:
+    """One row; a str becomes a text cell whatever it starts with."""
+    sheet.append([printable(value) if isinstance(value, str) else value for value in values])
+    for cell, value in zip(sheet[sheet.max_row], values, strict=False):
+        if isinstance(value, str):
+            cell.data_type = "s"  # openpyxl would store "=..." as a formula
+
+
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[Any]], widths: list[int]) -> None:
     sheet = book.create_sheet(title)
-    sheet.append(header)
+    _append(sheet, header)
     for cell in sheet[1]:
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(vertical="top", wrap_text=True)
     for row in rows:
-        sheet.append(row)
+        _append(sheet, row)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
@@ -44,7 +60,7 @@ def render_xlsx(snap: dict[str, Any]) -> bytes:
         ("Data as of (UTC)", snap["as_of"]),
         ("Data as of (local)", snap["as_of_local"]),
     ]:
-        about.append([label, value])
+        _append(about, [label, value])
     for cell in about["A"]:
         cell.font = Font(bold=True)
     about.column_dimensions["A"].width = 20

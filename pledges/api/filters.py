@@ -11,7 +11,7 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 
-from coalition.api import MOMENT_HELP, parse_moment
+from coalition.api import MOMENT_HELP, StableOrderingFilter, parse_moment
 from pledges.models import CapabilityCategory, Caveat, CaveatKind, Coalition, Country, PledgeStatus, Requirement
 
 
@@ -135,7 +135,7 @@ class PledgeFilterSet(django_filters.FilterSet):
     as_of = MomentFilter(
         method="keep_as_is", help_text=f"The pledges as they stood at this moment, from their history: {MOMENT_HELP}"
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(
             ("id", "id"), ("country__code", "country"), ("category__sort_order", "category"), ("quantity", "quantity"),
             ("status", "status"), ("updated_at", "updated_at"), ("created_at", "created_at"),

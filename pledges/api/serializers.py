@@ -9,7 +9,8 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from coalition.api import MomentField, RejectUnknownFieldsMixin
+from coalition.api import IdField, MomentField, RejectUnknownFieldsMixin
+from coalition.text import LONG_TEXT
 from pledges.models import (
     CapabilityCategory,
     Caveat,
@@ -159,7 +160,7 @@ class PledgeUpdateSerializer(RejectUnknownFieldsMixin, _AvailabilityOrderMixin, 
     category = serializers.SlugRelatedField(slug_field="code", queryset=CapabilityCategory.objects.all())
     unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.all())
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT)
     available_from = serializers.DateField(required=False, allow_null=True)
     available_until = serializers.DateField(required=False, allow_null=True)
     notice_to_move_days = serializers.IntegerField(required=False, allow_null=True, min_value=0,
@@ -172,7 +173,7 @@ class PledgeUpdateSerializer(RejectUnknownFieldsMixin, _AvailabilityOrderMixin, 
 
 
 class PledgeCreateSerializer(PledgeUpdateSerializer):
-    coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all())
+    coalition = IdField(queryset=Coalition.objects.all())
     country = serializers.SlugRelatedField(
         slug_field="code", queryset=Country.objects.all(), required=False,
         help_text="Defaults to your own country; ministry staff may pledge for no other.",
@@ -192,7 +193,7 @@ class PledgeTransitionSerializer(RejectUnknownFieldsMixin, serializers.Serialize
 class ChangesQuerySerializer(serializers.Serializer):
     since = MomentField()
     until = MomentField(required=False)
-    coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all(), required=False)
+    coalition = IdField(queryset=Coalition.objects.all(), required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("until") and attrs["until"] < attrs["since"]:
@@ -308,17 +309,17 @@ class CaveatUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     }
 
     kind = serializers.ChoiceField(choices=CaveatKind.choices)
-    text = serializers.CharField(max_length=10_000)
-    rationale = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    text = serializers.CharField(max_length=LONG_TEXT)
+    rationale = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT)
     releasability = serializers.ChoiceField(choices=Releasability.choices, required=False)
 
 
 class CaveatCreateSerializer(CaveatUpdateSerializer):
-    pledge = serializers.PrimaryKeyRelatedField(
+    pledge = IdField(
         queryset=Pledge.objects.none(), required=False, allow_null=True,
         help_text="The pledge it restricts; leave out for all of the country's pledges to `coalition`.",
     )
-    coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all(), required=False)
+    coalition = IdField(queryset=Coalition.objects.all(), required=False)
     country = serializers.SlugRelatedField(slug_field="code", queryset=Country.objects.all(), required=False)
     imposed_on = serializers.DateField(required=False)
 
@@ -374,10 +375,10 @@ class RequirementSerializer(serializers.ModelSerializer):
 
 class RequirementUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT)
 
 
 class RequirementSetSerializer(RequirementUpdateSerializer):
-    coalition = serializers.PrimaryKeyRelatedField(queryset=Coalition.objects.all())
+    coalition = IdField(queryset=Coalition.objects.all())
     category = serializers.SlugRelatedField(slug_field="code", queryset=CapabilityCategory.objects.all())
     unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.all())

@@ -115,8 +115,10 @@ def test_unknown_filter_value_is_400_naming_the_field(analyst: APIClient, world:
     assert field in response.json(), response.json()
 
 
-def test_page_size_is_capped(analyst: APIClient, spread: dict[str, Pledge]) -> None:
-    body = analyst.get("/api/v1/pledges/?page_size=5000").json()
+def test_page_size_above_the_maximum_is_refused_not_capped(analyst: APIClient, spread: dict[str, Pledge]) -> None:
+    refused = analyst.get("/api/v1/pledges/?page_size=5000")
+    assert refused.status_code == 400 and "1,000" in refused.json()["page_size"][0]
+    body = analyst.get("/api/v1/pledges/?page_size=1000").json()
     assert body["count"] == 4 and len(body["results"]) == 4
     assert analyst.get("/api/v1/pledges/?page=99").status_code == 404
 

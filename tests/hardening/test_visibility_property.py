@@ -36,6 +36,7 @@ from meetings.briefs.snapshot import build_snapshot
 from meetings.models import Brief, Meeting
 from pledges import services
 from pledges.models import Caveat, Coalition, Pledge
+from pledges.services import SystemActor, history_context
 from tests.conftest import World
 from tests.factories import member
 
@@ -357,9 +358,10 @@ class Checker:
     # brief -------------------------------------------------------------------------------------------
     def brief_snapshot(self, previous: dt.datetime, as_of: dt.datetime) -> None:
         start = dict(ends_at=as_of + dt.timedelta(days=1), time_zone="UTC")
-        Meeting.objects.create(coalition=self.story.coalition, title="Earlier", starts_at=previous,
-                               ends_at=previous, time_zone="UTC", status="held")
-        meeting = Meeting.objects.create(coalition=self.story.coalition, title="Next", starts_at=as_of, **start)
+        with history_context(SystemActor("property-test"), "meetings"):
+            Meeting.objects.create(coalition=self.story.coalition, title="Earlier", starts_at=previous,
+                                   ends_at=previous, time_zone="UTC", status="held")
+            meeting = Meeting.objects.create(coalition=self.story.coalition, title="Next", starts_at=as_of, **start)
         brief = Brief.objects.create(meeting=meeting, number=1, as_of=as_of)
         snapshot = build_snapshot(brief)
         self.no_foreign_tokens(repr(snapshot), f"brief snapshot as of {as_of}")

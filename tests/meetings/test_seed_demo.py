@@ -44,3 +44,20 @@ def test_seed_demo_twice_changes_nothing_the_second_time(settings: object) -> No
 def test_seed_demo_without_debug_creates_no_accounts() -> None:
     call_command("seed_demo")
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # each write its own transaction, as on a real start: no context left over
+def test_every_history_row_the_seed_writes_names_it() -> None:
+    from django.apps import apps
+
+    call_command("seed_demo", with_demo_users=True)
+    event_models = [model for model in apps.get_models() if any(
+        field.name == "pgh_context" and field.is_relation for field in model._meta.get_fields())
+        and any(field.name == "pgh_obj" for field in model._meta.get_fields())]
+    assert len(event_models) >= 6
+    written = 0
+    for model in event_models:
+        for event in model.objects.select_related("pgh_context"):
+            written += 1
+            assert event.pgh_context.metadata.get("username") == "seed_demo", (model.__name__, event.pgh_context)
+    assert written > 112  # meetings, invitations and the agenda among them

@@ -107,3 +107,39 @@ def test_who_sees_which_meetings(world: World, meeting: Meeting) -> None:
     assert set(meetings_visible_to(world.secretariat)) == {meeting, udcg}
     assert set(meetings_visible_to(world.ministry_pl)) == {meeting, udcg}
     assert set(meetings_visible_to(world.ministry_us)) == {udcg}  # the US is not in the coalition of the willing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_claims_a_brief_while_a_request_holds_its_meeting(world: World) -> None:
+    """A brief request locks its meeting (numbers are handed out one at a time); the claim must not skip the
+    brief for it, nor the reaper."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from meetings.models import Brief, BriefStatus, Meeting
+    from meetings.services import _claim, briefs_reap_stale
+    from tests.meetings.conftest import upcoming_meeting
+
+    meeting = upcoming_meeting(world)
+    brief = services.brief_request(actor=world.secretariat, meeting=meeting, queue=False)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_meeting() -> None:
+        with transaction.atomic():
+            Meeting.objects.select_for_update().get(pk=meeting.pk)
+            holding.set()
+            release.wait(30)
+        connection.close()
+
+    holder = threading.Thread(target=hold_meeting)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        claimed = _claim(brief.pk)
+        assert claimed is not None and claimed.status == BriefStatus.RUNNING
+        Brief.objects.filter(pk=brief.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
+        assert briefs_reap_stale()["requeued"] == 1
+    finally:
+        release.set()
+        holder.join()

@@ -162,3 +162,41 @@ def test_a_killed_worker_leaves_no_brief_running_forever(world: World, meeting: 
     assert status["status"] == "ready", fresh.output()
     done = Brief.objects.get(pk=brief.pk)
     assert (done.attempts, done.number, Brief.objects.filter(meeting=meeting).count()) == (2, 1, 1)
+
+
+def test_ten_parallel_brief_requests_are_all_compiled_within_a_minute(
+    world: World, meeting: Meeting, start_worker: Callable[..., Worker]
+) -> None:
+    """Requests hold the meeting's lock while numbering; the worker's claim must not skip a brief for it."""
+    import threading
+
+    from django.db import connection
+
+    pledges_with_caveats(world)
+    worker = start_worker()
+    answers: list[int] = []
+    failures: list[str] = []
+
+    def request() -> None:
+        try:
+            response = client_for(world.secretariat).post(f"/api/v1/meetings/{meeting.pk}/briefs/")
+            if response.status_code == 202:
+                answers.append(response.json()["id"])
+            else:
+                failures.append(f"{response.status_code} {response.content[:200]!r}")
+        finally:
+            connection.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=request) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures and len(answers) == 10
+
+    def all_ready() -> bool:
+        return Brief.objects.filter(pk__in=answers, status=BriefStatus.READY).count() == 10
+
+    wait_for(all_ready, 60 - (time.monotonic() - started), "ten briefs ready within a minute", worker)
+    assert sorted(Brief.objects.filter(meeting=meeting).values_list("number", flat=True)) == list(range(1, 11))

@@ -6,17 +6,32 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from pledges.models import Caveat, Pledge, Requirement
+from pledges.services import SystemActor, history_context
 from tests.conftest import World
 from tests.factories import CountryFactory, make_pledge
 
+TESTER = SystemActor("constraint-test")
+
 
 def raw_update_refused(table: str, pk: int, assignment: str) -> bool:
+    """An UPDATE by SQL, named in the history (so only the constraint under test can refuse it)."""
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with history_context(TESTER, "raw_sql"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET {assignment} WHERE id = %s", [pk])
-    except IntegrityError:
+    except IntegrityError as error:
+        assert "pgh_context_id" not in str(error)
         return True
     return False
+
+
+def test_a_change_that_names_no_one_is_refused(world: World) -> None:
+    """Every history row names who or what made the change: a write outside any context is refused."""
+    with pytest.raises(IntegrityError, match="pgh_context_id"), transaction.atomic():
+        Requirement.objects.create(coalition=world.coalition, category=world.troops, unit=world.personnel,
+                                   quantity=100)
+    with history_context(TESTER, "named"):
+        Requirement.objects.create(coalition=world.coalition, category=world.troops, unit=world.personnel,
+                                   quantity=100)
 
 
 @pytest.fixture
@@ -54,14 +69,16 @@ def test_pledge_country_must_be_member_of_coalition(world: World, pledge: Pledge
 
 
 def test_caveat_on_a_pledge_must_name_that_pledges_country(world: World, pledge: Pledge) -> None:
-    caveat = Caveat.objects.create(country=world.pl, coalition=world.coalition, pledge=pledge, kind="condition",
-                                   text="Only with a US backstop.")
+    with history_context(TESTER, "raw"):
+        caveat = Caveat.objects.create(country=world.pl, coalition=world.coalition, pledge=pledge, kind="condition",
+                                       text="Only with a US backstop.")
     assert raw_update_refused("pledges_caveat", caveat.pk, f"country_id = {world.fr.pk}")
 
 
 def test_caveat_lifted_needs_a_date_and_order(world: World) -> None:
-    caveat = Caveat.objects.create(country=world.pl, coalition=world.coalition, kind="no_deployment",
-                                   text="No troops on Ukrainian soil.", imposed_on="2025-03-01")
+    with history_context(TESTER, "raw"):
+        caveat = Caveat.objects.create(country=world.pl, coalition=world.coalition, kind="no_deployment",
+                                       text="No troops on Ukrainian soil.", imposed_on="2025-03-01")
     assert raw_update_refused("pledges_caveat", caveat.pk, "is_active = false")
     assert raw_update_refused("pledges_caveat", caveat.pk, "is_active = false, lifted_on = '2025-02-01'")
     assert raw_update_refused("pledges_caveat", caveat.pk, "kind = 'whim'")
@@ -69,11 +86,13 @@ def test_caveat_lifted_needs_a_date_and_order(world: World) -> None:
 
 
 def test_requirement_constraints(world: World) -> None:
-    requirement = Requirement.objects.create(coalition=world.coalition, category=world.troops,
-                                             unit=world.personnel, quantity=100)
+    with history_context(TESTER, "raw"):
+        requirement = Requirement.objects.create(coalition=world.coalition, category=world.troops,
+                                                 unit=world.personnel, quantity=100)
     assert raw_update_refused("pledges_requirement", requirement.pk, "quantity = 0")
     assert raw_update_refused("pledges_requirement", requirement.pk, f"unit_id = {world.aircraft.pk}")
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match="requirement_unique"), history_context(TESTER, "raw"), \
+            transaction.atomic():
         Requirement.objects.create(coalition=world.coalition, category=world.troops, unit=world.personnel,
                                    quantity=5)
 

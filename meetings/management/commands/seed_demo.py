@@ -10,8 +10,9 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from meetings.demo import load_meetings
-from pledges.demo import load_pledges, load_reference_data
+from pledges.demo import SEED_ACTOR, load_pledges, load_reference_data
 from pledges.models import Country
+from pledges.services import history_context
 
 DEMO_PASSWORD = "coalition-demo-2025"  # noqa: S105 - documented in the README; demo accounts only
 DEMO_MINISTRY_COUNTRIES = ["PL", "FR", "GB", "DE", "IT", "GR"]
@@ -26,6 +27,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with history_context(SEED_ACTOR, "seed_demo"):
+            self._load(**options)
+
+    def _load(self, **options: Any) -> None:
         cotw, _ = load_reference_data()
         new_pledges = load_pledges(cotw)
         meetings = load_meetings(cotw)
