@@ -14,4 +14,4 @@ RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only-not-secret DATABASE_URL=post
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "coalition.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "coalition/gunicorn.conf.py", "coalition.wsgi:application"]

