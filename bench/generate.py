@@ -82,7 +82,7 @@ def main() -> int:
 
 
 def generate(*, pledges: int, caveats: int = 2_000, meetings: int = 40, seed: int = 2025,
-             progress: bool = True) -> dict[str, object]:
+             progress: bool = True, analyze: bool = True) -> dict[str, object]:
     """Top the bench coalition up to `pledges` pledges (with history), `caveats` caveats and `meetings` meetings."""
     from django.db import connection, transaction
 
@@ -113,8 +113,8 @@ def generate(*, pledges: int, caveats: int = 2_000, meetings: int = 40, seed: in
         _caveats(cursor, coalition.pk, caveats)
     made_meetings = _meetings(coalition, meetings)
     with connection.cursor() as cursor:
-        # What autovacuum does after a bulk load: statistics, and the visibility map for index-only scans.
-        cursor.execute("VACUUM ANALYZE")
+        if analyze:  # statistics for the planner, and the visibility map for index-only scans (bench/plans.py
+            cursor.execute("VACUUM ANALYZE")  # measures without, as a database never analysed is)
         cursor.execute("SELECT count(*) FROM pledges_pledgeevent WHERE coalition_id = %s", [coalition.pk])
         events = cursor.fetchone()[0]
     return {
@@ -230,6 +230,13 @@ def _backdate_events(cursor, first_id: int) -> None:  # type: ignore[no-untyped-
         "ELSE updated_at END WHERE pgh_obj_id >= %s",
         [first_id],
     )
+    # Each event is replaced by the next of its object, in the order they now say they happened.
+    cursor.execute(
+        "UPDATE pledges_pledgeevent AS e SET pgh_superseded_at = n.next_at FROM (SELECT pgh_id, "
+        "lead(pgh_created_at) OVER (PARTITION BY pgh_obj_id ORDER BY pgh_created_at, pgh_id) AS next_at "
+        "FROM pledges_pledgeevent WHERE pgh_obj_id >= %s) AS n WHERE e.pgh_id = n.pgh_id",
+        [first_id],
+    )
     cursor.execute("UPDATE pledges_pledge SET updated_at = least(updated_at, now()) WHERE id >= %s", [first_id])
 
 
@@ -287,13 +294,14 @@ def _meetings(coalition, target: int) -> int:  # type: ignore[no-untyped-def]
 
     from meetings.models import AgendaItem, Invitation, InvitationStatus, Meeting, MeetingKind, MeetingStatus
     from pledges.models import Country
+    from pledges.services import SystemActor, history_context
 
     existing = Meeting.objects.filter(coalition=coalition).count()
     members = list(Country.objects.filter(memberships__coalition=coalition).order_by("code"))
     chairs = [c for c in members if c.code in ("FR", "GB")]
     statuses = list(InvitationStatus.values)
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), history_context(SystemActor("bench-generator"), "bench_generate"):
         for number in range(existing, target):
             starts = now - dt.timedelta(days=400) + dt.timedelta(days=10 * number)
             meeting = Meeting.objects.create(

@@ -16,6 +16,10 @@ whole API answers alike:
 - `StableOrderingFilter`: `ordering=` with the row's id added last, so pages never repeat or drop a row.
 - `JSONParser`: DRF's, with a body size limit (413) and a nesting limit (400) instead of a 500.
 - `IdField`: a related object by its id, which must be a whole number (`1.5` or `true` is a 400).
+- `WritesInOneTransaction`: every API view's base. A write (POST, PUT, PATCH, DELETE) runs its handler in one
+  transaction, answer included, so a committed write is never answered with an error (no read after the
+  commit); it honours `Idempotency-Key` (the idempotency app), the first answer stored with the write.
+- A database that is unreachable or shutting down is a 503 with `Retry-After`, never a 500.
 - `ApiPermission`: reads for any authenticated user (the querysets from
   pledges.visibility decide which rows), writes only where the view's
   `may_write(user)` says so; the services check each object again.
@@ -44,12 +48,13 @@ from typing import Any, ClassVar
 import django_filters
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import dateparse, timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, pagination, parsers, serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -73,6 +78,20 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is not answering (restarting?). Nothing was changed; retry in a few seconds."
+    default_code = "database_unavailable"
+    wait = 5  # seconds: DRF's handler sends it as Retry-After
+
+
+class KeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = ("This Idempotency-Key was used for a different request in the last 24 hours; "
+                      "use a new key for a new request.")
+    default_code = "idempotency_key_reused"
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This conflicts with a change made at the same moment; fetch the object again and retry."
@@ -90,6 +109,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if response is not None:
             response.data["current_version"] = exc.current_version
         return response
+    elif isinstance(exc, OperationalError | InterfaceError):
+        # A dropped connection, a server shutting down or restarting: the transaction was rolled back.
+        logger.warning("API request refused, database unavailable: %s", exc)
+        exc = DatabaseUnavailable()
     elif isinstance(exc, DataError):
         # A value PostgreSQL refuses (out of range, NUL byte): the client's input, not our fault.
         logger.warning("API input refused by the database: %s", exc)
@@ -169,6 +192,84 @@ class RejectUnknownFieldsMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
+# --- writes: one transaction, answer included; idempotent retries ---------------------------------------
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key", type=OpenApiTypes.STR, location=OpenApiParameter.HEADER, required=False,
+    description="Any unique string (a UUID): the same key and body from you within 24 hours returns the first "
+    "answer again and writes nothing; the same key with another body is a 422.",
+)
+
+
+class WritesInOneTransaction:
+    """The base of every API view: DRF's dispatch, with each write run in one transaction.
+
+    The service call and the reading that builds the answer share the transaction, so nothing touches the
+    database after the commit: a write that committed is answered with its result, and one that did not (the
+    database went away) with a 503, after which a retry with the same `Idempotency-Key` finds either the first
+    answer (it had committed) or nothing (it had not) and writes exactly once.
+    """
+
+    request: Any
+    # False only where a refused request must still leave a trace (the token login: a failed attempt is
+    # recorded by django-axes, and a transaction rolled back with the refusal would erase it).
+    atomic_writes: bool = True
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # DRF's APIView.dispatch, one step added
+        view: Any = self
+        view.args, view.kwargs = args, kwargs
+        request = view.initialize_request(request, *args, **kwargs)
+        view.request = request
+        view.headers = view.default_response_headers
+        try:
+            view.initial(request, *args, **kwargs)
+            method = request.method.lower()
+            handler = getattr(view, method, view.http_method_not_allowed) if method in view.http_method_names \
+                else view.http_method_not_allowed
+            response = self.run_handler(handler, request, *args, **kwargs)
+        except Exception as exc:
+            response = view.handle_exception(exc)
+        view.response = view.finalize_response(request, response, *args, **kwargs)
+        return view.response
+
+    def run_handler(self, handler: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.method in SAFE_METHODS or not self.atomic_writes:
+            return handler(request, *args, **kwargs)
+        key = self._idempotency_key(request)
+        with transaction.atomic():
+            claim = None
+            if key is not None:
+                from idempotency import services as idempotency
+
+                try:
+                    claim, first = idempotency.begin(user=request.user, key=key, method=request.method,
+                                                     path=request.get_full_path(), body=request._request.body)
+                except idempotency.KeyReused:
+                    raise KeyReused() from None
+                if first is not None:
+                    return Response(first.body, status=first.status_code,
+                                    headers={**first.headers, "Idempotent-Replayed": "true"})
+            response = handler(request, *args, **kwargs)
+            if claim is not None:
+                from idempotency import services as idempotency
+
+                body = None if response.data is None else JSONRenderer().render(response.data).decode()
+                idempotency.finish(claim=claim, status_code=response.status_code, body=body,
+                                   headers=dict(response.items()))
+            return response
+
+    @staticmethod
+    def _idempotency_key(request: Any) -> str | None:
+        key = request.headers.get("Idempotency-Key")
+        if key is None or not getattr(request.user, "is_authenticated", False):
+            return None  # keys are per user; an anonymous write (the token login) takes none
+        if not IDEMPOTENCY_KEY.match(key):
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": ["Give 1 to 255 printable ASCII characters without spaces (a UUID)."]})
+        return key
+
+
 # --- request bodies -----------------------------------------------------------------------------
 
 MAX_JSON_DEPTH = 32  # no write here takes more than a few levels; Python's own parser fails near 1,000
@@ -207,6 +308,17 @@ class JSONParser(parsers.JSONParser):
         if _depth(data) > MAX_JSON_DEPTH:
             raise exceptions.ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
         return data
+
+
+class WholeNumberField(serializers.IntegerField):
+    """A whole number written with the digits 0-9 (as the pagination's `page_size`): `1.5`, `1e3` or other
+    scripts' digits are a 400."""
+
+    def to_internal_value(self, data: Any) -> int:
+        text = str(data).strip()
+        if isinstance(data, bool) or not (text.isascii() and text.isdigit()):
+            self.fail("invalid")
+        return int(super().to_internal_value(text))
 
 
 class IdField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
@@ -375,11 +487,11 @@ def document_error_responses(result: dict[str, Any], generator: Any, request: An
     schemas.setdefault("ValidationError", _VALIDATION_ERROR_SCHEMA)
     schemas.setdefault("PreconditionFailed", _STALE_SCHEMA)
     for path, operations in result.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            parameters = operation.get("parameters", [])
+            parameters = operation.setdefault("parameters", [])
             needs_auth = bool(operation.get("security")) and {} not in operation["security"]
             extra: dict[str, dict[str, Any]] = {}
             if "requestBody" in operation or any(p.get("in") == "query" for p in parameters):
@@ -391,7 +503,17 @@ def document_error_responses(result: dict[str, Any], generator: Any, request: An
                 extra["404"] = _response("No such object, or not visible to you.", "Error")
             if any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters):
                 extra["412"] = _response("If-Match names an older version; nothing was changed.", "PreconditionFailed")
+            if method in ("post", "put", "patch", "delete") and needs_auth:
+                parameters.append({
+                    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
+                    "description": IDEMPOTENCY_KEY_PARAMETER.description,
+                })
+                extra["422"] = _response("The Idempotency-Key was used for a different request.", "Error")
             extra["429"] = _response("Too many requests; retry later.", "Error")
+            extra["503"] = _response("The database is not answering; nothing was changed. Retry after the "
+                                     "`Retry-After` seconds (with the same Idempotency-Key).", "Error")
             for code, body in extra.items():
                 responses.setdefault(code, body)
+            if not parameters:
+                del operation["parameters"]
     return result

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from coalition.api import JSONParser
+from coalition.api import JSONParser, WritesInOneTransaction
 
 
 class TokenSerializer(serializers.Serializer):
@@ -32,7 +32,7 @@ class TokenSerializer(serializers.Serializer):
     expiry = serializers.DateTimeField(allow_null=True)
 
 
-class TokenLoginView(APIView):
+class TokenLoginView(WritesInOneTransaction, APIView):
     """Exchange a username and password for an API token (knox; hashed at rest, with an expiry)."""
 
     authentication_classes: list[Any] = []
@@ -40,6 +40,7 @@ class TokenLoginView(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]  # JSON, or a plain HTML form / curl -d
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+    atomic_writes = False  # a failed attempt must stay recorded for the lockout
 
     @extend_schema(
         operation_id="auth_token_create", request=AuthTokenSerializer, responses={200: TokenSerializer}, auth=[],
@@ -56,7 +57,7 @@ class TokenLoginView(APIView):
         return Response(TokenSerializer({"token": token, "expiry": instance.expiry}).data)
 
 
-class TokenLogoutView(KnoxLogoutView):
+class TokenLogoutView(WritesInOneTransaction, KnoxLogoutView):
     """Revoke the token this request was made with."""
 
     @extend_schema(

@@ -18,11 +18,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from coalition.api import WritesInOneTransaction
 from coalition.api_auth import TokenLoginView, TokenLogoutView
 
 
 @extend_schema(exclude=True)
-class NotFoundView(APIView):
+class NotFoundView(WritesInOneTransaction, APIView):
     """Any path under /api/v1/ that names no resource: a JSON 404, whatever the method.
 
     As Django's APPEND_SLASH would (this catch-all resolves every path, so CommonMiddleware no longer does), a

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accounts",
     "pledges",
     "meetings",
+    "idempotency",
     "csp",
     "axes",
 ]
@@ -128,6 +129,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Briefs whose worker died (no heartbeat for 30 s) are queued again, or failed after 3 attempts; queued
     # briefs whose message was lost (Redis restarted, or down when they were asked for) are sent again.
     "reap-stale-briefs": {"task": "meetings.tasks.reap_stale_briefs", "schedule": 10.0},
+    # Answers kept for idempotent retries are forgotten after a day.
+    "purge-idempotent-requests": {"task": "idempotency.tasks.purge_idempotent_requests", "schedule": 3600.0},
 }
 
 CACHES = {

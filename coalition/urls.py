@@ -17,6 +17,8 @@ def view_on_site_not_offered(request: HttpRequest, content_type_id: int, object_
     raise Http404("Not found.")
 
 
+handler500 = "coalition.errors.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("health/", health, name="health"),

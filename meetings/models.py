@@ -32,7 +32,7 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"'{value}' is not a known time zone (e.g. Europe/Brussels).")
 
 
-@tracked()
+@tracked
 class Meeting(models.Model):
     coalition = models.ForeignKey(Coalition, on_delete=models.PROTECT, related_name="meetings")
     title = models.CharField(max_length=200, validators=LINE)
@@ -82,7 +82,7 @@ class DelegationLevel(models.TextChoices):
     OFFICIAL = "official", "Official"
 
 
-@tracked()
+@tracked
 class Invitation(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="invitations")
@@ -104,7 +104,7 @@ class Invitation(models.Model):
         return f"{self.country} to {self.meeting}: {self.status}"
 
 
-@tracked()
+@tracked
 class AgendaItem(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
     position = models.PositiveSmallIntegerField()

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from pledges.models import Caveat, Coalition, Pledge, PledgeStatus, Requirement
@@ -47,15 +47,14 @@ def state_as_of(event_model: Any, as_of: dt.datetime) -> QuerySet[Any]:
     """The last snapshot of every object at `as_of`, objects deleted by then left out; no visibility applied.
 
     The result has the tracked model's field names (plus pgh_*), so the visibility rules and aggregates
-    written for live rows apply unchanged.
+    written for live rows apply unchanged. Shape: the events made by `as_of` and not yet replaced then
+    (`pgh_superseded_at`, kept by a trigger; pledges.models.tracked): a filter on each row, no self-join and
+    no DISTINCT over the whole history, so it stays fast inside correlated subqueries and on a database whose
+    statistics are missing or stale (bench/plans.py).
     """
-    latest = (
-        event_model.objects.filter(pgh_created_at__lte=as_of)
-        .order_by("pgh_obj_id", "-pgh_created_at", "-pgh_id")
-        .distinct("pgh_obj_id")
-        .values("pgh_id")
-    )
-    return event_model.objects.filter(pgh_id__in=Subquery(latest)).exclude(pgh_label="delete")
+    return event_model.objects.filter(
+        Q(pgh_superseded_at__isnull=True) | Q(pgh_superseded_at__gt=as_of), pgh_created_at__lte=as_of,
+    ).exclude(pgh_label="delete")
 
 
 def unchanged_since(moment: dt.datetime, *event_models: Any) -> bool:
@@ -180,6 +179,20 @@ def caveat_versions(*, user: Any, caveat_id: int) -> list[Version]:
 
 # --- changes between two moments -----------------------------------------------------------------------
 
+def settled_moment() -> dt.datetime:
+    """The latest moment whose history can no longer change. A history row carries its transaction's start
+    (NOW()), and commits later: until every transaction running now has ended, rows dated before now may still
+    appear. So: just before the start of the oldest transaction still open on the database (now, if none).
+    Changes read up to this moment are the same at every later reading, which keeps a cursor honest."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT now(), min(xact_start) FROM pg_stat_activity WHERE xact_start IS NOT NULL "
+            "AND pid <> pg_backend_pid() AND datname = current_database() AND backend_type = 'client backend'"
+        )
+        now, oldest = cursor.fetchone()
+    return now if oldest is None or oldest > now else oldest - dt.timedelta(microseconds=1)
+
+
 @dataclass(frozen=True)
 class PledgeChange:
     pledge_id: int
@@ -216,11 +229,34 @@ def _change_kind(before: Any, after: Any) -> str:
     return "changed"
 
 
+def _in_id_order(candidates: QuerySet[Any], compute: Callable[[Any], list[Any]], after: int | None,
+                 limit: int | None) -> list[Any]:
+    """The changes among `candidates` (history rows; their objects' ids) in id order: all of them, or (keyset
+    paging) at most `limit` + 1 of those after the id `after`, computing them a batch of ids at a time."""
+    ids = candidates.order_by("pgh_obj_id").values_list("pgh_obj_id", flat=True).distinct()
+    if after is not None:
+        ids = ids.filter(pgh_obj_id__gt=after)
+    if limit is None:
+        return compute(ids)  # one subquery in each query of `compute`
+    found: list[Any] = []
+    batch = max(2 * (limit + 1), 50)
+    while len(found) <= limit:
+        chunk = list(ids[:batch])
+        if not chunk:
+            break
+        found += compute(chunk)
+        if len(chunk) < batch:
+            break
+        ids = ids.filter(pgh_obj_id__gt=chunk[-1])
+    return found[: limit + 1]
+
+
 def pledge_changes(
-    *, user: Any, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None
+    *, user: Any, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
+    after: int | None = None, limit: int | None = None,
 ) -> list[PledgeChange]:
     """What changed in the pledges `user` may see between `since` and `until` (default: now), field by field:
-    their view at `since` against their view at `until`.
+    their view at `since` against their view at `until`, in pledge id order (`after`, `limit`: a page of them).
 
     A pledge the user could not see at `since` (say, still a draft) and can see at `until` is new to them;
     one they could see then and cannot now has been removed from view.
@@ -229,31 +265,34 @@ def pledge_changes(
     touched = PledgeEvent.objects.filter(pgh_created_at__gt=since, pgh_created_at__lte=until)
     if coalition is not None:
         touched = touched.filter(coalition_id=coalition.pk)
-    ids = touched.values("pgh_obj_id")
 
-    def seen_at(moment: dt.datetime) -> dict[int, Any]:
-        rows = pledges_as_of(user, moment).filter(id__in=ids).select_related("country", "category", "unit")
-        return {row.id: row for row in rows}
+    def compute(ids: Any) -> list[PledgeChange]:
+        def seen_at(moment: dt.datetime) -> dict[int, Any]:
+            rows = pledges_as_of(user, moment).filter(id__in=ids).select_related("country", "category", "unit")
+            return {row.id: row for row in rows}
 
-    before, after = seen_at(since), seen_at(until)
-    changes: list[PledgeChange] = []
-    for pledge_id in sorted(set(before) | set(after)):
-        old, new = before.get(pledge_id), after.get(pledge_id)
-        if old is not None and new is not None and all(getattr(old, f) == getattr(new, f) for f in PLEDGE_FIELDS):
-            continue
-        latest: Any = new or old
-        diff = {
-            name: (getattr(old, name) if old else None, getattr(new, name) if new else None)
-            for name in PLEDGE_FIELDS
-            if (getattr(old, name) if old else None) != (getattr(new, name) if new else None)
-        }
-        changes.append(PledgeChange(
-            pledge_id=pledge_id, kind=_change_kind(old, new), country=latest.country.code,
-            category=latest.category.code, unit=latest.unit.code, at=latest.pgh_created_at, fields=diff,
-            quantity_before=old.quantity if old else None, quantity_after=new.quantity if new else None,
-            status_before=old.status if old else None, status_after=new.status if new else None,
-        ))
-    return changes
+        before, now = seen_at(since), seen_at(until)
+        return [change for pledge_id in sorted(set(before) | set(now))
+                if (change := _pledge_change(pledge_id, before.get(pledge_id), now.get(pledge_id)))]
+
+    return _in_id_order(touched, compute, after, limit)
+
+
+def _pledge_change(pledge_id: int, old: Any, new: Any) -> PledgeChange | None:
+    if old is not None and new is not None and all(getattr(old, f) == getattr(new, f) for f in PLEDGE_FIELDS):
+        return None
+    latest: Any = new or old
+    diff = {
+        name: (getattr(old, name) if old else None, getattr(new, name) if new else None)
+        for name in PLEDGE_FIELDS
+        if (getattr(old, name) if old else None) != (getattr(new, name) if new else None)
+    }
+    return PledgeChange(
+        pledge_id=pledge_id, kind=_change_kind(old, new), country=latest.country.code,
+        category=latest.category.code, unit=latest.unit.code, at=latest.pgh_created_at, fields=diff,
+        quantity_before=old.quantity if old else None, quantity_after=new.quantity if new else None,
+        status_before=old.status if old else None, status_after=new.status if new else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -269,39 +308,45 @@ class CaveatChange:
 
 
 def caveat_changes(
-    *, user: Any, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None
+    *, user: Any, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
+    after: int | None = None, limit: int | None = None,
 ) -> list[CaveatChange]:
     """Caveats added or lifted between two moments as `user` saw them: active in their view at `until` and not
     at `since` (added; also a caveat that came into their view, e.g. when its pledge was offered), or the
     reverse (lifted). Its text is the one they could see at `until`; `at` is when it took that state for them.
+    In caveat id order (`after`, `limit`: a page of them).
     """
     until = until or timezone.now()
-    window = {"pgh_created_at__gt": since, "pgh_created_at__lte": until}
-    caveat_events, pledge_events = CaveatEvent.objects.filter(**window), PledgeEvent.objects.filter(**window)
+    window = Q(pgh_created_at__gt=since, pgh_created_at__lte=until)
+    caveat_events, pledge_events = CaveatEvent.objects.filter(window), PledgeEvent.objects.filter(window)
     if coalition is not None:
         caveat_events = caveat_events.filter(coalition_id=coalition.pk)
         pledge_events = pledge_events.filter(coalition_id=coalition.pk)
-    on_touched_pledges = CaveatEvent.objects.filter(pledge_id__in=pledge_events.values("pgh_obj_id"))
-    touched = set(caveat_events.values_list("pgh_obj_id", flat=True).union(
-        on_touched_pledges.values_list("pgh_obj_id", flat=True)))
-    if not touched:
-        return []
-    # Something changed after `since` (that is how the caveat was touched): its rows are history rows.
-    before = {row.id: row for row in caveats_as_of(user, since, live=False).filter(id__in=touched, is_active=True)}
-    after = {row.id: row for row in caveats_as_of(user, until).filter(id__in=touched).select_related("country")}
-    changed = {
-        caveat_id: ("added" if row.is_active else "lifted")
-        for caveat_id, row in after.items()
-        if row.is_active != (caveat_id in before)
-    }
-    return [
-        CaveatChange(
-            caveat_id=caveat_id, kind=kind, caveat_kind=after[caveat_id].kind, country=after[caveat_id].country.code,
-            text=after[caveat_id].text, rationale=after[caveat_id].rationale, pledge_id=after[caveat_id].pledge_id,
-            at=at,
-        )
-        for caveat_id, kind, at in _when_changed(user, changed, since, until)
-    ]
+    # Touched: changed themselves, or their pledge changed (a pledge offered shows its caveats to others).
+    touched = CaveatEvent.objects.filter(
+        Q(pgh_id__in=caveat_events.values("pgh_id")) | Q(pledge_id__in=pledge_events.values("pgh_obj_id"))
+    )
+    live_at_until: list[bool] = []
+
+    def compute(ids: Any) -> list[CaveatChange]:
+        if not live_at_until:  # asked once: nothing changed after `until`?
+            live_at_until.append(unchanged_since(until, PledgeEvent, CaveatEvent))
+        # Something changed after `since` (that is how the caveat was touched): its rows are history rows.
+        before = {row.id for row in caveats_as_of(user, since, live=False).filter(id__in=ids, is_active=True)}
+        now = {row.id: row for row in caveats_as_of(user, until, live=live_at_until[0]).filter(id__in=ids)
+               .select_related("country")}
+        changed = {caveat_id: ("added" if row.is_active else "lifted")
+                   for caveat_id, row in now.items() if row.is_active != (caveat_id in before)}
+        return [
+            CaveatChange(
+                caveat_id=caveat_id, kind=kind, caveat_kind=now[caveat_id].kind, country=now[caveat_id].country.code,
+                text=now[caveat_id].text, rationale=now[caveat_id].rationale, pledge_id=now[caveat_id].pledge_id,
+                at=at,
+            )
+            for caveat_id, kind, at in _when_changed(user, changed, since, until)
+        ]
+
+    return _in_id_order(touched, compute, after, limit)
 
 
 def _when_changed(user: Any, changed: dict[int, str], since: dt.datetime,
@@ -330,3 +375,75 @@ def _when_changed(user: Any, changed: dict[int, str], since: dt.datetime,
             at = step.when
         result.append((caveat_id, kind, at))
     return result
+
+
+# --- changes, page by page -----------------------------------------------------------------------------
+
+CHANGE_SECTIONS: tuple[tuple[str, Callable[..., list[Any]], str], ...] = (
+    ("pledges", pledge_changes, "pledge_id"),
+    ("caveats", caveat_changes, "caveat_id"),
+)
+_CURSOR_SALT = "pledges.history.changes-cursor"
+
+
+@dataclass(frozen=True)
+class ChangesWindow:
+    """A walk through the changes between two moments: the window (since, until, coalition) and where the
+    walk stands (the section, and the last id given in it). `until` is settled (settled_moment) when the walk
+    starts, so every page reads the same history and the walk skips and repeats nothing."""
+
+    since: dt.datetime
+    until: dt.datetime
+    coalition: int | None = None
+    section: str = CHANGE_SECTIONS[0][0]
+    after: int | None = None
+
+    @classmethod
+    def start(cls, *, since: dt.datetime, until: dt.datetime | None = None,
+              coalition: Coalition | None = None) -> ChangesWindow:
+        settled = settled_moment()
+        return cls(since=since, until=min(until, settled) if until else settled,
+                   coalition=coalition.pk if coalition else None)
+
+    def cursor(self) -> str:
+        from django.core import signing
+
+        return signing.dumps({"since": self.since.isoformat(), "until": self.until.isoformat(),
+                              "coalition": self.coalition, "section": self.section, "after": self.after},
+                             salt=_CURSOR_SALT, compress=True)
+
+    @classmethod
+    def from_cursor(cls, text: str) -> ChangesWindow:
+        from django.core import signing
+        from django.core.exceptions import ValidationError
+
+        try:
+            data = signing.loads(text, salt=_CURSOR_SALT)
+            window = cls(since=dt.datetime.fromisoformat(data["since"]), until=dt.datetime.fromisoformat(data["until"]),
+                         coalition=data["coalition"], section=data["section"], after=data["after"])
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            raise ValidationError({"cursor": "Not a cursor of this API; start again from since."}) from None
+        if window.section not in {name for name, _, _ in CHANGE_SECTIONS}:
+            raise ValidationError({"cursor": "Not a cursor of this API; start again from since."})
+        return window
+
+    def page(self, *, user: Any, coalition: Coalition | None, size: int) -> tuple[dict[str, list[Any]],
+                                                                                  ChangesWindow | None]:
+        """The next `size` changes (pledges first, then caveats) and where the walk goes on (None: done)."""
+        page: dict[str, list[Any]] = {name: [] for name, _, _ in CHANGE_SECTIONS}
+        names = [name for name, _, _ in CHANGE_SECTIONS]
+        room = size
+        for index in range(names.index(self.section), len(CHANGE_SECTIONS)):
+            name, changes_of, id_field = CHANGE_SECTIONS[index]
+            after = self.after if name == self.section else None
+            rows = changes_of(user=user, since=self.since, until=self.until, coalition=coalition, after=after,
+                              limit=room)
+            if len(rows) > room:
+                page[name] = rows[:room]
+                return page, ChangesWindow(self.since, self.until, self.coalition, name,
+                                           getattr(rows[room - 1], id_field))
+            page[name] = rows
+            room -= len(rows)
+            if room == 0 and index + 1 < len(CHANGE_SECTIONS):
+                return page, ChangesWindow(self.since, self.until, self.coalition, names[index + 1], None)
+        return page, None

@@ -17,7 +17,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coalition.api import IF_MATCH_PARAMETER, VersionedObjectMixin
+from coalition.api import IF_MATCH_PARAMETER, VersionedObjectMixin, WritesInOneTransaction
 from meetings import services
 from meetings.api.serializers import (
     AgendaItemSerializer,
@@ -42,7 +42,7 @@ class BriefNotReady(exceptions.APIException):
     default_code = "not_ready"
 
 
-class MeetingListView(generics.ListAPIView):
+class MeetingListView(WritesInOneTransaction, generics.ListAPIView):
     """Meetings the user may see (newest first); the secretariat creates them."""
 
     serializer_class = MeetingSerializer
@@ -65,7 +65,7 @@ class MeetingListView(generics.ListAPIView):
         return response
 
 
-class MeetingDetailView(VersionedObjectMixin, generics.RetrieveAPIView):
+class MeetingDetailView(WritesInOneTransaction, VersionedObjectMixin, generics.RetrieveAPIView):
     """One meeting with its invitations and agenda; the secretariat changes it (If-Match honoured)."""
 
     serializer_class = MeetingDetailSerializer
@@ -92,7 +92,7 @@ class MeetingDetailView(VersionedObjectMixin, generics.RetrieveAPIView):
         return self.with_etag(Response(MeetingDetailSerializer(meeting).data), meeting)
 
 
-class _MeetingPartView(VersionedObjectMixin, generics.GenericAPIView):
+class _MeetingPartView(WritesInOneTransaction, VersionedObjectMixin, generics.GenericAPIView):
     """A part of a meeting (its invitations, its agenda): everyone who sees the meeting reads it; the secretariat
     changes it. A change raises the meeting's version, so If-Match takes the meeting's ETag."""
 
@@ -245,7 +245,7 @@ class MeetingAgendaItemView(_MeetingPartView):
         return self.with_meeting_etag(Response(status=status.HTTP_204_NO_CONTENT))
 
 
-class MeetingBriefsView(generics.ListAPIView):
+class MeetingBriefsView(WritesInOneTransaction, generics.ListAPIView):
     """A meeting's briefs (secretariat and analysts); POST asks for a new one, compiled in the background."""
 
     serializer_class = BriefSerializer
@@ -274,7 +274,7 @@ class MeetingBriefsView(generics.ListAPIView):
         return response
 
 
-class BriefListView(generics.ListAPIView):
+class BriefListView(WritesInOneTransaction, generics.ListAPIView):
     """All briefs you may see, newest first (secretariat and analysts; ministry staff get 403, as for a
     meeting's briefs)."""
 
@@ -288,7 +288,7 @@ class BriefListView(generics.ListAPIView):
         return briefs_visible_to(self.request.user).order_by("-created_at", "-id")
 
 
-class BriefDetailView(generics.RetrieveAPIView):
+class BriefDetailView(WritesInOneTransaction, generics.RetrieveAPIView):
     """A brief's status (queued, running, ready, failed), progress in per cent and error."""
 
     serializer_class = BriefSerializer
@@ -297,7 +297,7 @@ class BriefDetailView(generics.RetrieveAPIView):
         return briefs_visible_to(self.request.user)
 
 
-class _BriefDownloadView(generics.GenericAPIView):
+class _BriefDownloadView(WritesInOneTransaction, generics.GenericAPIView):
     extension = ""
     content_type = ""
 

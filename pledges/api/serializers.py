@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from coalition.api import IdField, MomentField, RejectUnknownFieldsMixin
+from coalition.api import IdField, MomentField, RejectUnknownFieldsMixin, WholeNumberField
 from coalition.text import LONG_TEXT
 from pledges.models import (
     CapabilityCategory,
@@ -190,13 +190,23 @@ class PledgeTransitionSerializer(RejectUnknownFieldsMixin, serializers.Serialize
 
 # --- changes ---------------------------------------------------------------------------------
 
+CHANGES_PAGE_SIZE = 500
+
 class ChangesQuerySerializer(serializers.Serializer):
-    since = MomentField()
-    until = MomentField(required=False)
+    since = MomentField(required=False, help_text="Required without `cursor`.")
+    until = MomentField(required=False, help_text="Default (and at the latest): the latest moment whose history "
+                                                  "is final; the answer says which moment it used.")
     coalition = IdField(queryset=Coalition.objects.all(), required=False)
+    page_size = WholeNumberField(required=False, min_value=1, max_value=1000, default=CHANGES_PAGE_SIZE,
+                                         help_text="Changes per page, pledges first then caveats.")
+    cursor = serializers.CharField(required=False, max_length=2000,
+                                   help_text="From `next`: the following page of the same window "
+                                             "(`since`, `until` and `coalition` are taken from it).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("until") and attrs["until"] < attrs["since"]:
+        if "cursor" not in attrs and "since" not in attrs:
+            raise serializers.ValidationError({"since": "This field is required."})
+        if attrs.get("until") and attrs.get("since") and attrs["until"] < attrs["since"]:
             raise serializers.ValidationError({"until": "'until' must not be before 'since'."})
         return attrs
 
@@ -238,6 +248,7 @@ class ChangesSerializer(serializers.Serializer):
     until = serializers.DateTimeField()
     pledges = PledgeChangeSerializer(many=True)
     caveats = CaveatChangeSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next page of the same window, or null.")
 
 
 # --- force -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -25,11 +26,11 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coalition.api import IF_MATCH_PARAMETER, MOMENT_HELP, VersionedObjectMixin, parse_moment
+from coalition.api import IF_MATCH_PARAMETER, MOMENT_HELP, VersionedObjectMixin, WritesInOneTransaction, parse_moment
 from pledges import services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, PledgeFilterSet, RequirementFilterSet
-from pledges.history import caveat_changes, pledge_changes
+from pledges.history import ChangesWindow
 from pledges.models import CapabilityCategory, Coalition, Country, Releasability, Requirement
 from pledges.selectors import coalition_force, pledge_list
 from pledges.visibility import (
@@ -53,7 +54,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # --- reference data --------------------------------------------------------------------------
 
-class CountryViewSet(viewsets.ReadOnlyModelViewSet):
+class CountryViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
     """Countries, looked up by ISO code."""
 
     queryset = Country.objects.order_by("name")
@@ -66,7 +67,7 @@ class CountryViewSet(viewsets.ReadOnlyModelViewSet):
         return super().get_object()
 
 
-class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+class CategoryViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
     """Capability categories with the units each is counted in, looked up by code."""
 
     queryset = CapabilityCategory.objects.prefetch_related("units").order_by("sort_order", "code")
@@ -83,7 +84,7 @@ def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
         raise ValidationError({field: [str(error)]}) from None
 
 
-class CoalitionViewSet(viewsets.ReadOnlyModelViewSet):
+class CoalitionViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
     """Coalitions (formats) with their member countries; `force/` gives totals and gaps."""
 
     serializer_class = s.CoalitionSerializer
@@ -168,7 +169,7 @@ PLEDGE_DEFAULTS: dict[str, Any] = {
                                  parameters=[IF_MATCH_PARAMETER]),
     destroy=extend_schema(parameters=[IF_MATCH_PARAMETER], description="Delete a draft; withdraw an offered pledge."),
 )
-class PledgeViewSet(VersionedObjectMixin, viewsets.ModelViewSet):
+class PledgeViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.ModelViewSet):
     """Pledges you may see; ministry staff create and change their own country's."""
 
     serializer_class = s.PledgeSerializer
@@ -259,20 +260,23 @@ class PledgeViewSet(VersionedObjectMixin, viewsets.ModelViewSet):
     @extend_schema(parameters=[s.ChangesQuerySerializer], responses={200: s.ChangesSerializer})
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def changes(self, request: Request) -> Response:
-        """What changed between `since` and `until` (default now) in the pledges and caveats you may see,
-        field by field."""
+        """What changed between `since` and `until` in the pledges and caveats you may see, field by field, in
+        pages (pledges by id, then caveats by id); `next` continues the same window. The window ends at the
+        latest moment whose history is final, so walking the pages while others write skips and repeats
+        nothing."""
         query = s.ChangesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        since: dt.datetime = query.validated_data["since"]
-        until: dt.datetime = query.validated_data.get("until") or dt.datetime.now(dt.UTC)
-        coalition = query.validated_data.get("coalition")
-        data = {
-            "since": since,
-            "until": until,
-            "pledges": [c.as_dict() for c in pledge_changes(user=request.user, since=since, until=until,
-                                                           coalition=coalition)],
-            "caveats": caveat_changes(user=request.user, since=since, until=until, coalition=coalition),
-        }
+        params = query.validated_data
+        window = ChangesWindow.from_cursor(params["cursor"]) if "cursor" in params else ChangesWindow.start(
+            since=params["since"], until=params.get("until"), coalition=params.get("coalition"))
+        coalition = Coalition.objects.filter(pk=window.coalition).first() if window.coalition else None
+        page, following = window.page(user=request.user, coalition=coalition, size=params["page_size"])
+        data: dict[str, Any] = {"since": window.since, "until": window.until, "next": None,
+                                "pledges": [change.as_dict() for change in page["pledges"]],
+                                "caveats": page["caveats"]}
+        if following is not None:
+            data["next"] = request.build_absolute_uri(
+                f"{request.path}?{urlencode({'cursor': following.cursor(), 'page_size': params['page_size']})}")
         return Response(s.ChangesSerializer(data).data)
 
 
@@ -285,7 +289,7 @@ class PledgeViewSet(VersionedObjectMixin, viewsets.ModelViewSet):
     partial_update=extend_schema(request=s.CaveatUpdateSerializer, responses={200: s.CaveatSerializer},
                                  parameters=[IF_MATCH_PARAMETER]),
 )
-class CaveatViewSet(VersionedObjectMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+class CaveatViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
                     viewsets.ReadOnlyModelViewSet):
     """Caveats you may see; ministry staff add, change and lift their own country's."""
 
@@ -345,7 +349,7 @@ class CaveatViewSet(VersionedObjectMixin, mixins.CreateModelMixin, mixins.Update
                                  parameters=[IF_MATCH_PARAMETER]),
     destroy=extend_schema(parameters=[IF_MATCH_PARAMETER]),
 )
-class RequirementViewSet(VersionedObjectMixin, viewsets.ModelViewSet):
+class RequirementViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.ModelViewSet):
     """The statement of requirements; the secretariat sets and deletes them."""
 
     serializer_class = s.RequirementSerializer

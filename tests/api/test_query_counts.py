@@ -66,9 +66,10 @@ CASES = [
     ("/api/v1/pledges/?country=PL,FR&status=indicative&conditional=true&ordering=-quantity", grow_pledges,
      "analyst", 3),  # + the country codes checked
     ("/api/v1/pledges/?as_of=2999-01-01T00:00:00Z", grow_pledges, "analyst", 3),  # + "changed since?"
-    # pledges at since and until; caveats touched, at since, "changed since until?", at until, and the history
-    # of the changed ones with their pledges' (when each change happened as the reader saw it)
-    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 8),
+    # the settled moment; per section the page's ids, then pledges at since and until; caveats at since,
+    # "changed since until?", at until, and the history of the changed ones with their pledges' (when each
+    # change happened as the reader saw it)
+    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 10),
     ("/api/v1/caveats/", grow_caveats, "analyst", 2),
     ("/api/v1/caveats/", grow_caveats, "ministry_fr", 3),
     ("/api/v1/requirements/", grow_requirements, "analyst", 2),

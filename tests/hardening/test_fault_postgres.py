@@ -135,3 +135,109 @@ def test_api_answers_again_after_a_postgresql_restart(throwaway_postgres: Any) -
     finally:
         gunicorn.terminate()
         gunicorn.wait(15)
+
+
+def send(method: str, url: str, body: dict[str, Any] | None, headers: dict[str, str]) -> tuple[int, dict[str, str],
+                                                                                                 Any]:
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status), dict(response.headers), json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = raw[:200]
+        return int(error.code), dict(error.headers), parsed
+    except OSError:
+        return 0, {}, None  # no answer at all: as unknown as a 503
+
+
+def test_no_answer_lies_across_a_postgresql_restart(throwaway_postgres: Any) -> None:
+    """Writes from several threads while PostgreSQL restarts: no 500; every 2xx write is there exactly once;
+    every 503 (or unanswered) write, retried with its Idempotency-Key, is there exactly once."""
+    import uuid
+
+    env = app_env(throwaway_postgres.get_uri("coalition"))
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    subprocess.run([python, "manage.py", "shell", "-c",
+                    "from accounts.models import User; from pledges.models import *; "
+                    "pl = Country.objects.create(code='PL', name='Poland'); "
+                    "c = Coalition.objects.create(name='Coalition', short_name='C'); "
+                    "Membership.objects.create(country=pl, coalition=c); "
+                    f"User.objects.create_user('fault-pl', password='{PASSWORD}', role='ministry', country=pl); "
+                    "print(c.pk)"],
+                   cwd=ROOT, env=env, check=True, timeout=120, capture_output=True, text=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    gunicorn = subprocess.Popen(
+        [python, "-m", "gunicorn", "-c", str(ROOT / "coalition" / "gunicorn.conf.py"), "coalition.wsgi:application",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "critical"],
+        cwd=ROOT, env={**env, "WEB_CONCURRENCY": "3"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while get(base + "/health/", {}) != 200:
+            assert time.monotonic() < deadline, "gunicorn did not come up"
+            time.sleep(0.2)
+        status, _, body = send("POST", base + "/api/v1/auth/token/", {"username": "fault-pl", "password": PASSWORD},
+                               {})
+        assert status == 200, body
+        auth = {"Authorization": f"Token {body['token']}"}
+        coalition = send("GET", base + "/api/v1/coalitions/", None, auth)[2]["results"][0]["id"]
+
+        sent: list[tuple[str, str, int, dict[str, str], Any]] = []  # key, text, status, headers, body
+        stop = threading.Event()
+
+        def writer(number: int) -> None:
+            i = 0
+            while not stop.is_set():
+                key, text = str(uuid.uuid4()), f"fault-{number}-{i}"
+                status, headers, answer = send("POST", base + "/api/v1/caveats/",
+                                               {"coalition": coalition, "kind": "other", "text": text},
+                                               {**auth, "Idempotency-Key": key})
+                sent.append((key, text, status, headers, answer))
+                i += 1
+                time.sleep(0.01)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)
+        throwaway_postgres.stop()
+        time.sleep(2)
+        throwaway_postgres.ensure_postgres_running()
+        time.sleep(2)
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+
+        statuses = [status for _, _, status, _, _ in sent]
+        assert 500 not in statuses, [s for s in sent if s[2] == 500][:3]
+        assert set(statuses) <= {201, 503, 0}, set(statuses)
+        refused = [s for s in sent if s[2] == 503]
+        assert refused, "the restart was not noticed: no 503 at all"
+        for _, _, _, headers, answer in refused:
+            assert headers.get("Retry-After") and "database" in answer["detail"], (headers, answer)
+        # The retries: with the same key, each unknown write now answers, and exactly once.
+        for key, text, status, _, _ in sent:
+            if status != 201:
+                for _ in range(20):
+                    retry = send("POST", base + "/api/v1/caveats/",
+                                 {"coalition": coalition, "kind": "other", "text": text},
+                                 {**auth, "Idempotency-Key": key})
+                    if retry[0] == 201:
+                        break
+                    time.sleep(0.5)
+                assert retry[0] == 201, retry
+        listed = send("GET", base + "/api/v1/caveats/?page_size=1000", None, auth)[2]["results"]
+        texts = [row["text"] for row in listed]
+        assert sorted(texts) == sorted(text for _, text, _, _, _ in sent), "a write lost or made twice"
+        print(f"{len(sent)} writes during the restart: {statuses.count(201)} answered 201, "
+              f"{statuses.count(503)} 503, {statuses.count(0)} unanswered; after retries each present once")
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(15)

@@ -61,3 +61,15 @@ def test_every_history_row_the_seed_writes_names_it() -> None:
             written += 1
             assert event.pgh_context.metadata.get("username") == "seed_demo", (model.__name__, event.pgh_context)
     assert written > 112  # meetings, invitations and the agenda among them
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_seed_leaves_the_planner_statistics_fresh() -> None:
+    from django.db import connection
+
+    call_command("seed_demo")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")
+        analysed = {row[0] for row in cursor.fetchall()}
+    assert {"pledges_pledge", "pledges_pledgeevent", "pledges_caveat", "pledges_caveatevent",
+            "meetings_meeting", "meetings_invitationevent"} <= analysed

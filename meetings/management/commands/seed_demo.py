@@ -9,9 +9,11 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.models import Role, User
+from coalition.db import refresh_planner_statistics
 from meetings.demo import load_meetings
+from meetings.models import AgendaItem, Invitation, Meeting
 from pledges.demo import SEED_ACTOR, load_pledges, load_reference_data
-from pledges.models import Country
+from pledges.models import Caveat, Country, Pledge, Requirement
 from pledges.services import history_context
 
 DEMO_PASSWORD = "coalition-demo-2025"  # noqa: S105 - documented in the README; demo accounts only
@@ -29,6 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with history_context(SEED_ACTOR, "seed_demo"):
             self._load(**options)
+        refresh_planner_statistics(Pledge, Caveat, Requirement, Meeting, Invitation, AgendaItem)
 
     def _load(self, **options: Any) -> None:
         cotw, _ = load_reference_data()
