@@ -95,6 +95,7 @@ def settings_environment(local: Path, address: str, database_url: str, redis_url
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "COALITION_ADDRESS": address,
+        "COALITION_BASE_URL": os.environ.get("COALITION_BASE_URL", f"http://{address}"),
         "COALITION_LOCAL_DIR": str(local),
         "PYTHONUNBUFFERED": "1",
     }

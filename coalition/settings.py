@@ -129,6 +129,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Briefs whose worker died (no heartbeat for 30 s) are queued again, or failed after 3 attempts; queued
     # briefs whose message was lost (Redis restarted, or down when they were asked for) are sent again.
     "reap-stale-briefs": {"task": "meetings.tasks.reap_stale_briefs", "schedule": 10.0},
+    # Each invited country's staff reminded before a meeting; the secretariat told when a brief is ready.
+    "send-reminders": {"task": "meetings.tasks.send_reminders", "schedule": 10 * 60.0},
     # Answers kept for idempotent retries are forgotten after a day.
     "purge-idempotent-requests": {"task": "idempotency.tasks.purge_idempotent_requests", "schedule": 3600.0},
 }
@@ -140,6 +142,22 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
+
+# --- Mail ----------------------------------------------------------------------
+# EMAIL_URL=smtp://user:password@host:587 (smtp+tls://, smtps:// too) sends through that server; without it
+# every message is written as its own .eml file under .local/mail/ (coalition/mail.py).
+EMAIL_BACKEND = "coalition.mail.EmlFileBackend"
+EMAIL_FILE_PATH = str(LOCAL_DIR / "mail")
+if env.str("EMAIL_URL", default=""):
+    _mail = env.email_url("EMAIL_URL")
+    EMAIL_BACKEND = _mail["EMAIL_BACKEND"]
+    EMAIL_HOST, EMAIL_PORT = _mail["EMAIL_HOST"], _mail["EMAIL_PORT"]
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _mail["EMAIL_HOST_USER"], _mail["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS, EMAIL_USE_SSL = bool(_mail.get("EMAIL_USE_TLS")), bool(_mail.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Coalition pledge tracker <no-reply@coalition.example>")
+# Where people reach the product: the links in emails.
+COALITION_BASE_URL: str = env.str("COALITION_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Auth --------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -222,6 +240,7 @@ SPECTACULAR_SETTINGS = {
         "CaveatKindEnum": "pledges.models.CaveatKind",
         "PledgeChangeKindEnum": "pledges.api.serializers.PLEDGE_CHANGE_KINDS",
         "CaveatChangeKindEnum": "pledges.api.serializers.CAVEAT_CHANGE_KINDS",
+        "DeliveryChangeKindEnum": "pledges.api.serializers.DELIVERY_CHANGE_KINDS",
         "MeetingKindEnum": "meetings.models.MeetingKind",
         "MeetingStatusEnum": "meetings.models.MeetingStatus",
         "InvitationStatusEnum": "meetings.models.InvitationStatus",

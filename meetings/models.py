@@ -197,3 +197,32 @@ class Brief(models.Model):
     def filename(self, extension: str) -> str:
         day = self.meeting.starts_at.strftime("%Y-%m-%d")
         return f"brief-{day}-meeting{self.meeting_id}-v{self.number}.{extension}"
+
+
+class NotificationKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder before a meeting"
+    BRIEF_READY = "brief_ready", "Brief ready"
+
+
+class Notification(models.Model):
+    """One email to one person about one meeting (a reminder) or one brief (ready): claimed before it is sent,
+    marked when it was, so it goes out once however often, and by however many workers, the job runs."""
+
+    key = models.CharField(max_length=100, unique=True, help_text="What and to whom, e.g. reminder:12:7.")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="notifications")
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="notifications")
+    claimed_at = models.DateTimeField(help_text="When a worker took it to send.")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When the mail server took it.")
+
+    class Meta:
+        ordering = ["-claimed_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+            models.CheckConstraint(condition=Q(kind=NotificationKind.REMINDER) | Q(brief__isnull=False),
+                                   name="notification_brief_ready_names_its_brief"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.user_id} ({'sent' if self.sent_at else 'pending'})"

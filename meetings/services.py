@@ -318,6 +318,16 @@ def _send_compile(brief_id: int) -> None:
         logger.warning("brief %s: sent, but could not note when", brief_id)
 
 
+def _send_ready_notice(brief_id: int) -> None:
+    """Queue the secretariat's email (meetings.reminders); a broker fault leaves it to the beat sweep."""
+    from meetings.tasks import notify_brief_ready
+
+    try:
+        notify_brief_ready.apply_async(args=[brief_id], retry=False)
+    except Exception:  # the broker's errors differ by transport; the sweep sends what is owed
+        logger.warning("brief %s: ready notice not queued (broker unreachable); beat will send it", brief_id)
+
+
 def _queue_compile(brief_id: int) -> None:
     transaction.on_commit(lambda: _send_compile(brief_id))
 
@@ -452,6 +462,7 @@ def _compile_claimed(brief: Brief, progress: Callable[[int], None]) -> Brief | N
     if not done:
         logger.warning("brief %s: claim lost while compiling (reaped); result discarded", brief.pk)
         return None
+    _send_ready_notice(brief.pk)
     brief.refresh_from_db()
     return brief
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from celery import shared_task
 from celery.signals import worker_ready
 
-from meetings import services
+from meetings import reminders, services
 
 
 @shared_task(
@@ -41,3 +43,20 @@ def _reap_when_a_worker_starts(sender: object = None, **kwargs: object) -> None:
 def queue_due_briefs() -> list[int]:
     """Beat: a brief for each planned meeting starting within 48 hours, and a fresh one after data changes."""
     return [brief.pk for brief in services.briefs_queue_due()]
+
+
+MAIL_FAULTS = (smtplib.SMTPException, OSError)  # a mail server down or refusing for now: try again later
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=MAIL_FAULTS, retry_backoff=30, retry_backoff_max=600,
+             max_retries=8)
+def send_reminders() -> dict[str, int]:
+    """Beat: reminders before planned meetings, and brief-ready notices still owed; each email once."""
+    return reminders.reminders_send_due()
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=MAIL_FAULTS, retry_backoff=30, retry_backoff_max=600,
+             max_retries=8)
+def notify_brief_ready(brief_id: int) -> int:
+    """Queued when a brief becomes ready: the secretariat is told, once each."""
+    return reminders.brief_ready_notify(brief_id=brief_id)

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from pledges import services
 from pledges.models import (
@@ -143,6 +144,22 @@ PLEDGES = [
     P("PT", "naval", "vessels", 1, S.INDICATIVE, "Patrol vessel", "Black Sea"),
     P("JP", "logistics", "vehicles", 50, S.INDICATIVE, "Non-lethal vehicles and equipment", "Rzeszów hub"),
 ]
+# Tranches, in days from today (so that a fresh start always has some overdue): (country, pledge description) ->
+# [(quantity, planned in, delivered in or None)]. Illustrative, like every figure here.
+TRANCHES: dict[tuple[str, str], list[tuple[int, int, int | None]]] = {
+    ("GB", "Typhoon air policing detachment"): [(6, -120, -118), (6, -30, None)],
+    ("FR", "SAMP/T batteries"): [(1, -90, -85), (1, 45, None)],
+    ("FR", "Training teams for Ukrainian brigades"): [(400, -180, -175)],
+    ("DE", "Patriot and IRIS-T SLM fire units"): [(1, -150, -150), (1, -60, -55), (1, -14, None)],
+    ("DE", "Training mission (EUMAM)"): [(300, -200, -200), (200, -60, -58)],
+    ("PL", "Logistics hub and onward movement"): [(600, -100, -100), (600, 20, None)],
+    ("IT", "SAMP/T battery"): [(1, -10, None)],
+    ("NO", "Frigate"): [(1, -200, -190)],
+    ("CA", "Operation UNIFIER trainers"): [(150, -40, -40), (150, -5, None)],
+}
+# Offers last reconfirmed this many days ago: stale under the default 180 days.
+STALE_DAYS = {("IT", "Minehunters, Black Sea demining"): 240, ("GR", "Frigate and support ship for maritime security"):
+              200, ("NL", "F-35 detachment"): 300, ("JP", "Non-lethal vehicles and equipment"): 190}
 COUNTRY_CAVEATS = [  # country, kind, text, rationale
     ("PL", CaveatKind.NO_DEPLOYMENT, "No Polish troops will be deployed on Ukrainian territory.",
      "Threat from Belarus and Russia on Poland's own border."),
@@ -155,6 +172,22 @@ COUNTRY_CAVEATS = [  # country, kind, text, rationale
     ("DE", CaveatKind.CONDITION, "Ground forces only after a ceasefire and a Bundestag mandate.",
      "Parliamentary approval is required for any deployment."),
 ]
+
+
+def _load_tranches(coalition: Coalition, countries: dict[str, Country]) -> None:
+    """The demo tranches, on pledges that have none yet (so loading twice adds nothing)."""
+    today = timezone.localdate()
+    for (code, description), tranches in TRANCHES.items():
+        pledge = Pledge.objects.filter(country=countries[code], coalition=coalition, description=description).first()
+        if pledge is None or pledge.deliveries.exists() or not pledge.is_offered:
+            continue
+        for quantity, planned_in, delivered_in in tranches:
+            services.delivery_plan(
+                actor=SEED_ACTOR, system=True, pledge=pledge, quantity=quantity,
+                planned_on=today + dt.timedelta(days=planned_in),
+                delivered_on=None if delivered_in is None else today + dt.timedelta(days=delivered_in),
+                note="Illustrative tranche.",
+            )
 
 
 def _coalitions() -> tuple[Coalition, Coalition]:
@@ -217,7 +250,11 @@ def load_pledges(coalition: Coalition) -> int:
             kind, text, rationale = demo.caveat
             services.caveat_add(actor=SEED_ACTOR, system=True, pledge=pledge, kind=kind, text=text, rationale=rationale,
                                 imposed_on=dt.date(2025, 3, 1))
+        if (days := STALE_DAYS.get((demo.country, demo.description))) is not None:
+            services.pledge_reconfirm(actor=SEED_ACTOR, system=True, pledge=pledge,
+                                      at=timezone.now() - dt.timedelta(days=days))
         created += 1
+    _load_tranches(coalition, countries)
     for code, kind, text, rationale in COUNTRY_CAVEATS:
         country = countries[code]
         if not Caveat.objects.filter(country=country, coalition=coalition, pledge=None, text=text).exists():

@@ -28,12 +28,19 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from pledges.models import Caveat, Coalition, Pledge, PledgeStatus, Requirement
-from pledges.visibility import caveat_visibility_q, may_see_caveat, may_see_pledge, pledge_visibility_q
+from pledges.models import Caveat, Coalition, Delivery, Pledge, PledgeStatus, Requirement
+from pledges.visibility import (
+    caveat_visibility_q,
+    delivery_visibility_q,
+    may_see_caveat,
+    may_see_pledge,
+    pledge_visibility_q,
+)
 
 PledgeEvent = Pledge.pgh_event_model  # type: ignore[attr-defined]
 CaveatEvent = Caveat.pgh_event_model  # type: ignore[attr-defined]
 RequirementEvent = Requirement.pgh_event_model  # type: ignore[attr-defined]
+DeliveryEvent = Delivery.pgh_event_model  # type: ignore[attr-defined]
 
 PLEDGE_FIELDS = (
     "country_id", "coalition_id", "category_id", "unit_id", "quantity", "description", "available_from",
@@ -87,6 +94,12 @@ def caveats_as_of(user: Any, moment: dt.datetime, *, live: bool | None = None) -
     return state_as_of(CaveatEvent, moment).filter(caveat_visibility_q(user, visible_pledge_ids=pledges_then))
 
 
+def deliveries_as_of(user: Any, moment: dt.datetime) -> QuerySet[Any]:
+    """Tranches as they stood at `moment` that `user` could see then (with their pledge as it stood then)."""
+    pledges_then = pledges_as_of(user, moment).values("id")
+    return state_as_of(DeliveryEvent, moment).filter(delivery_visibility_q(user, visible_pledge_ids=pledges_then))
+
+
 # --- one object's versions (a walk in Python, with the same rule) ------------------------------------
 
 @dataclass(frozen=True)
@@ -130,14 +143,24 @@ def pledge_seen(user: Any, pledge_events: list[Any]) -> list[Step]:
 def caveat_seen(user: Any, caveat_events: list[Any], pledge_events: list[Any]) -> list[Step]:
     """One caveat as `user` saw it from each moment on. It changes when the caveat does, and when its pledge
     does (a caveat written on a draft becomes visible to others when the pledge is offered)."""
-    caveats, pledges = _steps(caveat_events), _steps(pledge_events)
-    own = {step.when: step.events for step in caveats}
+    return _seen_with_pledge(caveat_events, pledge_events, lambda row, pledge: may_see_caveat(user, row, pledge))
+
+
+def delivery_seen(user: Any, delivery_events: list[Any], pledge_events: list[Any]) -> list[Step]:
+    """One tranche as `user` saw it from each moment on: visible while its pledge was."""
+    return _seen_with_pledge(delivery_events, pledge_events,
+                             lambda row, pledge: pledge is not None and may_see_pledge(user, pledge))
+
+
+def _seen_with_pledge(events: list[Any], pledge_events: list[Any],
+                      visible: Callable[[Any, Any], bool]) -> list[Step]:
+    own_steps, pledges = _steps(events), _steps(pledge_events)
+    own = {step.when: step.events for step in own_steps}
     seen: list[Step] = []
     for when in sorted(own.keys() | {step.when for step in pledges}):
-        row = _at(caveats, when)
+        row = _at(own_steps, when)
         pledge = _at(pledges, when) if row is not None and row.pledge_id is not None else None
-        visible = row is not None and may_see_caveat(user, row, pledge)
-        seen.append(Step(when, row if visible else None, own.get(when, ())))
+        seen.append(Step(when, row if row is not None and visible(row, pledge) else None, own.get(when, ())))
     return seen
 
 
@@ -172,9 +195,18 @@ def pledge_versions(*, user: Any, pledge_id: int) -> list[Version]:
 def caveat_versions(*, user: Any, caveat_id: int) -> list[Version]:
     """Every version of one caveat `user` could see while it was current, oldest first."""
     events = _events(CaveatEvent, pgh_obj_id=caveat_id)
+    return _versions(caveat_seen(user, events, _events_of_their_pledges(events)))
+
+
+def delivery_versions(*, user: Any, delivery_id: int) -> list[Version]:
+    """Every version of one tranche `user` could see while it was current, oldest first."""
+    events = _events(DeliveryEvent, pgh_obj_id=delivery_id)
+    return _versions(delivery_seen(user, events, _events_of_their_pledges(events)))
+
+
+def _events_of_their_pledges(events: list[Any]) -> list[Any]:
     pledge_ids = {event.pledge_id for event in events if event.pledge_id is not None}
-    pledge_events = _events(PledgeEvent, pgh_obj_id__in=pledge_ids) if pledge_ids else []
-    return _versions(caveat_seen(user, events, pledge_events))
+    return _events(PledgeEvent, pgh_obj_id__in=pledge_ids) if pledge_ids else []
 
 
 # --- changes between two moments -----------------------------------------------------------------------
@@ -377,11 +409,82 @@ def _when_changed(user: Any, changed: dict[int, str], since: dt.datetime,
     return result
 
 
+@dataclass(frozen=True)
+class DeliveryChange:
+    delivery_id: int
+    kind: str  # planned | delivered | changed | removed
+    pledge_id: int
+    country: str
+    category: str
+    unit: str
+    quantity_before: int | None
+    quantity_after: int | None
+    planned_on: dt.date | None
+    delivered_on: dt.date | None
+    at: dt.datetime
+
+
+def delivery_changes(
+    *, user: Any, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
+    after: int | None = None, limit: int | None = None,
+) -> list[DeliveryChange]:
+    """Tranches planned, delivered, changed or removed between two moments as `user` saw them (their view at
+    `since` against their view at `until`), in tranche id order (`after`, `limit`: a page of them)."""
+    until = until or timezone.now()
+    window = Q(pgh_created_at__gt=since, pgh_created_at__lte=until)
+    pledge_events = PledgeEvent.objects.filter(window)
+    if coalition is not None:
+        pledge_events = pledge_events.filter(coalition_id=coalition.pk)
+    coalition_pledges = Pledge.objects.filter(coalition_id=coalition.pk) if coalition is not None else None
+    delivery_events = DeliveryEvent.objects.filter(window)
+    if coalition_pledges is not None:
+        delivery_events = delivery_events.filter(pledge_id__in=coalition_pledges.values("id"))
+    touched = DeliveryEvent.objects.filter(
+        Q(pgh_id__in=delivery_events.values("pgh_id")) | Q(pledge_id__in=pledge_events.values("pgh_obj_id"))
+    )
+
+    def compute(ids: Any) -> list[DeliveryChange]:
+        before = {row.id: row for row in deliveries_as_of(user, since).filter(id__in=ids)}
+        now = {row.id: row for row in deliveries_as_of(user, until).filter(id__in=ids)}
+        pledges = {row.id: row for row in pledges_as_of(user, until).filter(
+            id__in={row.pledge_id for row in (*before.values(), *now.values())}).select_related(
+            "country", "category", "unit")}
+        found = []
+        for delivery_id in sorted(before.keys() | now.keys()):
+            old, new = before.get(delivery_id), now.get(delivery_id)
+            if old is not None and new is not None and all(
+                    getattr(old, f) == getattr(new, f) for f in ("quantity", "planned_on", "delivered_on")):
+                continue
+            latest: Any = new or old
+            pledge = pledges.get(latest.pledge_id)
+            if pledge is None:  # the pledge itself left the reader's view: its pledge change says so
+                continue
+            if new is None:
+                kind = "removed"
+            elif new.delivered_on is not None and (old is None or old.delivered_on is None):
+                kind = "delivered"
+            elif old is None:
+                kind = "planned"
+            else:
+                kind = "changed"
+            found.append(DeliveryChange(
+                delivery_id=delivery_id, kind=kind, pledge_id=latest.pledge_id, country=pledge.country.code,
+                category=pledge.category.code, unit=pledge.unit.code,
+                quantity_before=old.quantity if old else None, quantity_after=new.quantity if new else None,
+                planned_on=latest.planned_on, delivered_on=new.delivered_on if new else None,
+                at=latest.pgh_created_at,
+            ))
+        return found
+
+    return _in_id_order(touched, compute, after, limit)
+
+
 # --- changes, page by page -----------------------------------------------------------------------------
 
 CHANGE_SECTIONS: tuple[tuple[str, Callable[..., list[Any]], str], ...] = (
     ("pledges", pledge_changes, "pledge_id"),
     ("caveats", caveat_changes, "caveat_id"),
+    ("deliveries", delivery_changes, "delivery_id"),
 )
 _CURSOR_SALT = "pledges.history.changes-cursor"
 

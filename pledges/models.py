@@ -50,12 +50,23 @@ class Coalition(models.Model):
     short_name = models.CharField(max_length=40, unique=True, validators=LINE)
     description = models.TextField(blank=True, validators=long_text_validators())
     members = models.ManyToManyField(Country, through="Membership", related_name="coalitions")
+    reconfirm_days = models.PositiveSmallIntegerField(
+        default=180, validators=[MinValueValidator(1)],
+        help_text="An offered pledge not reconfirmed for this many days is stale (the UN's six-month renewal: 180).",
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1)],
+        help_text="Days before a planned meeting when each invited country's staff are reminded by email.",
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=length_constraint_condition("description"),
                                    name="coalition_description_length"),
+            models.CheckConstraint(condition=Q(reconfirm_days__gte=1, reminder_days__gte=1),
+                                   name="coalition_days_positive",
+                                   violation_error_message="Give at least one day."),
         ]
 
     def __str__(self) -> str:
@@ -189,6 +200,11 @@ class Pledge(models.Model):
     is_illustrative = models.BooleanField(
         default=False, help_text="Demo figure, not a real national offer."
     )
+    reconfirmed_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the country last offered, confirmed or reconfirmed it; stale after the coalition's "
+        "reconfirm_days.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False, help_text="Raised on every change.")
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(db_default=Now(), editable=False)
@@ -224,8 +240,26 @@ class Pledge(models.Model):
             ),
             models.CheckConstraint(condition=length_constraint_condition("description"),
                                    name="pledge_description_length"),
+            models.CheckConstraint(
+                condition=Q(status=PledgeStatus.DRAFT) | Q(reconfirmed_at__isnull=False),
+                name="pledge_offered_has_reconfirmed_at",
+                violation_error_message="An offered pledge needs the moment it was last reconfirmed.",
+            ),
             # Target of the caveats' composite foreign key (pledge, country, coalition).
             models.UniqueConstraint(fields=["id", "country", "coalition"], name="pledge_id_country_coalition"),
+        ]
+        triggers = [
+            # The tranches of a pledge never add up to more than it: a pledge is not lowered below them.
+            pgtrigger.Trigger(
+                name="quantity_covers_tranches", when=pgtrigger.Before, operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__quantity__df=pgtrigger.F("new__quantity")),
+                func=pgtrigger.Func(
+                    "IF NEW.quantity < (SELECT coalesce(sum(quantity), 0) FROM pledges_delivery "
+                    "WHERE pledge_id = NEW.id) THEN RAISE EXCEPTION 'The pledge''s tranches add up to more than %', "
+                    "NEW.quantity USING ERRCODE = 'check_violation', CONSTRAINT = 'delivery_total_within_pledge'; "
+                    "END IF; RETURN NEW;"
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -307,6 +341,59 @@ class Caveat(models.Model):
     def clean(self) -> None:
         if self.lifted_on and self.imposed_on and self.lifted_on < self.imposed_on:
             raise ValidationError({"lifted_on": "A caveat cannot be lifted before it was imposed."})
+
+
+@tracked
+class Delivery(models.Model):
+    """A tranche of a pledge: a quantity in the pledge's unit, the day it is planned for and, once it happened,
+    the day it was delivered. A pledge's tranches add up to no more than its quantity (checked under the
+    pledge's row lock by a trigger, whatever code writes them)."""
+
+    pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="deliveries")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    planned_on = models.DateField(help_text="The day the tranche is due.")
+    delivered_on = models.DateField(null=True, blank=True, help_text="The day it arrived; empty until then.")
+    note = models.TextField(blank=True, validators=long_text_validators())
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        ordering = ["pledge_id", "planned_on", "id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["pledge"], condition=Q(delivered_on__isnull=True), name="delivery_undelivered"),
+            models.Index(fields=["planned_on"], name="delivery_planned_on"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="delivery_quantity_positive",
+                violation_error_message="The quantity must be greater than zero.",
+            ),
+            models.CheckConstraint(condition=length_constraint_condition("note"), name="delivery_note_length"),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="total_within_pledge", when=pgtrigger.After, operation=pgtrigger.Insert | pgtrigger.Update,
+                func=pgtrigger.Func(
+                    # The pledge row locked first: concurrent tranches of one pledge are checked one at a time,
+                    # each seeing the others once committed.
+                    "PERFORM 1 FROM pledges_pledge WHERE id = NEW.pledge_id FOR UPDATE; "
+                    "IF (SELECT coalesce(sum(quantity), 0) FROM pledges_delivery WHERE pledge_id = NEW.pledge_id) "
+                    "> (SELECT quantity FROM pledges_pledge WHERE id = NEW.pledge_id) THEN "
+                    "RAISE EXCEPTION 'The tranches of pledge % add up to more than it', NEW.pledge_id "
+                    "USING ERRCODE = 'check_violation', CONSTRAINT = 'delivery_total_within_pledge'; END IF; "
+                    "RETURN NULL;"
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = f"delivered {self.delivered_on}" if self.delivered_on else f"planned {self.planned_on}"
+        return f"{self.quantity} ({state})"
+
+    def is_overdue_on(self, day: Any) -> bool:
+        return self.delivered_on is None and self.planned_on < day
 
 
 @tracked

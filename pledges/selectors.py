@@ -12,12 +12,26 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from pledges.history import (
     CaveatEvent,
+    DeliveryEvent,
     PledgeEvent,
     RequirementEvent,
     pledges_as_of,
@@ -30,6 +44,7 @@ from pledges.models import (
     CaveatKind,
     Coalition,
     Country,
+    Delivery,
     Pledge,
     PledgeStatus,
     Requirement,
@@ -57,22 +72,42 @@ def active_condition_exists(caveats: QuerySet[Any]) -> ExpressionWrapper:
 
 def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]:
     """Pledges `user` may see, now or as they stood (and as they could see them) at `as_of`, each with
-    `is_conditional`.
+    `is_conditional`, `delivered_quantity`, `overdue_quantity`, `has_overdue_delivery` and `is_stale`.
 
     At `as_of` the rows are history snapshots (PledgeEvent) carrying the pledge's
-    fields; `id` is the pledge's id in both cases.
+    fields; `id` is the pledge's id in both cases. What was recorded after `as_of` (a tranche entered today,
+    even with an earlier delivery date) is not known as of then.
     """
-    if as_of is None or unchanged_since(as_of, PledgeEvent, CaveatEvent):
+    moment = as_of or timezone.now()
+    if as_of is None or unchanged_since(as_of, PledgeEvent, CaveatEvent, DeliveryEvent):
         rows: QuerySet[Any] = Pledge.objects.filter(pledge_visibility_q(user))
         caveats: QuerySet[Any] = Caveat.objects.all()
+        deliveries: QuerySet[Any] = Delivery.objects.all()
     else:
         rows, caveats = pledges_as_of(user, as_of), state_as_of(CaveatEvent, as_of)
+        deliveries = state_as_of(DeliveryEvent, as_of)
     # Only caveats the user may see make a pledge conditional for them: the flag must not reveal a caveat.
-    # The pledge being flagged is one they see (at the same moment), so the caveat's own fields decide.
+    # The pledge being flagged is one they see (at the same moment), so the caveat's own fields decide;
+    # a pledge's tranches are seen with it.
     caveats = caveats.filter(caveat_own_visibility_q(user))
-    return rows.annotate(is_conditional=active_condition_exists(caveats)).select_related(
-        "country", "coalition", "category", "unit"
-    )
+    day = timezone.localdate(moment)
+    of_this_pledge = deliveries.filter(pledge_id=OuterRef("id")).order_by().values("pledge_id")
+    delivered = of_this_pledge.filter(delivered_on__isnull=False).annotate(total=Sum("quantity")).values("total")
+    overdue = of_this_pledge.filter(delivered_on__isnull=True, planned_on__lt=day)
+    return rows.annotate(
+        is_conditional=active_condition_exists(caveats),
+        delivered_quantity=Coalesce(Subquery(delivered), 0),
+        overdue_quantity=Coalesce(Subquery(overdue.annotate(total=Sum("quantity")).values("total")), 0),
+        has_overdue_delivery=Exists(overdue),
+        is_stale=stale_expression(moment),
+    ).select_related("country", "coalition", "category", "unit")
+
+
+def stale_expression(moment: dt.datetime) -> ExpressionWrapper:
+    """True for an offered pledge not reconfirmed within its coalition's reconfirm_days before `moment`."""
+    threshold = Value(moment) - ExpressionWrapper(
+        F("coalition__reconfirm_days") * Value(dt.timedelta(days=1)), output_field=DurationField())
+    return ExpressionWrapper(Q(status__in=OFFERED, reconfirmed_at__lt=threshold), output_field=BooleanField())
 
 
 # --- totals and gaps -------------------------------------------------------------------------
@@ -91,6 +126,9 @@ class ForceLine:
     gap: int | None  # requirement - confirmed; negative is a surplus
     gap_without_conditional: int | None  # the gap if every conditional pledge fell away
     pledge_count: int
+    delivered: int = 0  # of the offered amount, how much has arrived (delivered tranches)
+    overdue: int = 0  # tranches whose planned day has passed and that have not arrived
+    stale: int = 0  # of the offered amount, how much has not been reconfirmed in time
 
 
 @dataclass
@@ -105,6 +143,9 @@ class CountryLine:
     indicative: int
     conditional: int
     pledge_count: int
+    delivered: int = 0
+    overdue: int = 0
+    stale: int = 0
 
 
 @dataclass
@@ -132,9 +173,9 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
     Two aggregate queries (plus the requirements and the category names), however many pledges.
     """
     moment = as_of or timezone.now()
-    if as_of is not None and unchanged_since(as_of, PledgeEvent, CaveatEvent, RequirementEvent):
-        as_of = None  # the live rows are the rows as they stood
     pledges = pledge_list(user=user, as_of=as_of).filter(coalition_id=coalition.pk, status__in=OFFERED)
+    if as_of is not None and unchanged_since(as_of, RequirementEvent):
+        as_of = None  # the live requirements are the requirements as they stood
     zero = 0
     sums = {
         "confirmed": Coalesce(Sum("quantity", filter=Q(status__in=COMMITTED)), zero),
@@ -142,6 +183,9 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
         "indicative": Coalesce(Sum("quantity", filter=Q(status=PledgeStatus.INDICATIVE)), zero),
         "conditional": Coalesce(Sum("quantity", filter=Q(is_conditional=True)), zero),
         "conditional_confirmed": Coalesce(Sum("quantity", filter=Q(is_conditional=True, status__in=COMMITTED)), zero),
+        "delivered": Coalesce(Sum("delivered_quantity"), zero),
+        "overdue": Coalesce(Sum("overdue_quantity"), zero),
+        "stale": Coalesce(Sum("quantity", filter=Q(is_stale=True)), zero),
     }
     by_country = list(
         pledges.order_by()
@@ -181,6 +225,9 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
             gap=None if requirement is None else requirement - confirmed,
             gap_without_conditional=None if requirement is None else requirement - confirmed + conditional_confirmed,
             pledge_count=row.get("pledge_count", 0),
+            delivered=row.get("delivered", 0),
+            overdue=row.get("overdue", 0),
+            stale=row.get("stale", 0),
         ))
     country_lines = sorted(
         (
@@ -195,6 +242,9 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
                 indicative=r["indicative"],
                 conditional=r["conditional"],
                 pledge_count=r["pledge_count"],
+                delivered=r["delivered"],
+                overdue=r["overdue"],
+                stale=r["stale"],
             )
             for r in by_country
         ),

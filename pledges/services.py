@@ -15,6 +15,7 @@ from typing import Any
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from pledges.models import (
@@ -24,6 +25,7 @@ from pledges.models import (
     CaveatKind,
     Coalition,
     Country,
+    Delivery,
     Membership,
     Pledge,
     PledgeStatus,
@@ -42,6 +44,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.WITHDRAWN: frozenset(),
 }
 INITIAL_STATUSES = frozenset({S.DRAFT, S.INDICATIVE})
+RECONFIRMING_STATUSES = frozenset({S.INDICATIVE, S.CONFIRMED})  # offering or confirming reconfirms
+OFFERED_STATUSES = frozenset({S.INDICATIVE, S.CONFIRMED, S.DEPLOYED})
 CAVEAT_IMPOSED_AHEAD = dt.timedelta(days=366)
 
 PLEDGE_EDITABLE_FIELDS = frozenset({
@@ -49,6 +53,9 @@ PLEDGE_EDITABLE_FIELDS = frozenset({
     "notice_to_move_days", "location", "estimated_value_eur", "releasability", "is_illustrative",
 })
 CAVEAT_EDITABLE_FIELDS = frozenset({"kind", "text", "rationale", "releasability"})
+DELIVERY_EDITABLE_FIELDS = frozenset({"quantity", "planned_on", "delivered_on", "note"})
+# Tranches are dated within these years; outside them is a typo.
+DELIVERY_FIRST_YEAR, DELIVERY_LAST_YEAR = 1990, 2100
 
 
 class StaleVersion(Exception):
@@ -149,6 +156,7 @@ def pledge_create(
         description=description, available_from=available_from, available_until=available_until,
         notice_to_move_days=notice_to_move_days, location=location, estimated_value_eur=estimated_value_eur,
         releasability=releasability, status=status, is_illustrative=is_illustrative,
+        reconfirmed_at=timezone.now() if status != S.DRAFT else None,
     )
     pledge.full_clean()
     _validate_membership(country, coalition)
@@ -181,6 +189,10 @@ def pledge_update(
     locked.full_clean()
     if {"category", "unit"} & set(changed):
         _validate_category_unit(locked.category, locked.unit)
+        if locked.deliveries.exists():
+            raise ValidationError({"unit": "The pledge has tranches counted in its unit; remove them first."})
+    if "quantity" in changed and (tranches := _tranche_total(locked)) > locked.quantity:
+        raise ValidationError({"quantity": f"Its tranches add up to {tranches:,}; it cannot be less than that."})
     locked.version += 1
     locked.updated_at = timezone.now()
     with history_context(actor, "pledge_update"):
@@ -207,8 +219,34 @@ def pledge_transition(
     locked.status = to_status
     locked.version += 1
     locked.updated_at = timezone.now()
+    if to_status in RECONFIRMING_STATUSES:
+        locked.reconfirmed_at = locked.updated_at
     with history_context(actor, f"pledge_{to_status}"):
-        locked.save(update_fields=["status", "version", "updated_at"])
+        locked.save(update_fields=["status", "version", "updated_at", "reconfirmed_at"])
+    return locked
+
+
+@transaction.atomic
+def pledge_reconfirm(
+    *, actor: Any, pledge: Pledge, expected_version: int | None = None, at: dt.datetime | None = None,
+    system: bool = False,
+) -> Pledge:
+    """The country says its offer still stands: `reconfirmed_at` is now, and the pledge is no longer stale.
+
+    `at` (a past moment) only for `system` writers: the demo loader dates its stale examples.
+    """
+    locked: Pledge = _lock(Pledge, pledge.pk)
+    if not system:
+        ensure_may_change_country(actor, locked.country_id)
+        at = None
+    check_version(locked, expected_version)
+    if not locked.is_offered:
+        raise ValidationError({"status": f"Only an offered pledge is reconfirmed; this one is {locked.status}."})
+    locked.reconfirmed_at = at or timezone.now()
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    with history_context(actor, "pledge_reconfirm"):
+        locked.save(update_fields=["reconfirmed_at", "version", "updated_at"])
     return locked
 
 
@@ -317,6 +355,123 @@ def caveat_lift(
     return locked
 
 
+# --- deliveries (tranches) -----------------------------------------------------------------------
+
+
+def _tranche_total(pledge: Pledge, *, leaving_out: int | None = None) -> int:
+    tranches = Delivery.objects.filter(pledge_id=pledge.pk)
+    if leaving_out is not None:
+        tranches = tranches.exclude(pk=leaving_out)
+    return int(tranches.aggregate(total=Sum("quantity"))["total"] or 0)
+
+
+def _check_tranche(pledge: Pledge, delivery: Delivery) -> None:
+    """The rules a tranche obeys, with its pledge locked: field errors named as the API and the admin show them."""
+    if pledge.status not in OFFERED_STATUSES:
+        raise ValidationError({"pledge": f"Tranches are for offered pledges; this one is {pledge.status}."})
+    errors: dict[str, str] = {}
+    for field in ("planned_on", "delivered_on"):
+        day = getattr(delivery, field)
+        if day is not None and not DELIVERY_FIRST_YEAR <= day.year <= DELIVERY_LAST_YEAR:
+            errors[field] = f"Give a date between the years {DELIVERY_FIRST_YEAR} and {DELIVERY_LAST_YEAR}."
+    if delivery.delivered_on is not None and delivery.delivered_on > timezone.localdate():
+        errors["delivered_on"] = "A tranche cannot have been delivered on a day still to come."
+    if errors:
+        raise ValidationError(errors)
+    delivery.full_clean(exclude=["pledge"])
+    others = _tranche_total(pledge, leaving_out=delivery.pk)
+    if others + delivery.quantity > pledge.quantity:
+        room = max(pledge.quantity - others, 0)
+        raise ValidationError({"quantity": (
+            f"The pledge is {pledge.quantity:,} {pledge.unit.code}; its other tranches add up to {others:,}, "
+            f"so this one can be at most {room:,}.")})
+
+
+@transaction.atomic
+def delivery_plan(
+    *, actor: Any, pledge: Pledge, quantity: int, planned_on: dt.date, delivered_on: dt.date | None = None,
+    note: str = "", system: bool = False,
+) -> Delivery:
+    """A new tranche of one of the actor's country's offered pledges: planned, or already delivered."""
+    locked: Pledge = Pledge.objects.select_for_update(of=("self",)).select_related("unit").get(pk=pledge.pk)
+    if not system:
+        ensure_may_change_country(actor, locked.country_id)
+    delivery = Delivery(pledge=locked, quantity=quantity, planned_on=planned_on, delivered_on=delivered_on,
+                        note=note.strip())
+    _check_tranche(locked, delivery)
+    with history_context(actor, "delivery_plan" if delivered_on is None else "delivery_record"):
+        delivery.save()
+    delivery.refresh_from_db(fields=["created_at", "updated_at"])
+    return delivery
+
+
+def _lock_delivery(delivery: Delivery) -> tuple[Delivery, Pledge]:
+    """The pledge first, then the tranche: every tranche write of one pledge takes its locks in this order."""
+    pledge = Pledge.objects.select_for_update(of=("self",)).select_related("unit").get(pk=delivery.pledge_id)
+    return Delivery.objects.select_for_update().get(pk=delivery.pk), pledge
+
+
+@transaction.atomic
+def delivery_record(
+    *, actor: Any, delivery: Delivery, delivered_on: dt.date | None = None, expected_version: int | None = None,
+    system: bool = False,
+) -> Delivery:
+    """A planned tranche arrived, on `delivered_on` (default today)."""
+    locked, pledge = _lock_delivery(delivery)
+    if not system:
+        ensure_may_change_country(actor, pledge.country_id)
+    check_version(locked, expected_version)
+    if locked.delivered_on is not None:
+        raise ValidationError({"delivered_on": f"This tranche was already delivered on {locked.delivered_on}."})
+    locked.delivered_on = delivered_on or timezone.localdate()
+    _check_tranche(pledge, locked)
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    with history_context(actor, "delivery_record"):
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def delivery_update(
+    *, actor: Any, delivery: Delivery, expected_version: int | None = None, system: bool = False, **changes: Any
+) -> Delivery:
+    """Change a tranche's quantity, dates or note (setting `delivered_on` records it delivered)."""
+    unknown = set(changes) - DELIVERY_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+    locked, pledge = _lock_delivery(delivery)
+    if not system:
+        ensure_may_change_country(actor, pledge.country_id)
+    check_version(locked, expected_version)
+    changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
+    if not changed:
+        return locked
+    for field, value in changed.items():
+        setattr(locked, field, value.strip() if field == "note" else value)
+    _check_tranche(pledge, locked)
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    with history_context(actor, "delivery_update"):
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def delivery_delete(*, actor: Any, delivery: Delivery, expected_version: int | None = None) -> None:
+    """Remove a tranche entered by mistake (its history stays)."""
+    locked, pledge = _lock_delivery(delivery)
+    ensure_may_change_country(actor, pledge.country_id)
+    check_version(locked, expected_version)
+    if pledge.status not in OFFERED_STATUSES:
+        raise ValidationError({"pledge": f"The pledge is {pledge.status}; its tranches are kept as they are."})
+    with history_context(actor, "delivery_delete"):
+        locked.delete()
+
+
+# --- requirements ----------------------------------------------------------------------------------
+
+
 def requirement_set(
     *,
     actor: Any,
@@ -388,6 +543,7 @@ def requirement_delete(*, actor: Any, requirement: Requirement, expected_version
 
 __all__ = [
     "ALLOWED_TRANSITIONS", "CaveatKind", "PermissionDenied", "StaleVersion", "caveat_add", "caveat_lift",
-    "caveat_update", "pledge_create", "pledge_delete", "pledge_transition", "pledge_update", "requirement_delete",
+    "caveat_update", "delivery_delete", "delivery_plan", "delivery_record", "delivery_update", "pledge_create",
+    "pledge_delete", "pledge_reconfirm", "pledge_transition", "pledge_update", "requirement_delete",
     "requirement_set", "transition_error",
 ]

@@ -26,7 +26,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from pledges.models import Caveat, Coalition, Country, Pledge, PledgeStatus, Releasability, Requirement
+from pledges.models import Caveat, Coalition, Country, Delivery, Pledge, PledgeStatus, Releasability, Requirement
 
 NOTHING = Q(pk__in=[])
 
@@ -128,6 +128,14 @@ def caveat_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = No
     return NOTHING
 
 
+def delivery_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = None) -> Q:
+    """Tranches are seen by whoever sees their pledge (at the same moment: `visible_pledge_ids` for history
+    rows of a past moment; by default the live pledges, through the foreign key)."""
+    if visible_pledge_ids is not None:
+        return Q(pledge_id__in=visible_pledge_ids)
+    return pledge_visibility_q(user, prefix="pledge__")
+
+
 def may_see_pledge(user: Any, row: Any) -> bool:
     """pledge_visibility_q for one row (a pledge or a history row of one)."""
     if not _active(user):
@@ -174,6 +182,18 @@ def requirements_visible_to(user: Any) -> QuerySet[Requirement]:
     else:
         requirements = Requirement.objects.none()
     return requirements.select_related("coalition", "category", "unit")
+
+
+def deliveries_visible_to(user: Any) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(delivery_visibility_q(user)).select_related(
+        "pledge", "pledge__country", "pledge__unit")
+
+
+def deliveries_editable_by(user: Any) -> QuerySet[Delivery]:
+    """Tranches are recorded by their pledge's own ministry staff."""
+    if not is_ministry(user):
+        return Delivery.objects.none()
+    return Delivery.objects.filter(pledge__country_id=user.country_id)
 
 
 def pledges_visible_to(user: Any):  # -> QuerySet[Pledge]

@@ -266,7 +266,7 @@ def _cover(snap: dict[str, Any]) -> list[Any]:
     box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), LIGHT), ("TOPPADDING", (0, 0), (-1, 0), 10),
                              ("BOTTOMPADDING", (0, 1), (-1, 1), 10), ("LINEABOVE", (0, 0), (-1, 0), 2, NAVY)]))
     story += [box, Spacer(1, 8 * mm)]
-    contents = ["Attendance", "Force picture", "Contributions by country", "Caveats",
+    contents = ["Attendance", "Force picture", "Delivery and currency", "Contributions by country", "Caveats",
                 "Changes since the previous meeting", "Agenda"]
     story.append(Paragraph("<b>Contents</b>", st["body"]))
     story += [Paragraph(f"{i}. {title}", st["body"]) for i, title in enumerate(contents, start=1)]
@@ -330,9 +330,86 @@ def _force(snap: dict[str, Any]) -> list[Any]:
     return story
 
 
+def _delivery_chart(capabilities: list[dict[str, Any]]) -> Image | None:
+    """Per capability offered: how much of it has arrived (dark), how much is overdue (red), the rest to come."""
+    lines = [line for line in capabilities if line["offered"]]
+    if not lines:
+        return None
+    labels = [f"{line['category_name']}\n({line['offered']:,} {line['unit']} offered)" for line in lines][::-1]
+    delivered = [100 * line["delivered"] / line["offered"] for line in lines][::-1]
+    overdue = [min(100 * line["overdue"] / line["offered"], 100 - d) for line, d in
+               zip(lines[::-1], delivered, strict=True)]
+    rest = [max(100 - d - o, 0) for d, o in zip(delivered, overdue, strict=True)]
+    plt.rcParams["font.family"] = "DejaVu Sans"
+    plt.rcParams["text.parse_math"] = False
+    fig, ax = plt.subplots(figsize=(7.2, 0.42 * len(lines) + 1.2), dpi=200)
+    y = range(len(lines))
+    ax.barh(y, delivered, color="#2D6A4F", label="Delivered")
+    ax.barh(y, overdue, left=delivered, color="#A4161A", label="Overdue (planned, not arrived)")
+    ax.barh(y, rest, left=[d + o for d, o in zip(delivered, overdue, strict=True)], color="#DDE3EA",
+            label="Still to come")
+    for yi, d in zip(y, delivered, strict=True):
+        ax.text(101.5, yi, f"{d:.0f}% delivered", va="center", fontsize=7, color="#333333")
+    ax.set_yticks(list(y), labels, fontsize=7.5)
+    ax.set_xlim(0, 125)
+    ax.set_xlabel("Share of the amount offered (%)", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7.5)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.45, 1.0), ncol=3, frameon=False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    buffer.seek(0)
+    width, height = fig.get_size_inches()
+    return Image(buffer, width=WIDTH, height=WIDTH * height / width)
+
+
+def _delivery(snap: dict[str, Any]) -> list[Any]:
+    st, delivery = _styles(), snap["delivery"]
+    story: list[Any] = [PageBreak(), Paragraph("3. Delivery and currency", st["h1"])]
+    story.append(Paragraph(
+        "What was offered against what has arrived, per capability and unit (tranches recorded by each country). "
+        "<b>Overdue</b>: tranches whose planned day has passed without delivery. <b>Stale</b>: offers not "
+        "reconfirmed within the coalition's renewal period; they are still counted in the totals.", st["body"]))
+    story.append(Spacer(1, 3 * mm))
+    chart = _delivery_chart(delivery["capabilities"])
+    if chart is not None:
+        story += [chart, Spacer(1, 3 * mm)]
+    rows = [
+        [_esc(line["category_name"]), _esc(line["unit"]), _num(line["offered"]), _num(line["delivered"]),
+         f"{100 * line['delivered'] / line['offered']:.0f}%" if line["offered"] else "—",
+         _overdue(line["overdue"]), _num(line["stale"])]
+        for line in delivery["capabilities"]
+    ]
+    story.append(_table(["Capability", "Unit", "Offered", "Delivered", "Delivered %", "Overdue", "Stale"], rows,
+                        [0.24, 0.12, 0.13, 0.13, 0.13, 0.12, 0.13], right={2, 3, 4, 5, 6}))
+    story.append(Paragraph(f"Overdue tranches ({len(delivery['overdue'])})", st["h2"]))
+    if delivery["overdue"]:
+        rows = [[_esc(r["country"]), _esc(r["category"]), _num(r["quantity"]), _esc(r["unit"]),
+                 _esc(r["planned_on"]), _num(r["days_late"])] for r in delivery["overdue"]]
+        story.append(_table(["Country", "Capability", "Quantity", "Unit", "Planned for", "Days late"], rows,
+                            [0.22, 0.28, 0.12, 0.12, 0.14, 0.12], right={2, 5}, bold_first_column=True))
+    else:
+        story.append(Paragraph("No tranche is overdue.", st["body"]))
+    story.append(Paragraph(f"Stale pledges ({len(delivery['stale'])})", st["h2"]))
+    if delivery["stale"]:
+        rows = [[_esc(r["country"]), _esc(r["category"]), _num(r["quantity"]), _esc(r["unit"]), _esc(r["status"]),
+                 _esc(r["reconfirmed_on"]) or "—", _num(r["days_since"])] for r in delivery["stale"]]
+        story.append(_table(["Country", "Capability", "Quantity", "Unit", "Status", "Last reconfirmed", "Days since"],
+                            rows, [0.2, 0.24, 0.1, 0.11, 0.11, 0.14, 0.1], right={2, 6}, bold_first_column=True))
+    else:
+        story.append(Paragraph("Every offer has been reconfirmed in time.", st["body"]))
+    return story
+
+
+def _overdue(value: int) -> str:
+    return f'<font color="#A4161A"><b>{value:,}</b></font>' if value else "—"
+
+
 def _countries(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
-    story: list[Any] = [PageBreak(), Paragraph("3. Contributions by country", st["h1"])]
+    story: list[Any] = [PageBreak(), Paragraph("4. Contributions by country", st["h1"])]
     story.append(Paragraph("Offered pledges per country, capability and unit (drafts are never included).",
                            st["body"]))
     story.append(Spacer(1, 3 * mm))
@@ -355,7 +432,7 @@ def _countries(snap: dict[str, Any]) -> list[Any]:
 
 def _caveats(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
-    story: list[Any] = [CondPageBreak(60 * mm), Paragraph("4. Caveats", st["h1"])]
+    story: list[Any] = [CondPageBreak(60 * mm), Paragraph("5. Caveats", st["h1"])]
     story.append(Paragraph(f"Every active national caveat ({len(snap['caveats'])}), with its rationale.", st["body"]))
     story.append(Spacer(1, 3 * mm))
     if not snap["caveats"]:
@@ -369,13 +446,14 @@ def _caveats(snap: dict[str, Any]) -> list[Any]:
 
 def _changes(snap: dict[str, Any]) -> list[Any]:
     st, changes = _styles(), snap["changes"]
-    story: list[Any] = [CondPageBreak(60 * mm), Paragraph("5. Changes since the previous meeting", st["h1"])]
+    story: list[Any] = [CondPageBreak(60 * mm), Paragraph("6. Changes since the previous meeting", st["h1"])]
     if changes["previous_meeting"] is None:
         return [*story, Paragraph("This is the coalition's first meeting on record.", st["body"])]
     prev = changes["previous_meeting"]
     story.append(Paragraph(
         f"Since <b>{_esc(prev['title'])}</b> ({_esc(prev['when'])}) up to the data date of this brief: "
-        f"{len(changes['pledges'])} pledge changes, {len(changes['caveats'])} caveat changes.", st["body"]))
+        f"{len(changes['pledges'])} pledge changes, {len(changes.get('deliveries', []))} deliveries, "
+        f"{len(changes['caveats'])} caveat changes.", st["body"]))
     story.append(Paragraph("Pledges", st["h2"]))
     if changes["pledges"]:
         rows = [[_esc(c["kind_label"]), _esc(c["country"]), _esc(c["category"]), _esc(c["before"]),
@@ -384,6 +462,14 @@ def _changes(snap: dict[str, Any]) -> list[Any]:
                             [0.14, 0.16, 0.26, 0.22, 0.22]))
     else:
         story.append(Paragraph("No pledge changes.", st["body"]))
+    story.append(Paragraph("Deliveries made", st["h2"]))
+    if changes.get("deliveries"):
+        rows = [[_esc(c["country"]), _esc(c["category"]), _num(c["quantity"]), _esc(c["unit"]),
+                 _esc(c["delivered_on"])] for c in changes["deliveries"]]
+        story.append(_table(["Country", "Capability", "Quantity", "Unit", "Delivered on"], rows,
+                            [0.24, 0.32, 0.14, 0.14, 0.16], right={2}))
+    else:
+        story.append(Paragraph("No deliveries recorded.", st["body"]))
     story.append(Paragraph("Caveats", st["h2"]))
     if changes["caveats"]:
         rows = [[_esc(c["kind_label"]), _esc(c["country"]), _esc(c["text"]), _esc(c["rationale"]) or "—"]
@@ -396,7 +482,7 @@ def _changes(snap: dict[str, Any]) -> list[Any]:
 
 def _agenda(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
-    story: list[Any] = [CondPageBreak(50 * mm), Paragraph("6. Agenda", st["h1"])]
+    story: list[Any] = [CondPageBreak(50 * mm), Paragraph("7. Agenda", st["h1"])]
     if not snap["agenda"]:
         return [*story, Paragraph("No agenda items yet.", st["body"])]
     for item in snap["agenda"]:
@@ -438,7 +524,7 @@ def render_pdf(snap: dict[str, Any]) -> bytes:
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
-    story = [*_cover(snap), *_attendance(snap), *_force(snap), *_countries(snap), *_caveats(snap),
-             *_changes(snap), *_agenda(snap)]
+    story = [*_cover(snap), *_attendance(snap), *_force(snap), *_delivery(snap), *_countries(snap),
+             *_caveats(snap), *_changes(snap), *_agenda(snap)]
     doc.build(story)
     return buffer.getvalue()

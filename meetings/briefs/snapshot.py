@@ -16,10 +16,11 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from meetings.models import Brief, DelegationLevel, InvitationStatus, Meeting
 from meetings.selectors import BRIEF_VIEWER, previous_meeting
-from pledges.history import caveat_changes, caveats_as_of, pledge_changes
+from pledges.history import caveat_changes, caveats_as_of, deliveries_as_of, delivery_changes, pledge_changes
 from pledges.models import CapabilityCategory, CaveatKind, Country, PledgeStatus
 from pledges.selectors import OFFERED, coalition_force, pledge_list
 
@@ -89,6 +90,50 @@ def _caveats(meeting: Meeting, as_of: dt.datetime, offered: QuerySet[Any]) -> li
     ]
 
 
+def _delivery(force: list[dict[str, Any]], as_of: dt.datetime, offered: QuerySet[Any],
+              tz: zoneinfo.ZoneInfo) -> dict[str, Any]:
+    """Pledged against delivered per capability (the force picture's figures), the tranches overdue and the
+    pledges not reconfirmed in time, by country, as of the brief's moment."""
+    day = timezone.localdate(as_of)
+    stale = list(offered.filter(is_stale=True).order_by("country__name", "category__sort_order", "id"))
+    tranches = list(
+        deliveries_as_of(BRIEF_VIEWER, as_of).filter(
+            pledge_id__in=offered.values("id"), delivered_on__isnull=True, planned_on__lt=day)
+        .order_by("planned_on", "id")
+    )
+    pledges = {row.id: row for row in offered.filter(id__in={t.pledge_id for t in tranches})}
+    overdue = sorted(
+        (
+            {
+                "country": pledges[t.pledge_id].country.name, "code": pledges[t.pledge_id].country.code,
+                "category": pledges[t.pledge_id].category.name, "unit": pledges[t.pledge_id].unit.code,
+                "quantity": t.quantity, "planned_on": t.planned_on, "days_late": (day - t.planned_on).days,
+                "pledge_id": t.pledge_id, "note": t.note,
+            }
+            for t in tranches
+        ),
+        key=lambda row: (row["country"], row["planned_on"]),
+    )
+    return {
+        "capabilities": [
+            {"category_name": line["category_name"], "unit": line["unit"],
+             "offered": line["confirmed"] + line["indicative"], "delivered": line["delivered"],
+             "overdue": line["overdue"], "stale": line["stale"]}
+            for line in force
+        ],
+        "overdue": overdue,
+        "stale": [
+            {
+                "country": p.country.name, "code": p.country.code, "category": p.category.name, "unit": p.unit.code,
+                "quantity": p.quantity, "status": p.status, "pledge_id": p.id,
+                "reconfirmed_on": p.reconfirmed_at.astimezone(tz).date() if p.reconfirmed_at else None,
+                "days_since": (as_of - p.reconfirmed_at).days if p.reconfirmed_at else None,
+            }
+            for p in stale
+        ],
+    }
+
+
 CHANGE_LABELS = {
     "new": "New pledge", "raised": "Raised", "lowered": "Lowered", "withdrawn": "Withdrawn",
     "status": "Status change", "changed": "Details changed", "removed": "No longer offered",
@@ -98,7 +143,7 @@ CHANGE_LABELS = {
 def _changes(meeting: Meeting, as_of: dt.datetime) -> dict[str, Any]:
     previous = previous_meeting(meeting)
     if previous is None:
-        return {"previous_meeting": None, "since": None, "pledges": [], "caveats": []}
+        return {"previous_meeting": None, "since": None, "pledges": [], "caveats": [], "deliveries": []}
     since = previous.starts_at
     names = dict(Country.objects.values_list("code", "name"))
     categories = dict(CapabilityCategory.objects.values_list("code", "name"))
@@ -130,9 +175,22 @@ def _changes(meeting: Meeting, as_of: dt.datetime) -> dict[str, Any]:
         for c in caveat_changes(user=BRIEF_VIEWER, since=since, until=as_of, coalition=meeting.coalition)
     ]
     caveat_rows.sort(key=lambda r: (r["kind"], r["country"]))
+    delivery_rows = sorted(
+        (
+            {
+                "delivery_id": d.delivery_id, "pledge_id": d.pledge_id, "kind": d.kind,
+                "country": names.get(d.country, d.country), "code": d.country,
+                "category": categories.get(d.category, d.category), "unit": d.unit, "quantity": d.quantity_after,
+                "delivered_on": d.delivered_on, "at": d.at,
+            }
+            for d in delivery_changes(user=BRIEF_VIEWER, since=since, until=as_of, coalition=meeting.coalition)
+            if d.kind == "delivered"
+        ),
+        key=lambda r: (r["country"], r["delivered_on"] or dt.date.min),
+    )
     return {
         "previous_meeting": {"id": previous.pk, "title": previous.title, "when": meeting_when(previous)},
-        "since": since, "pledges": pledge_rows, "caveats": caveat_rows,
+        "since": since, "pledges": pledge_rows, "caveats": caveat_rows, "deliveries": delivery_rows,
     }
 
 
@@ -148,6 +206,7 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
     force = coalition_force(coalition=meeting.coalition, user=BRIEF_VIEWER, as_of=as_of).as_dict()
     on_progress(25)
     caveats = _caveats(meeting, as_of, offered)
+    delivery = _delivery(force["categories"], as_of, offered, tz)
     on_progress(35)
     changes = _changes(meeting, as_of)
     on_progress(50)
@@ -170,6 +229,7 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
         "force": force["categories"],
         "countries": force["countries"],
         "caveats": caveats,
+        "delivery": delivery,
         "changes": changes,
         "agenda": [
             {"position": item.position, "title": item.title, "description": item.description}

@@ -68,16 +68,17 @@ def render_xlsx(snap: dict[str, Any]) -> bytes:
 
     _sheet(book, "Force",
            ["Category", "Category name", "Unit", "Requirement", "Confirmed", "Deployed", "Indicative", "Conditional",
-            "Conditional confirmed", "Gap", "Gap without conditional", "Pledges"],
+            "Conditional confirmed", "Gap", "Gap without conditional", "Pledges", "Delivered", "Overdue", "Stale"],
            [[f["category"], f["category_name"], f["unit"], f["requirement"], f["confirmed"], f["deployed"],
              f["indicative"], f["conditional"], f["conditional_confirmed"], f["gap"], f["gap_without_conditional"],
-             f["pledge_count"]] for f in snap["force"]],
-           [14, 34, 12, 12, 11, 11, 11, 12, 12, 10, 14, 9])
+             f["pledge_count"], f["delivered"], f["overdue"], f["stale"]] for f in snap["force"]],
+           [14, 34, 12, 12, 11, 11, 11, 12, 12, 10, 14, 9, 11, 11, 11])
     _sheet(book, "Countries",
-           ["Country code", "Country", "Category", "Unit", "Confirmed", "Indicative", "Conditional", "Pledges"],
+           ["Country code", "Country", "Category", "Unit", "Confirmed", "Indicative", "Conditional", "Pledges",
+            "Delivered", "Overdue", "Stale"],
            [[c["country"], c["country_name"], c["category"], c["unit"], c["confirmed"], c["indicative"],
-             c["conditional"], c["pledge_count"]] for c in snap["countries"]],
-           [10, 24, 14, 12, 11, 11, 12, 9])
+             c["conditional"], c["pledge_count"], c["delivered"], c["overdue"], c["stale"]] for c in snap["countries"]],
+           [10, 24, 14, 12, 11, 11, 12, 9, 11, 11, 11])
     _sheet(book, "Caveats",
            ["Country code", "Country", "Kind", "Caveat", "Rationale", "Applies to", "Imposed on"],
            [[c["code"], c["country"], c["kind"], c["text"], c["rationale"], c["scope"], c["imposed_on"]]
@@ -91,8 +92,28 @@ def render_xlsx(snap: dict[str, Any]) -> bytes:
            [[since, c["kind"], c["code"], c["country"], c["category"], c["unit"], c["quantity_before"],
              c["quantity_after"], c["status_before"], c["status_after"], "", c["at"]] for c in changes["pledges"]]
            + [[since, f"caveat_{c['kind']}", c["code"], c["country"], "", "", None, None, None, None, c["text"],
-               c["at"]] for c in changes["caveats"]],
+               c["at"]] for c in changes["caveats"]]
+           + [[since, "delivered", c["code"], c["country"], c["category"], c["unit"], None, c["quantity"], None, None,
+               "", c["at"]] for c in changes.get("deliveries", [])],
            [30, 16, 10, 20, 24, 12, 12, 12, 12, 12, 50, 22])
+    delivery = snap["delivery"]
+    _sheet(book, "Delivery",
+           ["Category name", "Unit", "Offered", "Delivered", "Overdue", "Stale"],
+           [[c["category_name"], c["unit"], c["offered"], c["delivered"], c["overdue"], c["stale"]]
+            for c in delivery["capabilities"]],
+           [34, 12, 11, 11, 11, 11])
+    _sheet(book, "Overdue tranches",
+           ["Country code", "Country", "Capability", "Quantity", "Unit", "Planned for", "Days late", "Pledge id",
+            "Note"],
+           [[r["code"], r["country"], r["category"], r["quantity"], r["unit"], r["planned_on"], r["days_late"],
+             r["pledge_id"], r["note"]] for r in delivery["overdue"]],
+           [10, 20, 30, 10, 12, 12, 10, 10, 50])
+    _sheet(book, "Stale pledges",
+           ["Country code", "Country", "Capability", "Quantity", "Unit", "Status", "Last reconfirmed", "Days since",
+            "Pledge id"],
+           [[r["code"], r["country"], r["category"], r["quantity"], r["unit"], r["status"], r["reconfirmed_on"],
+             r["days_since"], r["pledge_id"]] for r in delivery["stale"]],
+           [10, 20, 30, 10, 12, 12, 14, 10, 10])
     attendance = snap["attendance"]
     _sheet(book, "Attendance", ["Country code", "Country", "Answer", "Head of delegation", "Level"],
            [[r["code"], r["country"], r["status"], r["head_of_delegation"], r["level"]] for r in attendance["rows"]],

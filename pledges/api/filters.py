@@ -9,10 +9,20 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from coalition.api import MOMENT_HELP, StableOrderingFilter, parse_moment
-from pledges.models import CapabilityCategory, Caveat, CaveatKind, Coalition, Country, PledgeStatus, Requirement
+from pledges.models import (
+    CapabilityCategory,
+    Caveat,
+    CaveatKind,
+    Coalition,
+    Country,
+    Delivery,
+    PledgeStatus,
+    Requirement,
+)
 
 
 class CommaSeparatedChoiceField(forms.CharField):
@@ -129,6 +139,10 @@ class PledgeFilterSet(django_filters.FilterSet):
     conditional = BooleanFilter(
         field_name="is_conditional", help_text="Only pledges with (true) or without (false) an active condition."
     )
+    stale = BooleanFilter(field_name="is_stale",
+                          help_text="Only offered pledges not reconfirmed in time (true), or the others (false).")
+    overdue = BooleanFilter(field_name="has_overdue_delivery",
+                            help_text="Only pledges with (true) or without (false) an overdue tranche.")
     updated_since = MomentFilter(
         field_name="updated_at", lookup_expr="gte", help_text=f"Changed at or after this moment: {MOMENT_HELP}"
     )
@@ -181,3 +195,27 @@ class RequirementFilterSet(django_filters.FilterSet):
     class Meta:
         model = Requirement
         fields = ("coalition", "category")
+
+
+class DeliveryFilterSet(django_filters.FilterSet):
+    pledge = IntegerFilter(field_name="pledge_id", help_text="Pledge id.")
+    country = CommaSeparatedFilter(
+        field_name="pledge__country__code", allowed=_known_country_codes, normalize=str.upper, what="country code",
+        help_text="ISO codes, comma-separated: PL,FR.",
+    )
+    coalition = ModelChoiceFilter(field_name="pledge__coalition", queryset=Coalition.objects.all(),
+                                  help_text="Coalition id.")
+    delivered = BooleanFilter(field_name="delivered_on", lookup_expr="isnull", exclude=True,
+                              help_text="Only tranches delivered (true) or still to come (false).")
+    overdue = BooleanFilter(method="filter_overdue",
+                            help_text="Only tranches past their planned day and not delivered (true), or the others.")
+
+    class Meta:
+        model = Delivery
+        fields = ("pledge", "country", "coalition", "delivered", "overdue")
+
+    def filter_overdue(self, queryset: QuerySet[Any], name: str, value: bool | None) -> QuerySet[Any]:
+        if value is None:
+            return queryset
+        overdue = Q(delivered_on__isnull=True, planned_on__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

@@ -17,13 +17,14 @@ from pledges.models import (
     CaveatKind,
     Coalition,
     Country,
+    Delivery,
     Pledge,
     PledgeStatus,
     Releasability,
     Requirement,
     Unit,
 )
-from pledges.visibility import pledges_visible_to
+from pledges.visibility import pledges_editable_by, pledges_visible_to
 
 MAX_INT = 2_147_483_647
 MAX_SMALLINT = 32_767
@@ -34,12 +35,14 @@ MAX_IMPOSED_AHEAD = dt.timedelta(days=366)
 NEW_PLEDGE_STATUS_CHOICES = [(PledgeStatus.DRAFT.value, "Draft"), (PledgeStatus.INDICATIVE.value, "Indicative")]
 PLEDGE_CHANGE_KINDS = ["new", "raised", "lowered", "withdrawn", "status", "changed", "removed"]
 CAVEAT_CHANGE_KINDS = ["added", "lifted"]
+DELIVERY_CHANGE_KINDS = ["planned", "delivered", "changed", "removed"]
 
 # The pledge columns, in this order, in JSON and in the CSV export (?format=csv).
 PLEDGE_COLUMNS = (
     "id", "country", "coalition", "category", "unit", "quantity", "status", "is_conditional", "description",
     "available_from", "available_until", "notice_to_move_days", "location", "estimated_value_eur", "releasability",
-    "is_illustrative", "version", "created_at", "updated_at",
+    "is_illustrative", "version", "created_at", "updated_at", "delivered_quantity", "has_overdue_delivery",
+    "reconfirmed_at", "is_stale",
 )
 
 
@@ -85,6 +88,13 @@ class PledgeSerializer(serializers.ModelSerializer):
     is_conditional = serializers.BooleanField(
         read_only=True, default=False, help_text="An active `condition` caveat applies (on the pledge or country-wide)."
     )
+    delivered_quantity = serializers.IntegerField(read_only=True, default=0,
+                                                  help_text="The sum of its delivered tranches.")
+    has_overdue_delivery = serializers.BooleanField(
+        read_only=True, default=False, help_text="A tranche's planned day has passed and it has not arrived.")
+    is_stale = serializers.BooleanField(
+        read_only=True, default=False,
+        help_text="Offered, and not reconfirmed within the coalition's reconfirm_days (default 180).")
 
     class Meta:
         model = Pledge
@@ -99,7 +109,8 @@ class PledgeSerializer(serializers.ModelSerializer):
 PLEDGE_LIST_FIELDS = (
     "id", "country__code", "coalition_id", "category__code", "unit__code", "quantity", "status", "is_conditional",
     "description", "available_from", "available_until", "notice_to_move_days", "location", "estimated_value_eur",
-    "releasability", "is_illustrative", "version", "created_at", "updated_at",
+    "releasability", "is_illustrative", "version", "created_at", "updated_at", "delivered_quantity",
+    "has_overdue_delivery", "reconfirmed_at", "is_stale",
 )
 _VALUE_EUR = serializers.DecimalField(max_digits=14, decimal_places=2)  # as ModelSerializer maps the model field
 
@@ -127,11 +138,14 @@ def pledge_list_rows(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
             "estimated_value_eur": None if estimated_value_eur is None else value_eur(estimated_value_eur),
             "releasability": releasability, "is_illustrative": is_illustrative, "version": version,
             "created_at": _moment(created_at, zone), "updated_at": _moment(updated_at, zone),
+            "delivered_quantity": delivered_quantity, "has_overdue_delivery": has_overdue_delivery,
+            "reconfirmed_at": _moment(reconfirmed_at, zone), "is_stale": is_stale,
         }
         for (
             pledge_id, country, coalition, category, unit, quantity, status, is_conditional, description,
             available_from, available_until, notice_to_move_days, location, estimated_value_eur, releasability,
-            is_illustrative, version, created_at, updated_at,
+            is_illustrative, version, created_at, updated_at, delivered_quantity, has_overdue_delivery,
+            reconfirmed_at, is_stale,
         ) in rows
     ]
 
@@ -243,11 +257,26 @@ class CaveatChangeSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
+class DeliveryChangeSerializer(serializers.Serializer):
+    delivery_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=DELIVERY_CHANGE_KINDS)
+    pledge_id = serializers.IntegerField()
+    country = serializers.CharField()
+    category = serializers.CharField()
+    unit = serializers.CharField()
+    quantity_before = serializers.IntegerField(allow_null=True)
+    quantity_after = serializers.IntegerField(allow_null=True)
+    planned_on = serializers.DateField(allow_null=True)
+    delivered_on = serializers.DateField(allow_null=True)
+    at = serializers.DateTimeField()
+
+
 class ChangesSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
     until = serializers.DateTimeField()
     pledges = PledgeChangeSerializer(many=True)
     caveats = CaveatChangeSerializer(many=True)
+    deliveries = DeliveryChangeSerializer(many=True)
     next = serializers.URLField(allow_null=True, help_text="The next page of the same window, or null.")
 
 
@@ -267,6 +296,9 @@ class ForceLineSerializer(serializers.Serializer):
     gap_without_conditional = serializers.IntegerField(allow_null=True,
                                                        help_text="The gap if every conditional pledge fell away.")
     pledge_count = serializers.IntegerField()
+    delivered = serializers.IntegerField(help_text="Of the offered amount, how much has arrived (delivered tranches).")
+    overdue = serializers.IntegerField(help_text="Tranches past their planned day that have not arrived.")
+    stale = serializers.IntegerField(help_text="Of the offered amount, how much was not reconfirmed in time.")
 
 
 class CountryLineSerializer(serializers.Serializer):
@@ -278,6 +310,9 @@ class CountryLineSerializer(serializers.Serializer):
     indicative = serializers.IntegerField()
     conditional = serializers.IntegerField()
     pledge_count = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    stale = serializers.IntegerField()
 
 
 class ForceSerializer(serializers.Serializer):
@@ -393,3 +428,49 @@ class RequirementSetSerializer(RequirementUpdateSerializer):
     coalition = IdField(queryset=Coalition.objects.all())
     category = serializers.SlugRelatedField(slug_field="code", queryset=CapabilityCategory.objects.all())
     unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.all())
+
+
+# --- deliveries (tranches) ------------------------------------------------------------------------
+
+DELIVERY_COLUMNS = ("id", "pledge", "country", "unit", "quantity", "planned_on", "delivered_on", "note", "is_overdue",
+                    "version", "created_at", "updated_at")
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    pledge = serializers.IntegerField(source="pledge_id", read_only=True)
+    country = serializers.CharField(source="pledge.country.code", read_only=True)
+    unit = serializers.CharField(source="pledge.unit.code", read_only=True, help_text="The pledge's unit.")
+    is_overdue = serializers.SerializerMethodField(help_text="Planned for a day that has passed, not delivered.")
+
+    class Meta:
+        model = Delivery
+        fields = DELIVERY_COLUMNS
+        read_only_fields = DELIVERY_COLUMNS
+
+    def get_is_overdue(self, delivery: Delivery) -> bool:
+        return delivery.is_overdue_on(timezone.localdate())
+
+
+class DeliveryUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The fields pledges.services.delivery_update may change (setting delivered_on records it delivered)."""
+
+    refused_fields = {"pledge": "A tranche cannot move to another pledge."}
+
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT)
+    planned_on = serializers.DateField()
+    delivered_on = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT)
+
+
+class DeliveryCreateSerializer(DeliveryUpdateSerializer):
+    pledge = IdField(queryset=Pledge.objects.none(), help_text="One of your country's offered pledges.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        # Only the user's own country's pledges take tranches; any other pledge is "not there" (the view: 404).
+        self.fields["pledge"].queryset = pledges_editable_by(getattr(request, "user", None))  # type: ignore[attr-defined]
+
+
+class ReconfirmSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Nothing to give: the offer still stands, as of now."""

@@ -13,5 +13,6 @@ router.register("categories", views.CategoryViewSet, basename="category")
 router.register("pledges", views.PledgeViewSet, basename="pledge")
 router.register("caveats", views.CaveatViewSet, basename="caveat")
 router.register("requirements", views.RequirementViewSet, basename="requirement")
+router.register("deliveries", views.DeliveryViewSet, basename="delivery")
 
 urlpatterns = router.urls

@@ -21,7 +21,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,13 +30,15 @@ from rest_framework.response import Response
 from coalition.api import IF_MATCH_PARAMETER, MOMENT_HELP, VersionedObjectMixin, WritesInOneTransaction, parse_moment
 from pledges import services
 from pledges.api import serializers as s
-from pledges.api.filters import CaveatFilterSet, PledgeFilterSet, RequirementFilterSet
+from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
 from pledges.history import ChangesWindow
-from pledges.models import CapabilityCategory, Coalition, Country, Releasability, Requirement
+from pledges.models import CapabilityCategory, Coalition, Country, Delivery, Releasability, Requirement
 from pledges.selectors import coalition_force, pledge_list
 from pledges.visibility import (
     caveats_visible_to,
     coalitions_visible_to,
+    deliveries_editable_by,
+    deliveries_visible_to,
     is_ministry,
     is_secretariat,
     requirements_visible_to,
@@ -113,6 +116,7 @@ class PledgeCSVRenderer(BaseRenderer):
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
+    columns: tuple[str, ...] = s.PLEDGE_COLUMNS
 
     @staticmethod
     def cell(value: Any) -> str:
@@ -130,10 +134,16 @@ class PledgeCSVRenderer(BaseRenderer):
         rows = data if isinstance(data, list) else (data or {}).get("results", [])
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(s.PLEDGE_COLUMNS)
+        writer.writerow(self.columns)
         for row in rows:
-            writer.writerow([self.cell(row.get(column)) for column in s.PLEDGE_COLUMNS])
+            writer.writerow([self.cell(row.get(column)) for column in self.columns])
         return out.getvalue().encode("utf-8")
+
+
+class DeliveryCSVRenderer(PledgeCSVRenderer):
+    """The tranches as CSV, columns in DELIVERY_COLUMNS order."""
+
+    columns = s.DELIVERY_COLUMNS
 
 
 class CountedRows:
@@ -257,11 +267,22 @@ class PledgeViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.Model
                                    expected_version=expected)
         return self._answer(pledge.pk)
 
+    @extend_schema(request=s.ReconfirmSerializer, responses={200: s.PledgeSerializer},
+                   parameters=[IF_MATCH_PARAMETER])
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reconfirm(self, request: Request, id: str | None = None) -> Response:
+        """The offer still stands: `reconfirmed_at` becomes now, and the pledge is no longer stale."""
+        pledge = self.get_object()
+        expected = self.expected_version(pledge)
+        s.ReconfirmSerializer(data=request.data).is_valid(raise_exception=True)
+        services.pledge_reconfirm(actor=request.user, pledge=pledge, expected_version=expected)
+        return self._answer(pledge.pk)
+
     @extend_schema(parameters=[s.ChangesQuerySerializer], responses={200: s.ChangesSerializer})
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def changes(self, request: Request) -> Response:
-        """What changed between `since` and `until` in the pledges and caveats you may see, field by field, in
-        pages (pledges by id, then caveats by id); `next` continues the same window. The window ends at the
+        """What changed between `since` and `until` in the pledges, caveats and tranches you may see, in pages
+        (pledges by id, then caveats, then tranches); `next` continues the same window. The window ends at the
         latest moment whose history is final, so walking the pages while others write skips and repeats
         nothing."""
         query = s.ChangesQuerySerializer(data=request.query_params)
@@ -273,7 +294,7 @@ class PledgeViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.Model
         page, following = window.page(user=request.user, coalition=coalition, size=params["page_size"])
         data: dict[str, Any] = {"since": window.since, "until": window.until, "next": None,
                                 "pledges": [change.as_dict() for change in page["pledges"]],
-                                "caveats": page["caveats"]}
+                                "caveats": page["caveats"], "deliveries": page["deliveries"]}
         if following is not None:
             data["next"] = request.build_absolute_uri(
                 f"{request.path}?{urlencode({'cursor': following.cursor(), 'page_size': params['page_size']})}")
@@ -334,6 +355,79 @@ class CaveatViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.CreateM
         services.caveat_lift(actor=request.user, caveat=caveat, expected_version=expected,
                              lifted_on=serializer.validated_data.get("lifted_on"))
         return self._answer(caveat.pk)
+
+
+# --- deliveries (tranches) ----------------------------------------------------------------------
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter(
+        name="format", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False, enum=["json", "csv"],
+        description="`csv`: every matching tranche (no pages), columns: " + ", ".join(s.DELIVERY_COLUMNS) + ".")]),
+    create=extend_schema(request=s.DeliveryCreateSerializer, responses={201: s.DeliverySerializer}),
+    update=extend_schema(request=s.DeliveryUpdateSerializer, responses={200: s.DeliverySerializer},
+                         parameters=[IF_MATCH_PARAMETER]),
+    partial_update=extend_schema(request=s.DeliveryUpdateSerializer, responses={200: s.DeliverySerializer},
+                                 parameters=[IF_MATCH_PARAMETER]),
+    destroy=extend_schema(parameters=[IF_MATCH_PARAMETER]),
+)
+class DeliveryViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.ModelViewSet):
+    """Tranches of the pledges you may see; a pledge's own ministry staff plan and record them."""
+
+    serializer_class = s.DeliverySerializer
+    filterset_class = DeliveryFilterSet
+    may_write = staticmethod(is_ministry)
+
+    def get_queryset(self) -> QuerySet[Delivery]:
+        tranches = deliveries_visible_to(self.request.user)
+        if self.request.method not in SAFE_METHODS:  # another country's tranche is not there to change: 404
+            tranches = tranches.filter(pk__in=deliveries_editable_by(self.request.user).values("pk"))
+        return tranches.order_by("pledge_id", "planned_on", "id")
+
+    def get_renderers(self) -> list[BaseRenderer]:
+        if getattr(self, "action", None) == "list":
+            return [JSONRenderer(), DeliveryCSVRenderer()]
+        return [JSONRenderer()]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
+        renderer = getattr(self.request, "accepted_renderer", None)
+        return None if renderer is not None and renderer.format == "csv" else super().paginate_queryset(queryset)
+
+    def _answer(self, delivery_id: int, code: int = status.HTTP_200_OK) -> Response:
+        delivery = self.get_queryset().get(pk=delivery_id)
+        return self.with_etag(Response(s.DeliverySerializer(delivery).data, status=code), delivery)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.DeliveryCreateSerializer(data=request.data, context={"request": request})
+        if not serializer.is_valid():
+            if any(getattr(error, "code", "") == "does_not_exist" for error in serializer.errors.get("pledge", [])):
+                raise NotFound("None of your country's pledges has this id.")
+            raise ValidationError(serializer.errors)
+        delivery = services.delivery_plan(actor=request.user, **serializer.validated_data)
+        return self._answer(delivery.pk, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        delivery = self.get_object()
+        expected = self.expected_version(delivery)
+        serializer = s.DeliveryUpdateSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if not partial:
+            changes = {"delivered_on": None, "note": "", **changes}
+        services.delivery_update(actor=request.user, delivery=delivery, expected_version=expected, **changes)
+        return self._answer(delivery.pk)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        delivery = self.get_object()
+        services.delivery_delete(actor=request.user, delivery=delivery,
+                                 expected_version=self.expected_version(delivery))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- requirements ----------------------------------------------------------------------------

@@ -33,6 +33,17 @@ def grow_caveats(world: World, n: int) -> None:
                             kind="other", text=f"Caveat {i}", releasability="coalition")
 
 
+def grow_deliveries(world: World, n: int) -> None:
+    import datetime as dt
+
+    pledge = make_pledge(country=world.pl, coalition=world.coalition, status="confirmed", quantity=1000,
+                         releasability="coalition")
+    for i in range(n):
+        services.delivery_plan(actor=world.ministry_pl, pledge=pledge, quantity=1, note=f"Tranche {i}",
+                               planned_on=dt.date(2025, 1, 1) + dt.timedelta(days=i),
+                               delivered_on=dt.date(2025, 1, 2) if i % 2 else None)
+
+
 def grow_requirements(world: World, n: int) -> None:
     for i in range(n):
         category = CategoryFactory(code=f"cap{i}", unit_codes=["personnel", "systems"])
@@ -68,8 +79,13 @@ CASES = [
     ("/api/v1/pledges/?as_of=2999-01-01T00:00:00Z", grow_pledges, "analyst", 3),  # + "changed since?"
     # the settled moment; per section the page's ids, then pledges at since and until; caveats at since,
     # "changed since until?", at until, and the history of the changed ones with their pledges' (when each
-    # change happened as the reader saw it)
-    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 10),
+    # change happened as the reader saw it); tranches' ids (these pledges have none)
+    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 11),
+    # with tranches: + their ids, them at since and at until, and their pledges at until
+    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_deliveries, "analyst", 9),
+    ("/api/v1/deliveries/", grow_deliveries, "analyst", 2),
+    ("/api/v1/deliveries/", grow_deliveries, "ministry_fr", 3),
+    ("/api/v1/deliveries/?format=csv", grow_deliveries, "analyst", 1),
     ("/api/v1/caveats/", grow_caveats, "analyst", 2),
     ("/api/v1/caveats/", grow_caveats, "ministry_fr", 3),
     ("/api/v1/requirements/", grow_requirements, "analyst", 2),

@@ -80,6 +80,8 @@ def test_admin_writes_record_the_signed_in_user(client: Client, world: World) ->
     response = client.post("/admin/pledges/pledge/add/", {
         "coalition": world.coalition.pk, "category": world.troops.pk, "unit": world.personnel.pk,
         "quantity": "250", "status": "draft", "description": "Engineer company", "releasability": "secretariat",
+        "deliveries-TOTAL_FORMS": "0", "deliveries-INITIAL_FORMS": "0", "deliveries-MIN_NUM_FORMS": "0",
+        "deliveries-MAX_NUM_FORMS": "1000",
         "caveats-TOTAL_FORMS": "0", "caveats-INITIAL_FORMS": "0", "caveats-MIN_NUM_FORMS": "0",
         "caveats-MAX_NUM_FORMS": "1000",
     })

@@ -35,7 +35,7 @@ from accounts.models import User
 from meetings.briefs.snapshot import build_snapshot
 from meetings.models import Brief, Meeting
 from pledges import services
-from pledges.models import Caveat, Coalition, Pledge
+from pledges.models import Caveat, Coalition, Delivery, Pledge
 from pledges.services import SystemActor, history_context
 from tests.conftest import World
 from tests.factories import member
@@ -78,11 +78,22 @@ class CaveatState:
     is_active: bool
 
 
+@dataclass(frozen=True)
+class DeliveryState:
+    id: int
+    pledge_id: int
+    quantity: int
+    planned_on: dt.date
+    delivered_on: dt.date | None
+    note: str
+
+
 @dataclass
 class State:
     at: dt.datetime  # from this moment until the next state's
     pledges: dict[int, PledgeState]
     caveats: dict[int, CaveatState]
+    deliveries: dict[int, DeliveryState] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,7 +144,11 @@ class Story:
                               c.is_active)
             for c in Caveat.objects.filter(coalition=self.coalition).select_related("country")
         }
-        self.states.append(State(timezone.now(), pledges, caveats))
+        deliveries = {
+            d.pk: DeliveryState(d.pk, d.pledge_id, d.quantity, d.planned_on, d.delivered_on, d.note)
+            for d in Delivery.objects.filter(pledge__coalition=self.coalition)
+        }
+        self.states.append(State(timezone.now(), pledges, caveats, deliveries))
 
     def state_at(self, moment: dt.datetime) -> State:
         current = self.states[0]
@@ -148,6 +163,10 @@ class Story:
     def visible_caveats(self, reader: Reader, state: State) -> dict[int, CaveatState]:
         return {pk: c for pk, c in state.caveats.items() if caveat_visible(reader, c, state.pledges)}
 
+    def visible_deliveries(self, reader: Reader, state: State) -> dict[int, DeliveryState]:
+        return {pk: d for pk, d in state.deliveries.items()
+                if d.pledge_id in state.pledges and pledge_visible(reader, state.pledges[d.pledge_id])}
+
     def tokens_seen_by(self, reader: Reader) -> set[str]:
         """Every token in a version the reader could see while it was current."""
         seen: set[str] = set()
@@ -156,6 +175,8 @@ class Story:
                 seen |= set(TOKEN.findall(pledge.description))
             for caveat in self.visible_caveats(reader, state).values():
                 seen |= set(TOKEN.findall(caveat.text + " " + caveat.rationale))
+            for delivery in self.visible_deliveries(reader, state).values():
+                seen |= set(TOKEN.findall(delivery.note))
         return seen
 
     def all_tokens(self) -> set[str]:
@@ -165,6 +186,8 @@ class Story:
                 found |= set(TOKEN.findall(pledge.description))
             for caveat in state.caveats.values():
                 found |= set(TOKEN.findall(caveat.text + " " + caveat.rationale))
+            for delivery in state.deliveries.values():
+                found |= set(TOKEN.findall(delivery.note))
         return found
 
 
@@ -172,7 +195,8 @@ class Story:
 
 WRITES = (
     "create", "create", "offer", "confirm", "deploy", "edit_pledge", "release_pledge", "add_caveat",
-    "add_caveat", "edit_caveat", "release_caveat", "lift_caveat", "withdraw", "delete_draft",
+    "add_caveat", "edit_caveat", "release_caveat", "lift_caveat", "withdraw", "delete_draft", "plan_tranche",
+    "record_tranche",
 )
 
 
@@ -243,6 +267,23 @@ def write(world: World, story: Story, data: st.DataObject, kind: str | None = No
         if (pledge := pick(pledges, status="draft")) is None:
             return
         services.pledge_delete(actor=actor, pledge=pledge)
+    elif kind == "plan_tranche":
+        if (pledge := pick(pledges, status=("indicative", "confirmed", "deployed"))) is None:
+            return
+        room = pledge.quantity - sum(pledge.deliveries.values_list("quantity", flat=True))
+        if room < 1:
+            return
+        services.delivery_plan(
+            actor=actor, pledge=pledge, quantity=data.draw(st.integers(1, room), label="tranche"),
+            planned_on=timezone.localdate() + dt.timedelta(days=data.draw(st.integers(-30, 30), label="planned")),
+            note=f"{token()} tranche",
+        )
+    elif kind == "record_tranche":
+        tranches = list(Delivery.objects.filter(pledge__in=pledges, delivered_on__isnull=True,
+                                                pledge__status__in=("indicative", "confirmed", "deployed")))
+        if not tranches:
+            return
+        services.delivery_record(actor=actor, delivery=data.draw(st.sampled_from(tranches), label="tranche"))
     story.record()
 
 
@@ -302,6 +343,12 @@ class Checker:
             self.get(self.api, f"/api/v1/pledges/{pk}/", ok=(200, 404))
         for pk in now.caveats:
             self.get(self.api, f"/api/v1/caveats/{pk}/", ok=(200, 404))
+        tranches = self.get(self.api, "/api/v1/deliveries/", {"coalition": self.story.coalition.pk,
+                                                              "page_size": 1000}).json()["results"]
+        assert {t["id"]: (t["quantity"], t["delivered_on"], t["note"]) for t in tranches} == {
+            pk: (d.quantity, d.delivered_on.isoformat() if d.delivered_on else None, d.note)
+            for pk, d in self.story.visible_deliveries(self.reader, now).items()}, self.where
+        self.get(self.api, "/api/v1/deliveries/", {"coalition": self.story.coalition.pk, "format": "csv"})
 
     def api_as_of(self, moment: dt.datetime) -> None:
         state = self.story.state_at(moment)
@@ -322,9 +369,12 @@ class Checker:
             offered = [p for p in self.story.visible_pledges(self.reader, state).values()
                        if p.status in ("indicative", "confirmed", "deployed")]
             lines = {(line["category"], line["unit"]): line for line in force.json()["categories"]}
-            troops = lines.get(("troops", "personnel"), {"confirmed": 0, "indicative": 0})
+            troops = lines.get(("troops", "personnel"), {"confirmed": 0, "indicative": 0, "delivered": 0})
             assert troops["confirmed"] == sum(p.quantity for p in offered if p.status in ("confirmed", "deployed"))
             assert troops["indicative"] == sum(p.quantity for p in offered if p.status == "indicative")
+            offered_ids = {p.id for p in offered}
+            assert troops["delivered"] == sum(d.quantity for d in state.deliveries.values()
+                                              if d.pledge_id in offered_ids and d.delivered_on is not None)
 
     def api_changes(self, since: dt.datetime, until: dt.datetime) -> None:
         answer = self.get(self.api, "/api/v1/pledges/changes/", {"since": q(since), "until": q(until),
@@ -339,6 +389,11 @@ class Checker:
                     shown_after[pk][0], shown_after[pk][2]), (self.where, change)
             if change["quantity_before"] is not None:
                 assert pk in shown_before, (self.where, "change from a pledge not visible at since", change)
+        tranches_after = self.story.visible_deliveries(self.reader, after)
+        for change in answer["deliveries"]:
+            if change["quantity_after"] is not None:
+                assert change["delivery_id"] in tranches_after, (self.where, "tranche not visible at until", change)
+                assert change["quantity_after"] == tranches_after[change["delivery_id"]].quantity
         caveats_after = self.expected_caveats(after)
         for change in answer["caveats"]:
             pk = change["caveat_id"]
@@ -348,8 +403,9 @@ class Checker:
     # admin -------------------------------------------------------------------------------------------
     def admin_pages(self) -> None:
         now = self.story.states[-1]
-        for model, ids in (("pledge", now.pledges), ("caveat", now.caveats)):
-            self.get(self.browser, f"/admin/pledges/{model}/", {"coalition__id__exact": self.story.coalition.pk})
+        for model, ids in (("pledge", now.pledges), ("caveat", now.caveats), ("delivery", now.deliveries)):
+            narrowed = {"coalition__id__exact": self.story.coalition.pk} if model != "delivery" else {}
+            self.get(self.browser, f"/admin/pledges/{model}/", narrowed)
             for pk in ids:
                 for page in ("change", "history"):
                     self.get(self.browser, f"/admin/pledges/{model}/{pk}/{page}/", ok=(200, 302, 403, 404))

@@ -73,7 +73,8 @@ def test_xlsx_figures_equal_the_force_picture_as_of_the_brief(world: World, meet
     countries = xlsx_rows(bytes(brief.xlsx), "Countries")
     assert sum(r["Confirmed"] for r in countries if r["Category"] == "troops") == 1200
     assert load_workbook(io.BytesIO(bytes(brief.xlsx))).sheetnames == [
-        "About", "Force", "Countries", "Caveats", "Changes", "Attendance"]
+        "About", "Force", "Countries", "Caveats", "Changes", "Delivery", "Overdue tranches", "Stale pledges",
+        "Attendance"]
 
 
 def test_running_the_task_twice_makes_one_version(world: World, meeting: Meeting) -> None:
@@ -192,3 +193,39 @@ def test_two_deliveries_at_once_make_one_version(world: World, meeting: Meeting)
     assert sorted(results, key=str) == sorted([brief.pk, None], key=str)
     done = Brief.objects.get(pk=brief.pk)
     assert (done.status, done.attempts, Brief.objects.count()) == (BriefStatus.READY, 1, 1)
+
+
+def test_delivery_and_currency_section_in_the_pdf_and_the_xlsx(world: World, meeting: Meeting) -> None:
+    import datetime as dt
+
+    from pledges import services as pledge_services
+    from pledges.services import SystemActor
+
+    pledges_with_caveats(world)
+    pl_troops = Pledge.objects.get(country=world.pl, status="confirmed")
+    today = timezone.localdate()
+    pledge_services.delivery_plan(actor=world.ministry_pl, pledge=pl_troops, quantity=500,
+                                  planned_on=today - dt.timedelta(days=40), delivered_on=today - dt.timedelta(days=38))
+    pledge_services.delivery_plan(actor=world.ministry_pl, pledge=pl_troops, quantity=300,
+                                  planned_on=today - dt.timedelta(days=12))
+    gb_air = Pledge.objects.get(country=world.gb, status="confirmed")
+    pledge_services.pledge_reconfirm(actor=SystemActor("test"), system=True, pledge=gb_air,
+                                     at=timezone.now() - dt.timedelta(days=300))
+    brief = compiled(world, meeting)
+    text = pdf_text(bytes(brief.pdf))
+    for expected in ("3. Delivery and currency", "Overdue tranches (1)", "Stale pledges (1)", "Days late",
+                     "Last reconfirmed"):
+        assert expected in text, expected
+    layout = pdf_text(bytes(brief.pdf), layout=True)
+    troops = next(line for line in layout.splitlines() if line.strip().startswith("Troops") and "2,000" in line)
+    # offered 1,200 confirmed + 800 indicative; 500 delivered (25%); 300 overdue; none stale
+    assert troops.split()[1:] == ["personnel", "2,000", "500", "25%", "300", "0"]
+    overdue = next(line for line in layout.splitlines() if line.strip().startswith("Poland") and "300" in line)
+    assert "12" in overdue.split()[-1]
+    rows = {(r["Category name"], r["Unit"]): r for r in xlsx_rows(bytes(brief.xlsx), "Delivery")}
+    assert (rows[("Troops", "personnel")]["Delivered"], rows[("Troops", "personnel")]["Overdue"]) == (500, 300)
+    assert rows[("Air", "aircraft")]["Stale"] == 12
+    force = {(f["Category"], f["Unit"]): f for f in xlsx_rows(bytes(brief.xlsx), "Force")}
+    assert (force[("troops", "personnel")]["Delivered"], force[("air", "aircraft")]["Stale"]) == (500, 12)
+    assert [r["Days late"] for r in xlsx_rows(bytes(brief.xlsx), "Overdue tranches")] == [12]
+    assert [r["Country code"] for r in xlsx_rows(bytes(brief.xlsx), "Stale pledges")] == ["GB"]

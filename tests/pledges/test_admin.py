@@ -33,7 +33,10 @@ def client_for(user: Any) -> Client:
 
 def management(total: int, initial: int) -> dict[str, Any]:
     return {"caveats-TOTAL_FORMS": total, "caveats-INITIAL_FORMS": initial,
-            "caveats-MIN_NUM_FORMS": 0, "caveats-MAX_NUM_FORMS": 1000}
+            "caveats-MIN_NUM_FORMS": 0, "caveats-MAX_NUM_FORMS": 1000,
+            # the tranches inline (on an existing pledge's page), left as it is
+            "deliveries-TOTAL_FORMS": 0, "deliveries-INITIAL_FORMS": 0, "deliveries-MIN_NUM_FORMS": 0,
+            "deliveries-MAX_NUM_FORMS": 1000}
 
 
 def change_data(pledge: Pledge, **overrides: Any) -> dict[str, Any]:
@@ -447,3 +450,56 @@ def test_country_wide_caveat_added_from_the_caveat_admin(world: World, pledges: 
     assert client_for(world.ministry_fr).get(reverse("admin:pledges_caveat_changelist")).status_code == 200
     seen_by_fr = client_for(world.ministry_fr).get(reverse("admin:pledges_caveat_changelist"))
     assert "No troops on Ukrainian soil" in seen_by_fr.content.decode()  # released to the coalition
+
+
+def tranche_form(pledge: Pledge, **fields: Any) -> dict[str, Any]:
+    data = change_data(pledge)
+    data.update({"deliveries-TOTAL_FORMS": 1, "deliveries-INITIAL_FORMS": 0,
+                 **{f"deliveries-0-{name}": value for name, value in fields.items()}})
+    return data
+
+
+def test_tranches_are_planned_and_recorded_on_the_pledges_page(world: World) -> None:
+    from pledges.history import delivery_versions
+    from pledges.models import Delivery
+
+    offer = make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, quantity=10,
+                        status="confirmed")
+    client = client_for(world.ministry_pl)
+    page = client.get(change_url(offer)).content.decode()
+    assert "Tranches (what was planned and what arrived)" in page
+    added = client.post(change_url(offer), tranche_form(offer, quantity=4, planned_on="2025-05-01",
+                                                       delivered_on="2025-05-03", note="First half"))
+    assert added.status_code == 302, added.content.decode()[-3000:]
+    tranche = Delivery.objects.get()
+    assert (tranche.quantity, tranche.delivered_on.isoformat()) == (4, "2025-05-03")
+    [version] = delivery_versions(user=world.ministry_pl, delivery_id=tranche.pk)
+    assert version.row.pgh_context.metadata["username"] == "ministry-pl"
+
+    offer.refresh_from_db()
+    too_much = client.post(change_url(offer), tranche_form(offer, quantity=7, planned_on="2025-06-01"))
+    assert too_much.status_code == 200 and "can be at most 6" in too_much.content.decode()
+    assert Delivery.objects.count() == 1
+    # Others see the tranche, read-only.
+    seen = client_for(world.analyst).get(change_url(offer)).content.decode()
+    assert "delivered 03 May 2025" in seen and 'name="deliveries-0-quantity"' not in seen
+
+
+def test_stale_and_overdue_columns_filters_and_the_reconfirm_action(world: World) -> None:
+    import datetime as dt
+
+    from pledges.services import SystemActor
+
+    stale = make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, status="indicative")
+    services.pledge_reconfirm(actor=SystemActor("test"), system=True, pledge=stale,
+                              at=timezone.now() - dt.timedelta(days=365))
+    current = make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, status="indicative")
+    client = client_for(world.ministry_pl)
+    listed = client.get(CHANGELIST, {"stale": "yes"})
+    assert listed_ids(listed) == {stale.pk}
+    assert listed_ids(client.get(CHANGELIST, {"stale": "no"})) >= {current.pk}
+    done = client.post(CHANGELIST, {"action": "reconfirm_selected", "_selected_action": [stale.pk]}, follow=True)
+    assert "Reconfirmed 1 pledge(s)." in done.content.decode()
+    assert listed_ids(client.get(CHANGELIST, {"stale": "yes"})) == set()
+    # The action is ministry staff's only.
+    assert "reconfirm_selected" not in client_for(world.analyst).get(CHANGELIST).content.decode()

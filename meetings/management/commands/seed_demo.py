@@ -18,6 +18,7 @@ from pledges.services import history_context
 
 DEMO_PASSWORD = "coalition-demo-2025"  # noqa: S105 - documented in the README; demo accounts only
 DEMO_MINISTRY_COUNTRIES = ["PL", "FR", "GB", "DE", "IT", "GR"]
+DEMO_MAIL_DOMAIN = "demo.coalition.example"  # a reserved name: nothing is ever delivered there
 
 
 class Command(BaseCommand):
@@ -60,4 +61,7 @@ def create_demo_users() -> int:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
             created += 1
+        if not user.email:  # reminders and brief notices go to it (.local/mail/ without EMAIL_URL)
+            user.email = f"{username}@{DEMO_MAIL_DOMAIN}"
+            user.save(update_fields=["email"])
     return created

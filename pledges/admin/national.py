@@ -1,56 +1,45 @@
-"""The admin screens: ministry staff enter pledges and caveats, the secretariat sets requirements,
-administrators keep the reference data.
-
-Who sees and changes what is decided by role in pledges.visibility, never by
-Django's per-model permission table; every write to a pledge, caveat or
-requirement goes through pledges.services. A service's refusal (a
-ValidationError, PermissionDenied or StaleVersion) rolls the whole save back and
-is shown as a form error on the same page (see ServiceAdminMixin).
-"""
+"""Pledges, their caveats and tranches: ministry staff enter their own country's; every reader sees what
+pledges.visibility allows them. Every write goes through pledges.services."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Model, QuerySet
-from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
-from django.utils.text import Truncator, capfirst
+from django.db.models import F, Model, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.text import Truncator
 
+from coalition.service_admin import EventHistoryMixin, ServiceAdminMixin, ServiceModelForm, call_service
 from pledges import services
-from pledges.history import Version, caveat_versions, pledge_versions
+from pledges.history import Version, caveat_versions, delivery_versions, pledge_versions
 from pledges.models import (
-    CapabilityCategory,
-    CategoryUnit,
     Caveat,
     Coalition,
-    Country,
-    Membership,
+    Delivery,
     Pledge,
     PledgeStatus,
-    Requirement,
-    Unit,
 )
-from pledges.services import StaleVersion
+from pledges.selectors import pledge_list
 from pledges.visibility import (
     caveats_editable_by,
     caveats_visible_to,
-    coalitions_visible_to,
-    is_administrator,
+    deliveries_visible_to,
     is_ministry,
     is_reader,
-    is_secretariat,
     member_coalitions,
     pledges_editable_by,
-    pledges_visible_to,
-    requirements_visible_to,
 )
+
+PLEDGE_HISTORY_FIELDS = (
+    "status", "category", "unit", "quantity", "description", "available_from", "available_until",
+    "notice_to_move_days", "location", "estimated_value_eur", "releasability", "reconfirmed_at",
+)
+CAVEAT_HISTORY_FIELDS = ("kind", "text", "rationale", "releasability", "is_active", "imposed_on", "lifted_on")
+DELIVERY_HISTORY_FIELDS = ("quantity", "planned_on", "delivered_on", "note")
 
 
 def _may_edit(request: HttpRequest, queryset: QuerySet[Any], obj: Model) -> bool:
@@ -76,178 +65,6 @@ def may_edit_caveat(request: HttpRequest, caveat: Caveat | None) -> bool:
     if caveat is None or caveat.pk is None:
         return True
     return _may_edit(request, caveats_editable_by(request.user), caveat)
-
-
-# --- services behind forms ---------------------------------------------------------------
-
-
-class ServiceRefused(Exception):
-    """A service refused a write during save; carries the error back to the form."""
-
-    def __init__(self, error: Exception, where: str = "") -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.where = where
-
-
-def call_service(service: Any, /, where: str = "", **kwargs: Any) -> Any:
-    try:
-        return service(**kwargs)
-    except (ValidationError, PermissionDenied, StaleVersion) as error:
-        raise ServiceRefused(error, where) from error
-
-
-class ServiceModelForm(forms.ModelForm):
-    """A model form that shows a service's refusal, stashed on the request, as its own errors."""
-
-    admin_request: HttpRequest | None = None
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean() or {}
-        refusal: ServiceRefused | None = getattr(self.admin_request, "_service_refusal", None)
-        if refusal is not None:
-            self._show_refusal(refusal)
-        return cleaned
-
-    def _show_refusal(self, refusal: ServiceRefused) -> None:
-        error, prefix = refusal.error, f"{refusal.where}: " if refusal.where else ""
-        if isinstance(error, StaleVersion):
-            self.add_error(None, "Someone else changed this record since you opened it. Nothing was saved; "
-                                 "reload the page to see the current version.")
-        elif isinstance(error, PermissionDenied):
-            self.add_error(None, prefix + (str(error) or "You may not make this change."))
-        elif hasattr(error, "error_dict") and isinstance(error, ValidationError):
-            for field, errors in error.message_dict.items():
-                if field in self.fields and not prefix:
-                    self.add_error(field, errors)
-                else:
-                    label = "" if field == "__all__" else f"{field.replace('_', ' ')}: "
-                    self.add_error(None, [f"{prefix}{label}{message}" for message in errors])
-        else:
-            assert isinstance(error, ValidationError)
-            self.add_error(None, [prefix + message for message in error.messages])
-
-
-class ServiceAdminMixin:
-    """Re-render the form with the service's errors when a save is refused.
-
-    The first pass runs inside the admin's transaction; a refusal raises
-    ServiceRefused, which rolls every write of that save back. The second pass
-    validates the same POST with the refusal attached, so the form is invalid
-    and the page comes back with the error and the user's input.
-    """
-
-    def changeform_view(
-        self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-        except ServiceRefused as refusal:
-            request._service_refusal = refusal  # type: ignore[attr-defined]
-            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
-        return type(form.__name__, (form,), {"admin_request": request})
-
-
-# --- history -----------------------------------------------------------------------------
-
-
-@dataclass
-class HistoryRow:
-    when: Any
-    who: str
-    action: str
-    changes: list[tuple[str, str, str]]
-
-
-def _display(model: type[Model], name: str, event: Any) -> str:
-    field: Any = model._meta.get_field(name)
-    if field.is_relation:
-        value = getattr(event, name) if getattr(event, field.attname) is not None else None
-    else:
-        value = getattr(event, name)
-    if value is None or value == "":
-        return "—"
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-def _action(event: Any) -> str:
-    context = event.pgh_context.metadata if event.pgh_context_id else {}
-    label = {"insert": "created", "update": "changed", "delete": "deleted"}.get(event.pgh_label, event.pgh_label)
-    return str(context.get("action") or label)
-
-
-def history_rows(model: type[Model], versions: list[Version], fields: tuple[str, ...]) -> list[HistoryRow]:
-    """Newest first: who acted, when the reader could first see the version, and every field that changed
-    since the version they saw before it, before -> after."""
-    rows: list[HistoryRow] = []
-    previous = None
-    for version in versions:
-        event = version.row
-        changes = []
-        for name in fields:
-            field: Any = model._meta.get_field(name)
-            attname = field.attname
-            if previous is not None and getattr(previous, attname) == getattr(event, attname):
-                continue
-            after = _display(model, name, event)
-            before = _display(model, name, previous) if previous is not None else "—"
-            if previous is None and after == "—":
-                continue
-            changes.append((capfirst(str(field.verbose_name)), before, after))
-        context = event.pgh_context.metadata if event.pgh_context_id else {}
-        who = context.get("username") or (f"user #{context['user']}" if context.get("user") else "system")
-        actions = dict.fromkeys(_action(made) for made in version.events)  # one save may do several
-        rows.append(HistoryRow(when=version.shown_from, who=who, action=", ".join(actions), changes=changes))
-        previous = event
-    return list(reversed(rows))
-
-
-PLEDGE_HISTORY_FIELDS = (
-    "status", "category", "unit", "quantity", "description", "available_from", "available_until",
-    "notice_to_move_days", "location", "estimated_value_eur", "releasability",
-)
-CAVEAT_HISTORY_FIELDS = ("kind", "text", "rationale", "releasability", "is_active", "imposed_on", "lifted_on")
-
-
-class EventHistoryMixin:
-    """The admin "History" page: the versions the reader could see while they were current
-    (pledges.history), each from the moment it became visible to them."""
-
-    history_fields: tuple[str, ...] = ()
-
-    def history_versions(self, request: HttpRequest, obj: Any) -> list[Version]:
-        raise NotImplementedError
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        model_admin: Any = self
-        obj = model_admin.get_object(request, unquote(object_id))
-        if obj is None:
-            return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
-        if not model_admin.has_view_or_change_permission(request, obj):
-            raise PermissionDenied
-        context = {
-            **model_admin.admin_site.each_context(request),
-            "title": f"History: {obj}",
-            "subtitle": None,
-            "rows": history_rows(model_admin.model, self.history_versions(request, obj), self.history_fields),
-            "module_name": str(capfirst(model_admin.opts.verbose_name_plural)),
-            "object": obj,
-            "opts": model_admin.opts,
-            "preserved_filters": model_admin.get_preserved_filters(request),
-            **(extra_context or {}),
-        }
-        request.current_app = model_admin.admin_site.name
-        return TemplateResponse(request, "admin/pledges/event_history.html", context)
 
 
 # --- pledges and their caveats -----------------------------------------------------------
@@ -308,6 +125,69 @@ class CaveatInline(admin.TabularInline):
         return False
 
 
+class DeliveryInline(admin.TabularInline):
+    """The pledge's tranches: planned, then delivered. Saved through pledges.services (PledgeAdmin.save_formset)."""
+
+    model = Delivery
+    fields = ("quantity", "planned_on", "delivered_on", "note", "state")
+    readonly_fields = ("state",)
+    extra = 0
+    verbose_name = "tranche"
+    verbose_name_plural = "tranches (what was planned and what arrived)"
+
+    @admin.display(description="state")
+    def state(self, obj: Delivery) -> str:
+        if obj.pk is None:
+            return "new"
+        if obj.delivered_on:
+            return f"delivered {obj.delivered_on:%d %b %Y}"
+        return "OVERDUE" if obj.is_overdue_on(timezone.localdate()) else f"due {obj.planned_on:%d %b %Y}"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        return deliveries_visible_to(request.user).order_by("planned_on", "id")
+
+    def get_extra(self, request: HttpRequest, obj: Pledge | None = None, **kwargs: Any) -> int:
+        return 1 if self.has_add_permission(request, obj) else 0
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_reader(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is not None and obj.pk is not None and obj.is_offered and may_edit_pledge(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+
+class StaleFilter(admin.SimpleListFilter):
+    title = "reconfirmation"
+    parameter_name = "stale"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Stale (not reconfirmed in time)"), ("no", "Current")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(is_stale=self.value() == "yes")
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "tranches"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "With an overdue tranche"), ("no", "None overdue")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(has_overdue_delivery=self.value() == "yes")
+        return queryset
+
+
 PLEDGE_OPTIONAL_FIELDS = (
     "description", "available_from", "available_until", "notice_to_move_days", "location",
     "estimated_value_eur", "releasability",
@@ -360,22 +240,64 @@ class NationalRowsAdmin(ServiceAdminMixin, EventHistoryMixin, admin.ModelAdmin):
 @admin.register(Pledge)
 class PledgeAdmin(NationalRowsAdmin):
     form = PledgeForm
-    inlines = [CaveatInline]
-    list_display = ("country", "coalition", "category", "quantity", "unit", "status", "releasability", "updated_at")
+    inlines = [CaveatInline, DeliveryInline]
+    list_display = ("country", "coalition", "category", "quantity", "unit", "status", "delivered", "stale",
+                    "overdue", "releasability", "updated_at")
     list_display_links = ("country", "category")
     list_filter = (
         ("category", admin.RelatedOnlyFieldListFilter),
         "status",
+        StaleFilter,
+        OverdueFilter,
         ("coalition", admin.RelatedOnlyFieldListFilter),
     )
+    actions = ["reconfirm_selected"]
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """A new pledge has no tranches yet: they are planned on its page once it is offered."""
+        inlines = super().get_inline_instances(request, obj)
+        return [inline for inline in inlines if obj is not None or not isinstance(inline, DeliveryInline)]
     search_fields = ("description", "location", "country__name", "=country__code")
     list_select_related = ("country", "coalition", "category", "unit")
     list_per_page = 100
     history_fields = PLEDGE_HISTORY_FIELDS
 
-    # -- who
+    # -- who (with the figures of pledges.selectors: delivered, overdue, stale)
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pledge]:
-        return pledges_visible_to(request.user)
+        return pledge_list(user=request.user)
+
+    @admin.display(description="delivered", ordering="delivered_quantity")
+    def delivered(self, obj: Any) -> str:
+        return f"{obj.delivered_quantity:,} of {obj.quantity:,}" if obj.delivered_quantity else "—"
+
+    @admin.display(description="stale", boolean=True, ordering="reconfirmed_at")
+    def stale(self, obj: Any) -> bool:
+        return bool(obj.is_stale)
+
+    @admin.display(description="overdue", boolean=True)
+    def overdue(self, obj: Any) -> bool:
+        return bool(obj.has_overdue_delivery)
+
+    @admin.action(description="Reconfirm the selected pledges (the offer still stands)")
+    def reconfirm_selected(self, request: HttpRequest, queryset: QuerySet[Pledge]) -> None:
+        own = queryset.filter(pk__in=pledges_editable_by(request.user).values("pk"))
+        done = 0
+        for pledge in own:
+            try:
+                services.pledge_reconfirm(actor=request.user, pledge=pledge)
+                done += 1
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, f"{pledge}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+        if skipped := queryset.count() - own.count():
+            messages.warning(request, f"{skipped} pledge(s) belong to another country and were left alone.")
+        if done:
+            messages.success(request, f"Reconfirmed {done} pledge(s).")
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        if not is_ministry(request.user):
+            actions.pop("reconfirm_selected", None)
+        return actions
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return may_edit_pledge(request, obj)
@@ -397,14 +319,14 @@ class PledgeAdmin(NationalRowsAdmin):
             ("Value and release", {"fields": ["estimated_value_eur", "releasability"]}),
         ]
         if obj is not None:
-            fieldsets.append(("Record", {"fields": ["version", "created_at", "updated_at", "is_illustrative"],
-                                         "classes": ["collapse"]}))
+            fieldsets.append(("Record", {"fields": ["reconfirmed_at", "version", "created_at", "updated_at",
+                                                    "is_illustrative"], "classes": ["collapse"]}))
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ("country",)
-        return ("country", "coalition", "version", "created_at", "updated_at", "is_illustrative")
+        return ("country", "coalition", "reconfirmed_at", "version", "created_at", "updated_at", "is_illustrative")
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "coalition":
@@ -435,6 +357,9 @@ class PledgeAdmin(NationalRowsAdmin):
         obj._state.adding = False
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is Delivery:
+            self._save_tranches(request, form.instance, formset)
+            return
         pledge: Pledge = form.instance
         new: list[Caveat] = []
         changed: list[tuple[Caveat, list[str]]] = []
@@ -457,6 +382,28 @@ class PledgeAdmin(NationalRowsAdmin):
                 caveat = call_service(services.caveat_lift, where="Caveat", actor=request.user, caveat=caveat)
             changed.append((caveat, list(caveat_form.changed_data)))
         formset.new_objects, formset.changed_objects, formset.deleted_objects = new, changed, []
+
+    def _save_tranches(self, request: HttpRequest, pledge: Pledge, formset: Any) -> None:
+        new, changed, deleted = [], [], []
+        for tranche_form in formset.forms:
+            data = getattr(tranche_form, "cleaned_data", {})
+            if not data:
+                continue
+            if data.get("DELETE") and tranche_form.instance.pk is not None:
+                call_service(services.delivery_delete, where="Tranche", actor=request.user,
+                             delivery=tranche_form.instance)
+                deleted.append(tranche_form.instance)
+            elif tranche_form.instance.pk is None and tranche_form.has_changed():
+                new.append(call_service(
+                    services.delivery_plan, where="Tranche", actor=request.user, pledge=pledge,
+                    quantity=data["quantity"], planned_on=data["planned_on"], delivered_on=data.get("delivered_on"),
+                    note=data.get("note", ""),
+                ))
+            elif tranche_form.has_changed():
+                edits = {n: data[n] for n in tranche_form.changed_data if n in services.DELIVERY_EDITABLE_FIELDS}
+                changed.append((call_service(services.delivery_update, where="Tranche", actor=request.user,
+                                             delivery=tranche_form.instance, **edits), list(tranche_form.changed_data)))
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = new, changed, deleted
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
@@ -606,31 +553,25 @@ class CaveatAdmin(NationalRowsAdmin):
         return caveat_versions(user=request.user, caveat_id=obj.pk)
 
 
-# --- requirements: the secretariat's statement of requirements ----------------------------------
+
+# --- tranches on their own: one list of every tranche you may see, with its history -----------------
 
 
-class RequirementForm(ServiceModelForm):
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+@admin.register(Delivery)
+class DeliveryAdmin(EventHistoryMixin, admin.ModelAdmin):
+    """Every tranche you may see, overdue ones first; they are planned and recorded on their pledge's page."""
 
-    class Meta:
-        model = Requirement
-        fields = ("coalition", "category", "unit", "quantity", "notes")
+    list_display = ("pledge", "quantity", "planned_on", "delivered_on", "overdue")
+    list_filter = ("delivered_on", "planned_on")
+    list_select_related = ("pledge__country", "pledge__category", "pledge__unit")
+    history_fields = DELIVERY_HISTORY_FIELDS
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            self.fields["seen_version"].initial = self.instance.version
+    @admin.display(description="overdue", boolean=True)
+    def overdue(self, obj: Delivery) -> bool:
+        return obj.is_overdue_on(timezone.localdate())
 
-
-@admin.register(Requirement)
-class RequirementAdmin(ServiceAdminMixin, admin.ModelAdmin):
-    form = RequirementForm
-    list_display = ("coalition", "category", "quantity", "unit", "updated_at")
-    list_filter = ("coalition", "category")
-    list_select_related = ("coalition", "category", "unit")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Requirement]:
-        return requirements_visible_to(request.user)
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        return deliveries_visible_to(request.user).order_by(F("delivered_on").asc(nulls_first=True), "planned_on")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_reader(request.user)
@@ -639,158 +580,13 @@ class RequirementAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return is_reader(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_secretariat(request.user)
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_secretariat(request.user)
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_secretariat(request.user)
+        return False
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = ["coalition", "category", "unit", "quantity", "notes"]
-        if obj is not None and self.has_change_permission(request, obj):
-            fields.append("seen_version")
-        return fields
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return () if obj is None else ("coalition", "category", "unit")
-
-    def save_model(self, request: HttpRequest, obj: Requirement, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        saved = call_service(
-            services.requirement_set, actor=request.user,
-            coalition=data["coalition"] if not change else obj.coalition,
-            category=data["category"] if not change else obj.category,
-            unit=data["unit"] if not change else obj.unit,
-            quantity=data["quantity"], notes=data.get("notes", ""),
-            expected_version=data.get("seen_version") if change else None,
-        )
-        obj.pk = saved.pk
-        obj.refresh_from_db()
-        obj._state.adding = False
-
-    def delete_model(self, request: HttpRequest, obj: Requirement) -> None:
-        services.requirement_delete(actor=request.user, requirement=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
-        for requirement in queryset:
-            self.delete_model(request, requirement)
-
-
-# --- reference data: administrators change it, every role reads it -------------------------------
-
-
-class AdministeredMixin:
-    """Every role reads; administrators add, change and delete."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_reader(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_reader(request.user)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_administrator(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_administrator(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_administrator(request.user)
-
-
-class ReferenceDataAdmin(AdministeredMixin, admin.ModelAdmin):
-    pass
-
-
-class InUseInlineFormSet(BaseInlineFormSet):
-    """Refuse to remove a link (membership, category unit) that pledges still rest on, with a clear error."""
-
-    def in_use(self, instance: Any) -> str | None:
-        raise NotImplementedError
-
-    def clean(self) -> None:
-        super().clean()
-        for form in self.deleted_forms:
-            if form.instance.pk is not None and (reason := self.in_use(form.instance)):
-                raise ValidationError(reason)
-
-
-class MembershipFormSet(InUseInlineFormSet):
-    def in_use(self, instance: Membership) -> str | None:
-        filters = {"country_id": instance.country_id, "coalition_id": instance.coalition_id}
-        if Pledge.objects.filter(**filters).exists() or Caveat.objects.filter(**filters).exists():
-            return f"{instance.country} has pledges or caveats in this coalition, so it stays a member."
-        return None
-
-
-class CategoryUnitFormSet(InUseInlineFormSet):
-    def in_use(self, instance: CategoryUnit) -> str | None:
-        filters = {"category_id": instance.category_id, "unit_id": instance.unit_id}
-        if Pledge.objects.filter(**filters).exists() or Requirement.objects.filter(**filters).exists():
-            return f"Pledges or requirements are counted in {instance.unit}, so it stays a unit of this category."
-        return None
-
-
-class AdministeredInline(AdministeredMixin, admin.TabularInline):
-    extra = 0
-
-
-class MembershipInline(AdministeredInline):
-    model = Membership
-    formset = MembershipFormSet
-    autocomplete_fields = ("country",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
-        return super().get_queryset(request).select_related("country")
-
-
-class CategoryUnitInline(AdministeredInline):
-    model = CategoryUnit
-    formset = CategoryUnitFormSet
-    verbose_name = "unit"
-    verbose_name_plural = "units this category is counted in"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return CategoryUnit.objects.select_related("unit", "category")
-
-
-@admin.register(Country)
-class CountryAdmin(ReferenceDataAdmin):
-    list_display = ("code", "name")
-    search_fields = ("code", "name")
-
-
-@admin.register(Coalition)
-class CoalitionAdmin(ReferenceDataAdmin):
-    list_display = ("short_name", "name", "member_count")
-    search_fields = ("name", "short_name")
-    inlines = [MembershipInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Coalition]:
-        return coalitions_visible_to(request.user).annotate(member_count=Count("memberships"))
-
-    @admin.display(description="members", ordering="member_count")
-    def member_count(self, obj: Any) -> int:
-        return int(obj.member_count)
-
-
-@admin.register(Unit)
-class UnitAdmin(ReferenceDataAdmin):
-    list_display = ("code", "name")
-    search_fields = ("code", "name")
-
-
-@admin.register(CapabilityCategory)
-class CapabilityCategoryAdmin(ReferenceDataAdmin):
-    list_display = ("name", "code", "sort_order", "unit_list")
-    search_fields = ("code", "name")
-    inlines = [CategoryUnitInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CapabilityCategory]:
-        return super().get_queryset(request).prefetch_related("units")
-
-    @admin.display(description="units")
-    def unit_list(self, obj: CapabilityCategory) -> str:
-        return ", ".join(unit.code for unit in obj.units.all())
+    def history_versions(self, request: HttpRequest, obj: Delivery) -> list[Version]:
+        return delivery_versions(user=request.user, delivery_id=obj.pk)

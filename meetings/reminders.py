@@ -1,0 +1,131 @@
+"""Emails about meetings: the reminder before a planned meeting, and the notice that a brief is ready.
+
+- `reminders_send_due`: the coalition's `reminder_days` before a planned meeting, each invited country's
+  ministry staff get one email listing their stale pledges, overdue tranches and drafts not offered, with links
+  (read through pledges.selectors as that person, so it lists what they may see).
+- `brief_ready_notify` (and the sweep in `reminders_send_due`): the secretariat gets an email when a brief is
+  ready, with its download links.
+
+Once per person and meeting (or brief), however often the job runs and on however many workers: each email
+is first claimed (a Notification row, unique key, committed), then sent, then marked sent. A mail server that
+refuses releases the claim and raises, so the Celery task retries; a claim left unsent by a worker that died
+is taken again after CLAIM_EXPIRES. Inactive users and users without an address get nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import Role, User
+from meetings.models import Brief, BriefStatus, InvitationStatus, Meeting, MeetingStatus, Notification, NotificationKind
+from pledges.models import Delivery, PledgeStatus
+from pledges.selectors import pledge_list
+
+logger = logging.getLogger(__name__)
+
+CLAIM_EXPIRES = dt.timedelta(minutes=10)
+BRIEF_NOTICE_WINDOW = dt.timedelta(days=1)  # ready briefs whose notice is still owed are looked for this far back
+REMINDED = (InvitationStatus.INVITED, InvitationStatus.CONFIRMED)  # a country that declined is not reminded
+
+
+def _when(meeting: Meeting) -> str:
+    start = meeting.starts_at.astimezone(zoneinfo.ZoneInfo(meeting.time_zone))
+    return f"{start:%A %-d %B %Y, %H:%M} {start:%Z}"
+
+
+def send_once(*, key: str, kind: str, meeting: Meeting, user: User, brief: Brief | None,
+              message: Callable[[], EmailMessage]) -> bool:
+    """Claim `key`, send the message, mark it sent. False when someone already sent (or is sending) it."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            Notification.objects.create(key=key, kind=kind, meeting=meeting, user=user, brief=brief, claimed_at=now)
+    except IntegrityError:
+        # Taken before: sent, being sent, or left by a worker that died (then taken again, by one worker only).
+        retaken = Notification.objects.filter(key=key, sent_at__isnull=True,
+                                              claimed_at__lt=now - CLAIM_EXPIRES).update(claimed_at=now)
+        if not retaken:
+            return False
+    try:
+        message().send(fail_silently=False)
+    except Exception:
+        Notification.objects.filter(key=key, sent_at__isnull=True).delete()  # let the retry claim it again
+        raise
+    Notification.objects.filter(key=key).update(sent_at=timezone.now())
+    return True
+
+
+def _reminder(meeting: Meeting, user: User) -> EmailMessage:
+    pledges = pledge_list(user=user).filter(coalition_id=meeting.coalition_id, country_id=user.country_id)
+    today = timezone.localdate()
+    context: dict[str, Any] = {
+        "meeting": meeting, "when": _when(meeting), "country": user.country, "base_url": settings.COALITION_BASE_URL,
+        "stale": list(pledges.filter(is_stale=True).order_by("category__sort_order", "id")),
+        "overdue": list(Delivery.objects.filter(
+            pledge__in=pledges.order_by().values("id"), delivered_on__isnull=True, planned_on__lt=today)
+            .select_related("pledge__category", "pledge__unit").order_by("planned_on", "id")),
+        "drafts": list(pledges.filter(status=PledgeStatus.DRAFT).order_by("category__sort_order", "id")),
+    }
+    waiting = len(context["stale"]) + len(context["overdue"]) + len(context["drafts"])
+    subject = (f"{meeting.title}, {meeting.starts_at:%d %b %Y}: "
+               + (f"{waiting} item{'s' if waiting != 1 else ''} to look at" if waiting else "nothing pending"))
+    return EmailMessage(subject=subject, body=render_to_string("emails/reminder.txt", context),
+                        to=[user.email])
+
+
+def _brief_ready(brief: Brief, user: User) -> EmailMessage:
+    meeting = brief.meeting
+    context = {"brief": brief, "meeting": meeting, "when": _when(meeting), "base_url": settings.COALITION_BASE_URL}
+    return EmailMessage(subject=f"Brief no. {brief.number} for {meeting.title} is ready",
+                        body=render_to_string("emails/brief_ready.txt", context), to=[user.email])
+
+
+def _recipients(**where: Any) -> Any:
+    return User.objects.filter(is_active=True, **where).exclude(email="").select_related("country").order_by("pk")
+
+
+def reminders_send_due(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Remind the staff of every invited country of each planned meeting due within its coalition's
+    reminder_days; and send the notices still owed for briefs made ready lately. Returns the counts sent."""
+    now = now or timezone.now()
+    counts = {"reminders": 0, "brief_notices": 0}
+    window = ExpressionWrapper(F("coalition__reminder_days") * Value(dt.timedelta(days=1)),
+                               output_field=DurationField())
+    due = (Meeting.objects.filter(status=MeetingStatus.PLANNED, starts_at__gt=now)
+           .filter(starts_at__lte=Value(now) + window).select_related("coalition"))
+    for meeting in due:
+        invited = meeting.invitations.filter(status__in=REMINDED).values("country_id")
+        for user in _recipients(role=Role.MINISTRY, country_id__in=invited):
+            counts["reminders"] += send_once(
+                key=f"reminder:{meeting.pk}:{user.pk}", kind=NotificationKind.REMINDER, meeting=meeting, user=user,
+                brief=None, message=functools.partial(_reminder, meeting, user))
+    for brief_id in Brief.objects.filter(status=BriefStatus.READY, finished_at__gte=now - BRIEF_NOTICE_WINDOW
+                                         ).values_list("pk", flat=True):
+        counts["brief_notices"] += brief_ready_notify(brief_id=brief_id)
+    return counts
+
+
+def brief_ready_notify(*, brief_id: int) -> int:
+    """Tell the secretariat (and whoever asked for it) that a ready brief can be downloaded; once each."""
+    brief = Brief.objects.select_related("meeting", "meeting__coalition").defer("pdf", "xlsx", "snapshot").filter(
+        pk=brief_id, status=BriefStatus.READY).first()
+    if brief is None:
+        return 0
+    sent = 0
+    recipients = _recipients().filter(Q(role=Role.SECRETARIAT) | Q(pk=brief.requested_by_id))
+    for user in recipients:
+        sent += send_once(key=f"brief:{brief.pk}:{user.pk}", kind=NotificationKind.BRIEF_READY, meeting=brief.meeting,
+                          user=user, brief=brief, message=functools.partial(_brief_ready, brief, user))
+    return sent
