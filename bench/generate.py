@@ -105,6 +105,7 @@ def generate(*, pledges: int, caveats: int = 2_000, meetings: int = 40, seed: in
             first_id = _copy_pledges(cursor, coalition.pk, size, rng)
             _evolve(cursor, first_id)
             _backdate_events(cursor, first_id)
+            _tranches(cursor, first_id)
         done += size
         bar.update(size)
     bar.close()
@@ -177,7 +178,7 @@ def _copy_pledges(cursor, coalition_id: int, size: int, rng: random.Random) -> i
     now = dt.datetime.now(dt.UTC)
     columns = ("country_id", "coalition_id", "category_id", "unit_id", "quantity", "description",
                "available_from", "available_until", "notice_to_move_days", "location", "estimated_value_eur",
-               "status", "releasability", "is_illustrative", "version", "created_at", "updated_at")
+               "status", "releasability", "is_illustrative", "version", "created_at", "updated_at", "reconfirmed_at")
     raw = cursor.cursor  # the psycopg cursor under Django's wrapper
     with raw.copy(f"COPY pledges_pledge ({', '.join(columns)}) FROM STDIN") as copy:
         for _ in range(size):
@@ -191,9 +192,9 @@ def _copy_pledges(cursor, coalition_id: int, size: int, rng: random.Random) -> i
                 start + dt.timedelta(days=rng.choice((180, 365, 730))) if rng.random() < 0.7 else None,
                 rng.choice((7, 14, 30, 60)) if rng.random() < 0.5 else None, rng.choice(CITIES),
                 round(quantity * rng.uniform(1e4, 1e6), 2) if rng.random() < 0.4 else None,
-                "draft" if rng.random() < 0.1 else "indicative",
+                status := "draft" if rng.random() < 0.1 else "indicative",
                 "coalition" if rng.random() < 0.5 else "secretariat",
-                True, 1, created, created,
+                True, 1, created, created, None if status == "draft" else created,
             ))
     return int(max_before) + 1
 
@@ -204,7 +205,8 @@ def _evolve(cursor, first_id: int) -> None:  # type: ignore[no-untyped-def]
     steps = [
         # 60% of the offered pledges are confirmed some days after they were offered ...
         f"UPDATE pledges_pledge SET status = 'confirmed', version = version + 1, "
-        f"updated_at = updated_at + interval '1 day' * (5 + mod(id, 20)) WHERE {new} AND status = 'indicative' "
+        f"updated_at = updated_at + interval '1 day' * (5 + mod(id, 20)), "
+        f"reconfirmed_at = updated_at + interval '1 day' * (5 + mod(id, 20)) WHERE {new} AND status = 'indicative' "
         f"AND mod(id, 10) < 6",
         # ... a sixth of those are deployed ...
         f"UPDATE pledges_pledge SET status = 'deployed', version = version + 1, "
@@ -238,6 +240,27 @@ def _backdate_events(cursor, first_id: int) -> None:  # type: ignore[no-untyped-
         [first_id],
     )
     cursor.execute("UPDATE pledges_pledge SET updated_at = least(updated_at, now()) WHERE id >= %s", [first_id])
+
+
+def _tranches(cursor, first_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Two tranches per confirmed or deployed pledge: half of it delivered a month after it was offered (if that
+    day has come), the rest planned four months after (overdue once that day has passed). Each insert goes
+    through the history trigger and the trigger that keeps tranches within their pledge, as any write does."""
+    cursor.execute(
+        """
+        INSERT INTO pledges_delivery (pledge_id, quantity, planned_on, delivered_on, note, version, created_at,
+                                      updated_at)
+        SELECT id, greatest(quantity / 2, 1), (created_at + interval '30 days')::date,
+               CASE WHEN created_at + interval '32 days' <= now() THEN (created_at + interval '32 days')::date END,
+               'Generated tranche', 1, now(), now()
+        FROM pledges_pledge WHERE id >= %s AND status IN ('confirmed', 'deployed')
+        UNION ALL
+        SELECT id, quantity - greatest(quantity / 2, 1), (created_at + interval '120 days')::date, NULL,
+               'Generated tranche', 1, now(), now()
+        FROM pledges_pledge WHERE id >= %s AND status IN ('confirmed', 'deployed') AND quantity > 1
+        """,
+        [first_id, first_id],
+    )
 
 
 def _caveats(cursor, coalition_id: int, target: int) -> None:  # type: ignore[no-untyped-def]

@@ -77,10 +77,11 @@ def _styles() -> dict[str, ParagraphStyle]:
         "head": ParagraphStyle("head", parent=base, fontName=bold, fontSize=7.5, leading=9.5, textColor=colors.white),
         "head_right": ParagraphStyle("head_right", parent=base, fontName=bold, fontSize=7.5, leading=9.5,
                                      textColor=colors.white, alignment=TA_RIGHT),
+        # keepWithNext: a heading never ends a page apart from what it heads
         "h1": ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, textColor=NAVY,
-                             spaceBefore=14, spaceAfter=8),
+                             spaceBefore=14, spaceAfter=8, keepWithNext=1),
         "h2": ParagraphStyle("h2", parent=base, fontName=bold, fontSize=11, leading=14, textColor=NAVY,
-                             spaceBefore=10, spaceAfter=5),
+                             spaceBefore=10, spaceAfter=5, keepWithNext=1),
         "cover_kicker": ParagraphStyle("cover_kicker", parent=base, fontName=bold, fontSize=11, leading=14,
                                        textColor=GREY),
         "cover_title": ParagraphStyle("cover_title", parent=base, fontName=bold, fontSize=24, leading=29,
