@@ -194,7 +194,9 @@ def _copy_pledges(cursor, coalition_id: int, size: int, rng: random.Random) -> i
                 round(quantity * rng.uniform(1e4, 1e6), 2) if rng.random() < 0.4 else None,
                 status := "draft" if rng.random() < 0.1 else "indicative",
                 "coalition" if rng.random() < 0.5 else "secretariat",
-                True, 1, created, created, None if status == "draft" else created,
+                # most offers were reconfirmed within the last half year; one in ten is stale (180 days)
+                True, 1, created, created,
+                None if status == "draft" else max(created, now - dt.timedelta(days=rng.randrange(200))),
             ))
     return int(max_before) + 1
 
@@ -206,7 +208,8 @@ def _evolve(cursor, first_id: int) -> None:  # type: ignore[no-untyped-def]
         # 60% of the offered pledges are confirmed some days after they were offered ...
         f"UPDATE pledges_pledge SET status = 'confirmed', version = version + 1, "
         f"updated_at = updated_at + interval '1 day' * (5 + mod(id, 20)), "
-        f"reconfirmed_at = updated_at + interval '1 day' * (5 + mod(id, 20)) WHERE {new} AND status = 'indicative' "
+        f"reconfirmed_at = greatest(reconfirmed_at, updated_at + interval '1 day' * (5 + mod(id, 20))) "
+        f"WHERE {new} AND status = 'indicative' "
         f"AND mod(id, 10) < 6",
         # ... a sixth of those are deployed ...
         f"UPDATE pledges_pledge SET status = 'deployed', version = version + 1, "
@@ -243,23 +246,32 @@ def _backdate_events(cursor, first_id: int) -> None:  # type: ignore[no-untyped-
 
 
 def _tranches(cursor, first_id: int) -> None:  # type: ignore[no-untyped-def]
-    """Two tranches per confirmed or deployed pledge: half of it delivered a month after it was offered (if that
-    day has come), the rest planned four months after (overdue once that day has passed). Each insert goes
-    through the history trigger and the trigger that keeps tranches within their pledge, as any write does."""
+    """Two tranches per confirmed or deployed pledge, planned twenty days after it was offered: half of it
+    delivered a month after (if that day has come), the rest due four months after (overdue once that day has
+    passed). Each insert goes through the history trigger and the trigger that keeps tranches within their
+    pledge, as any write does."""
     cursor.execute(
         """
         INSERT INTO pledges_delivery (pledge_id, quantity, planned_on, delivered_on, note, version, created_at,
                                       updated_at)
         SELECT id, greatest(quantity / 2, 1), (created_at + interval '30 days')::date,
                CASE WHEN created_at + interval '32 days' <= now() THEN (created_at + interval '32 days')::date END,
-               'Generated tranche', 1, now(), now()
+               'Generated tranche', 1, least(created_at + interval '20 days', now()),
+               least(created_at + interval '32 days', now())
         FROM pledges_pledge WHERE id >= %s AND status IN ('confirmed', 'deployed')
         UNION ALL
         SELECT id, quantity - greatest(quantity / 2, 1), (created_at + interval '120 days')::date, NULL,
-               'Generated tranche', 1, now(), now()
+               'Generated tranche', 1, least(created_at + interval '20 days', now()),
+               least(created_at + interval '20 days', now())
         FROM pledges_pledge WHERE id >= %s AND status IN ('confirmed', 'deployed') AND quantity > 1
         """,
         [first_id, first_id],
+    )
+    # Each tranche was recorded when its row says (its one history event, not replaced), like the pledges.
+    cursor.execute(
+        "UPDATE pledges_deliveryevent SET pgh_created_at = created_at WHERE pgh_obj_id IN "
+        "(SELECT id FROM pledges_delivery WHERE pledge_id >= %s)",
+        [first_id],
     )
 
 

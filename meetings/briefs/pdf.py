@@ -42,6 +42,9 @@ from reportlab.platypus import (
 
 from coalition.text import printable
 
+# Rows of a list of tranches, stale pledges or changes in the PDF; the XLSX annex has them all. (Every caveat is
+# listed whole: that is what a brief is for, and the text rule bounds each one.)
+LISTED_IN_PDF = 150
 NAVY = colors.HexColor("#1F3A5F")
 RED = colors.HexColor("#A4161A")
 GREEN = colors.HexColor("#2D6A4F")
@@ -388,20 +391,30 @@ def _delivery(snap: dict[str, Any]) -> list[Any]:
     story.append(Paragraph(f"Overdue tranches ({len(delivery['overdue'])})", st["h2"]))
     if delivery["overdue"]:
         rows = [[_esc(r["country"]), _esc(r["category"]), _num(r["quantity"]), _esc(r["unit"]),
-                 _esc(r["planned_on"]), _num(r["days_late"])] for r in delivery["overdue"]]
+                 _esc(r["planned_on"]), _num(r["days_late"])] for r in delivery["overdue"][:LISTED_IN_PDF]]
         story.append(_table(["Country", "Capability", "Quantity", "Unit", "Planned for", "Days late"], rows,
                             [0.22, 0.28, 0.12, 0.12, 0.14, 0.12], right={2, 5}, bold_first_column=True))
+        story += _more_in_annex(len(delivery["overdue"]), "Overdue tranches", st)
     else:
         story.append(Paragraph("No tranche is overdue.", st["body"]))
     story.append(Paragraph(f"Stale pledges ({len(delivery['stale'])})", st["h2"]))
     if delivery["stale"]:
         rows = [[_esc(r["country"]), _esc(r["category"]), _num(r["quantity"]), _esc(r["unit"]), _esc(r["status"]),
-                 _esc(r["reconfirmed_on"]) or "—", _num(r["days_since"])] for r in delivery["stale"]]
+                 _esc(r["reconfirmed_on"]) or "—", _num(r["days_since"])] for r in delivery["stale"][:LISTED_IN_PDF]]
         story.append(_table(["Country", "Capability", "Quantity", "Unit", "Status", "Last reconfirmed", "Days since"],
                             rows, [0.2, 0.24, 0.1, 0.11, 0.11, 0.14, 0.1], right={2, 6}, bold_first_column=True))
+        story += _more_in_annex(len(delivery["stale"]), "Stale pledges", st)
     else:
         story.append(Paragraph("Every offer has been reconfirmed in time.", st["body"]))
     return story
+
+
+def _more_in_annex(total: int, sheet: str, st: dict[str, ParagraphStyle]) -> list[Paragraph]:
+    """Past LISTED_IN_PDF rows a list is the annex's: the PDF says how many more, and where they are."""
+    if total <= LISTED_IN_PDF:
+        return []
+    return [Paragraph(f"The first {LISTED_IN_PDF:,} of {total:,}, by country; all {total:,} are in the XLSX "
+                      f"annex, sheet \u201c{sheet}\u201d.", st["body"])]
 
 
 def _overdue(value: int) -> str:
@@ -458,17 +471,19 @@ def _changes(snap: dict[str, Any]) -> list[Any]:
     story.append(Paragraph("Pledges", st["h2"]))
     if changes["pledges"]:
         rows = [[_esc(c["kind_label"]), _esc(c["country"]), _esc(c["category"]), _esc(c["before"]),
-                 _esc(c["after"])] for c in changes["pledges"]]
+                 _esc(c["after"])] for c in changes["pledges"][:LISTED_IN_PDF]]
         story.append(_table(["Change", "Country", "Capability", "Before", "After"], rows,
                             [0.14, 0.16, 0.26, 0.22, 0.22]))
+        story += _more_in_annex(len(changes["pledges"]), "Changes", st)
     else:
         story.append(Paragraph("No pledge changes.", st["body"]))
     story.append(Paragraph("Deliveries made", st["h2"]))
     if changes.get("deliveries"):
         rows = [[_esc(c["country"]), _esc(c["category"]), _num(c["quantity"]), _esc(c["unit"]),
-                 _esc(c["delivered_on"])] for c in changes["deliveries"]]
+                 _esc(c["delivered_on"])] for c in changes["deliveries"][:LISTED_IN_PDF]]
         story.append(_table(["Country", "Capability", "Quantity", "Unit", "Delivered on"], rows,
                             [0.24, 0.32, 0.14, 0.14, 0.16], right={2}))
+        story += _more_in_annex(len(changes["deliveries"]), "Changes", st)
     else:
         story.append(Paragraph("No deliveries recorded.", st["body"]))
     story.append(Paragraph("Caveats", st["h2"]))

@@ -11,6 +11,7 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -22,11 +23,16 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 
 
 def _append(sheet: Worksheet, values: list[Any]) -> None:
-    """One row; a str becomes a text cell whatever it starts with."""
-    sheet.append([printable(value) if isinstance(value, str) else value for value in values])
-    for cell, value in zip(sheet[sheet.max_row], values, strict=False):
-        if isinstance(value, str):
-            cell.data_type = "s"  # openpyxl would store "=..." as a formula
+    """One row; a str becomes a text cell whatever it starts with (openpyxl would store "=..." as a formula).
+    The cells are made here, not looked up after the append: looking a row up scans the sheet, which made a
+    sheet of n rows cost n² (minutes for the tranches of 100,000 pledges)."""
+    sheet.append([_text_cell(sheet, value) if isinstance(value, str) else value for value in values])
+
+
+def _text_cell(sheet: Worksheet, value: str) -> Cell:
+    cell = Cell(sheet, value=printable(value))
+    cell.data_type = "s"
+    return cell
 
 
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[Any]], widths: list[int]) -> None:

@@ -229,3 +229,22 @@ def test_delivery_and_currency_section_in_the_pdf_and_the_xlsx(world: World, mee
     assert (force[("troops", "personnel")]["Delivered"], force[("air", "aircraft")]["Stale"]) == (500, 12)
     assert [r["Days late"] for r in xlsx_rows(bytes(brief.xlsx), "Overdue tranches")] == [12]
     assert [r["Country code"] for r in xlsx_rows(bytes(brief.xlsx), "Stale pledges")] == ["GB"]
+
+
+def test_a_long_list_is_cut_in_the_pdf_and_whole_in_the_xlsx(world: World, meeting: Meeting,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from meetings.briefs import pdf as brief_pdf
+    from pledges import services as pledge_services
+    from pledges.services import SystemActor
+
+    monkeypatch.setattr(brief_pdf, "LISTED_IN_PDF", 2)
+    for quantity in (3, 4, 5):
+        offer = make_pledge(country=world.pl, coalition=world.coalition, category=world.troops,
+                            unit=world.personnel, quantity=quantity, status="indicative")
+        pledge_services.pledge_reconfirm(actor=SystemActor("test"), system=True, pledge=offer,
+                                         at=timezone.now() - dt.timedelta(days=300))
+    brief = compiled(world, meeting)
+    text = " ".join(pdf_text(bytes(brief.pdf)).split())
+    assert "Stale pledges (3)" in text
+    assert "The first 2 of 3, by country; all 3 are in the XLSX annex, sheet “Stale pledges”." in text
+    assert sorted(r["Quantity"] for r in xlsx_rows(bytes(brief.xlsx), "Stale pledges")) == [3, 4, 5]
