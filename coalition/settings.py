@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.humanize",
     "pgtrigger",
     "pghistory",
     "rest_framework",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "pledges",
     "meetings",
     "idempotency",
+    "dashboard",
     "csp",
     "axes",
 ]

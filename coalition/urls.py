@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -8,6 +9,9 @@ from coalition.health import health
 admin.site.site_header = "Coalition pledge tracker"
 admin.site.site_title = "Coalition pledges"
 admin.site.index_title = "Pledges, caveats and meetings"
+# No app list down the side of every admin page: it took a quarter of the width from the lists (the pledge list
+# overflowed at 1280 px); the dashboard, the breadcrumbs and the admin's home lead everywhere it did.
+admin.site.enable_nav_sidebar = False
 
 
 def view_on_site_not_offered(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponse:
@@ -20,9 +24,11 @@ def view_on_site_not_offered(request: HttpRequest, content_type_id: int, object_
 handler500 = "coalition.errors.server_error"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("health/", health, name="health"),
+    # Browsers ask for /favicon.ico on every page; answer it rather than log a 404 in every console.
+    path("favicon.ico", RedirectView.as_view(url=static("dashboard/favicon.svg"), permanent=True)),
     path("admin/r/<int:content_type_id>/<path:object_id>/", view_on_site_not_offered, name="view-on-site-refused"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("coalition.api_urls")),
+    path("", include("dashboard.urls")),
 ]

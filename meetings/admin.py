@@ -16,6 +16,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from coalition.admin_inlines import LabelledTabularInline
 from meetings import services
 from meetings.models import AgendaItem, Brief, BriefStatus, Invitation, InvitationStatus, Meeting
 from meetings.selectors import briefs_visible_to, may_see_briefs, meetings_visible_to
@@ -59,7 +60,7 @@ class InvitationForm(forms.ModelForm):
         return data
 
 
-class InvitationInline(SecretariatWrites, admin.TabularInline):
+class InvitationInline(SecretariatWrites, LabelledTabularInline):
     model = Invitation
     form = InvitationForm
     extra = 0
@@ -69,7 +70,7 @@ class InvitationInline(SecretariatWrites, admin.TabularInline):
         return is_secretariat(request.user)
 
 
-class AgendaItemInline(SecretariatWrites, admin.TabularInline):
+class AgendaItemInline(SecretariatWrites, LabelledTabularInline):
     model = AgendaItem
     extra = 0
     fields = ["position", "title", "description"]
@@ -130,7 +131,7 @@ class BriefReadOnlyMixin:
         return _download_links(brief)
 
 
-class BriefInline(BriefReadOnlyMixin, admin.TabularInline):
+class BriefInline(BriefReadOnlyMixin, LabelledTabularInline):
     model = Brief
     extra = 0
     fields = readonly_fields = ("number", "status", "progress_bar", "as_of", "requested_by", "finished_at",

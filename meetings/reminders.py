@@ -30,8 +30,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from meetings.models import Brief, BriefStatus, InvitationStatus, Meeting, MeetingStatus, Notification, NotificationKind
-from pledges.models import Delivery, PledgeStatus
-from pledges.selectors import pledge_list
+from pledges.selectors import country_attention
 
 logger = logging.getLogger(__name__)
 
@@ -68,15 +67,10 @@ def send_once(*, key: str, kind: str, meeting: Meeting, user: User, brief: Brief
 
 
 def _reminder(meeting: Meeting, user: User) -> EmailMessage:
-    pledges = pledge_list(user=user).filter(coalition_id=meeting.coalition_id, country_id=user.country_id)
-    today = timezone.localdate()
+    pending = country_attention(user=user, coalition_id=meeting.coalition_id)
     context: dict[str, Any] = {
         "meeting": meeting, "when": _when(meeting), "country": user.country, "base_url": settings.COALITION_BASE_URL,
-        "stale": list(pledges.filter(is_stale=True).order_by("category__sort_order", "id")),
-        "overdue": list(Delivery.objects.filter(
-            pledge__in=pledges.order_by().values("id"), delivered_on__isnull=True, planned_on__lt=today)
-            .select_related("pledge__category", "pledge__unit").order_by("planned_on", "id")),
-        "drafts": list(pledges.filter(status=PledgeStatus.DRAFT).order_by("category__sort_order", "id")),
+        "stale": list(pending.stale), "overdue": list(pending.overdue), "drafts": list(pending.drafts),
     }
     waiting = len(context["stale"]) + len(context["overdue"]) + len(context["drafts"])
     subject = (f"{meeting.title}, {meeting.starts_at:%d %b %Y}: "

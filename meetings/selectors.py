@@ -9,13 +9,16 @@ analysts only; only the secretariat asks for one or runs meetings
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 
-from meetings.models import AgendaItem, Brief, Invitation, Meeting
+from meetings.models import AgendaItem, Brief, Invitation, InvitationStatus, Meeting, MeetingStatus
 from pledges.visibility import coalitions_visible_to, is_secretariat, sees_all_offered
 
 BRIEF_FILE_FIELDS = ("pdf", "xlsx", "snapshot")
@@ -82,3 +85,37 @@ def previous_meeting(meeting: Meeting) -> Meeting | None:
         .order_by("-starts_at")
         .first()
     )
+
+
+def last_meeting_before(*, coalition_id: int, moment: dt.datetime) -> Meeting | None:
+    """The coalition's last meeting that started before `moment` (cancelled ones do not count): "changes since
+    the previous meeting" are counted from its start."""
+    return (Meeting.objects.filter(coalition_id=coalition_id, starts_at__lt=moment)
+            .exclude(status=MeetingStatus.CANCELLED).order_by("-starts_at").first())
+
+
+def upcoming_meetings(*, user: Any, limit: int) -> QuerySet[Meeting]:
+    """The next planned meetings `user` may see (those under way included), each with how many countries are
+    invited, confirmed, declined and attended (`answers_<status>`)."""
+    counts = {f"answers_{status}": Count("invitations", filter=Q(invitations__status=status))
+              for status in InvitationStatus.values}
+    return (meetings_visible_to(user).filter(status=MeetingStatus.PLANNED, ends_at__gte=timezone.now())
+            .annotate(**counts).order_by("starts_at", "id")[:limit])
+
+
+def latest_briefs(*, user: Any, meeting_ids: list[int], per_meeting: int) -> dict[int, list[Brief]]:
+    """The newest `per_meeting` briefs of each meeting that `user` may see, newest first, in one query."""
+    rank = Window(RowNumber(), partition_by=F("meeting_id"), order_by=F("number").desc())
+    rows = (briefs_visible_to(user).filter(meeting_id__in=meeting_ids).annotate(rank=rank)
+            .filter(rank__lte=per_meeting).order_by("meeting_id", "-number"))
+    found: dict[int, list[Brief]] = {meeting_id: [] for meeting_id in meeting_ids}
+    for brief in rows:
+        found[brief.meeting_id].append(brief)
+    return found
+
+
+def country_invitations_upcoming(*, user: Any, limit: int) -> QuerySet[Invitation]:
+    """The invitations of `user`'s country to the next planned meetings it may see, with their answers."""
+    return (Invitation.objects.filter(country_id=user.country_id, meeting__in=meetings_visible_to(user),
+                                      meeting__status=MeetingStatus.PLANNED, meeting__ends_at__gte=timezone.now())
+            .select_related("meeting", "meeting__coalition").order_by("meeting__starts_at", "id")[:limit])

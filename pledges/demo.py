@@ -115,6 +115,8 @@ PLEDGES = [
     P("DE", "training", "personnel", 500, S.DEPLOYED, "Training mission (EUMAM)", "Germany"),
     P("PL", "logistics", "personnel", 1200, S.CONFIRMED, "Logistics hub and onward movement", "Rzeszów"),
     P("PL", "air", "aircraft", 6, S.INDICATIVE, "Air policing from Polish bases", "Eastern Poland"),
+    P("PL", "air_defense", "systems", 2, S.DRAFT, "Short-range air defence (government decision pending)",
+      "Rzeszów"),
     P("GR", "naval", "vessels", 2, S.INDICATIVE, "Frigate and support ship for maritime security", "Black Sea"),
     P("GR", "logistics", "personnel", 150, S.INDICATIVE, "Sealift and port support", "Alexandroupolis"),
     P("IT", "naval", "vessels", 2, S.INDICATIVE, "Minehunters, Black Sea demining", "Odesa"),
@@ -152,14 +154,15 @@ TRANCHES: dict[tuple[str, str], list[tuple[int, int, int | None]]] = {
     ("FR", "Training teams for Ukrainian brigades"): [(400, -180, -175)],
     ("DE", "Patriot and IRIS-T SLM fire units"): [(1, -150, -150), (1, -60, -55), (1, -14, None)],
     ("DE", "Training mission (EUMAM)"): [(300, -200, -200), (200, -60, -58)],
-    ("PL", "Logistics hub and onward movement"): [(600, -100, -100), (600, 20, None)],
+    ("PL", "Logistics hub and onward movement"): [(600, -100, -100), (300, -12, None), (300, 20, None)],
     ("IT", "SAMP/T battery"): [(1, -10, None)],
     ("NO", "Frigate"): [(1, -200, -190)],
     ("CA", "Operation UNIFIER trainers"): [(150, -40, -40), (150, -5, None)],
 }
 # Offers last reconfirmed this many days ago: stale under the default 180 days.
 STALE_DAYS = {("IT", "Minehunters, Black Sea demining"): 240, ("GR", "Frigate and support ship for maritime security"):
-              200, ("NL", "F-35 detachment"): 300, ("JP", "Non-lethal vehicles and equipment"): 190}
+              200, ("NL", "F-35 detachment"): 300, ("JP", "Non-lethal vehicles and equipment"): 190,
+              ("PL", "Air policing from Polish bases"): 210}
 COUNTRY_CAVEATS = [  # country, kind, text, rationale
     ("PL", CaveatKind.NO_DEPLOYMENT, "No Polish troops will be deployed on Ukrainian territory.",
      "Threat from Belarus and Russia on Poland's own border."),

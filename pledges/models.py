@@ -51,11 +51,11 @@ class Coalition(models.Model):
     description = models.TextField(blank=True, validators=long_text_validators())
     members = models.ManyToManyField(Country, through="Membership", related_name="coalitions")
     reconfirm_days = models.PositiveSmallIntegerField(
-        default=180, validators=[MinValueValidator(1)],
+        "reconfirm within (days)", default=180, validators=[MinValueValidator(1)],
         help_text="An offered pledge not reconfirmed for this many days is stale (the UN's six-month renewal: 180).",
     )
     reminder_days = models.PositiveSmallIntegerField(
-        default=7, validators=[MinValueValidator(1)],
+        "remind (days before a meeting)", default=7, validators=[MinValueValidator(1)],
         help_text="Days before a planned meeting when each invited country's staff are reminded by email.",
     )
 
@@ -76,7 +76,7 @@ class Coalition(models.Model):
 class Membership(models.Model):
     coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="memberships")
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="memberships")
-    joined_on = models.DateField(null=True, blank=True)
+    joined_on = models.DateField("member since", null=True, blank=True)
 
     class Meta:
         ordering = ["coalition", "country__name"]
@@ -188,10 +188,11 @@ class Pledge(models.Model):
                                    help_text="What exactly is offered.")
     available_from = models.DateField(null=True, blank=True)
     available_until = models.DateField(null=True, blank=True)
-    notice_to_move_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    notice_to_move_days = models.PositiveSmallIntegerField("notice to move (days)", null=True, blank=True)
     location = models.CharField(max_length=200, blank=True, validators=LINE, help_text="A city or region, e.g. Kyiv.")
     estimated_value_eur = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        "estimated value (EUR)", max_digits=14, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
     )
     status = models.CharField(max_length=12, choices=PledgeStatus.choices, default=PledgeStatus.DRAFT)
     releasability = models.CharField(
@@ -201,7 +202,7 @@ class Pledge(models.Model):
         default=False, help_text="Demo figure, not a real national offer."
     )
     reconfirmed_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        "last reconfirmed", null=True, blank=True, editable=False,
         help_text="When the country last offered, confirmed or reconfirmed it; stale after the coalition's "
         "reconfirm_days.",
     )
@@ -303,8 +304,8 @@ class Caveat(models.Model):
         "A pledge's caveat is never seen where its pledge is not.",
     )
     is_active = models.BooleanField(default=True)
-    imposed_on = models.DateField(db_default=Now())
-    lifted_on = models.DateField(null=True, blank=True)
+    imposed_on = models.DateField("in force since", db_default=Now())
+    lifted_on = models.DateField("lifted on", null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(db_default=Now(), editable=False)
@@ -351,8 +352,9 @@ class Delivery(models.Model):
 
     pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="deliveries")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    planned_on = models.DateField(help_text="The day the tranche is due.")
-    delivered_on = models.DateField(null=True, blank=True, help_text="The day it arrived; empty until then.")
+    planned_on = models.DateField("planned for", help_text="The day the tranche is due.")
+    delivered_on = models.DateField("delivered on", null=True, blank=True,
+                                    help_text="The day it arrived; empty until then.")
     note = models.TextField(blank=True, validators=long_text_validators())
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(db_default=Now(), editable=False)

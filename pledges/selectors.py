@@ -50,7 +50,7 @@ from pledges.models import (
     Requirement,
     Unit,
 )
-from pledges.visibility import caveat_own_visibility_q, pledge_visibility_q
+from pledges.visibility import caveat_own_visibility_q, caveats_visible_to, pledge_visibility_q
 
 OFFERED = (PledgeStatus.INDICATIVE, PledgeStatus.CONFIRMED, PledgeStatus.DEPLOYED)
 COMMITTED = (PledgeStatus.CONFIRMED, PledgeStatus.DEPLOYED)
@@ -252,3 +252,45 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
     )
     return ForcePicture(coalition_id=coalition.pk, as_of=moment, categories=lines, countries=country_lines)
 
+
+
+# --- what a country's staff should look at ---------------------------------------------------
+
+@dataclass
+class CountryAttention:
+    """A country's pledges that need its staff: offers not reconfirmed in time, tranches past their day,
+    drafts not yet offered. Querysets, so a page can take the first few and count the rest."""
+
+    stale: QuerySet[Any]
+    overdue: QuerySet[Delivery]
+    drafts: QuerySet[Any]
+    caveats: QuerySet[Caveat]  # in force, on a pledge or country-wide
+
+
+def country_attention(*, user: Any, coalition_id: int | None = None) -> CountryAttention:
+    """What `user`'s country has pending (in one coalition, or in all), read as `user` may see it."""
+    pledges = pledge_list(user=user).filter(country_id=user.country_id)
+    if coalition_id is not None:
+        pledges = pledges.filter(coalition_id=coalition_id)
+    in_order = ("category__sort_order", "id")
+    return CountryAttention(
+        stale=pledges.filter(is_stale=True).order_by("reconfirmed_at", *in_order),
+        overdue=Delivery.objects.filter(
+            pledge__in=pledges.order_by().values("id"), delivered_on__isnull=True,
+            planned_on__lt=timezone.localdate(),
+        ).select_related("pledge__coalition", "pledge__category", "pledge__unit").order_by("planned_on", "id"),
+        drafts=pledges.filter(status=PledgeStatus.DRAFT).order_by("coalition__short_name", *in_order),
+        caveats=caveats_visible_to(user).filter(
+            **({} if coalition_id is None else {"coalition_id": coalition_id}), country_id=user.country_id,
+            is_active=True,
+        ).select_related("coalition", "pledge__category").order_by("coalition__short_name", "kind", "id"),
+    )
+
+
+def pledge_counts_by_status(*, user: Any) -> dict[str, int]:
+    """How many of `user`'s country's pledges stand at each status (every status named, zeros included)."""
+    counts = dict(
+        Pledge.objects.filter(pledge_visibility_q(user), country_id=user.country_id)
+        .order_by().values_list("status").annotate(n=Count("id"))
+    )
+    return {status: counts.get(status, 0) for status in PledgeStatus.values}

@@ -11,8 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import Truncator
 
+from coalition.admin_inlines import LabelledTabularInline
 from coalition.service_admin import EventHistoryMixin, ServiceAdminMixin, ServiceModelForm, call_service
 from pledges import services
 from pledges.history import Version, caveat_versions, delivery_versions, pledge_versions
@@ -87,7 +89,7 @@ class CaveatInlineForm(forms.ModelForm):
             self.fields["lift"].disabled = True
 
 
-class CaveatInline(admin.TabularInline):
+class CaveatInline(LabelledTabularInline):
     model = Caveat
     fk_name = "pledge"
     form = CaveatInlineForm
@@ -125,7 +127,7 @@ class CaveatInline(admin.TabularInline):
         return False
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(LabelledTabularInline):
     """The pledge's tranches: planned, then delivered. Saved through pledges.services (PledgeAdmin.save_formset)."""
 
     model = Delivery
@@ -241,8 +243,9 @@ class NationalRowsAdmin(ServiceAdminMixin, EventHistoryMixin, admin.ModelAdmin):
 class PledgeAdmin(NationalRowsAdmin):
     form = PledgeForm
     inlines = [CaveatInline, DeliveryInline]
-    list_display = ("country", "coalition", "category", "quantity", "unit", "status", "delivered", "stale",
-                    "overdue", "releasability", "updated_at")
+    # Ten columns that fit beside the filters at 1280 px: the amount with its unit, what needs doing in one.
+    list_display = ("country", "coalition", "category", "offer", "status", "delivered", "attention", "shared_with",
+                    "updated")
     list_display_links = ("country", "category")
     list_filter = (
         ("category", admin.RelatedOnlyFieldListFilter),
@@ -266,17 +269,28 @@ class PledgeAdmin(NationalRowsAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pledge]:
         return pledge_list(user=request.user)
 
+    @admin.display(description="offer", ordering="quantity")
+    def offer(self, obj: Any) -> str:
+        return f"{obj.quantity:,} {obj.unit.code}"
+
     @admin.display(description="delivered", ordering="delivered_quantity")
     def delivered(self, obj: Any) -> str:
         return f"{obj.delivered_quantity:,} of {obj.quantity:,}" if obj.delivered_quantity else "—"
 
-    @admin.display(description="stale", boolean=True, ordering="reconfirmed_at")
-    def stale(self, obj: Any) -> bool:
-        return bool(obj.is_stale)
+    @admin.display(description="to do", ordering="reconfirmed_at")
+    def attention(self, obj: Any) -> str:
+        """Stale (not reconfirmed in time) and overdue tranches, in words: the filters of the same names."""
+        needs = [word for word, flag in (("reconfirm", obj.is_stale), ("tranche overdue", obj.has_overdue_delivery))
+                 if flag]
+        return ", ".join(needs) or "—"
 
-    @admin.display(description="overdue", boolean=True)
-    def overdue(self, obj: Any) -> bool:
-        return bool(obj.has_overdue_delivery)
+    @admin.display(description="shared with", ordering="releasability")
+    def shared_with(self, obj: Any) -> str:
+        return obj.get_releasability_display()
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj: Any) -> str:
+        return date_format(timezone.localtime(obj.updated_at), "j M Y")
 
     @admin.action(description="Reconfirm the selected pledges (the offer still stands)")
     def reconfirm_selected(self, request: HttpRequest, queryset: QuerySet[Pledge]) -> None:

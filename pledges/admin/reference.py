@@ -10,6 +10,7 @@ from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from coalition.admin_inlines import LabelledTabularInline
 from pledges.models import (
     CapabilityCategory,
     CategoryUnit,
@@ -82,7 +83,7 @@ class CategoryUnitFormSet(InUseInlineFormSet):
         return None
 
 
-class AdministeredInline(AdministeredMixin, admin.TabularInline):
+class AdministeredInline(AdministeredMixin, LabelledTabularInline):
     extra = 0
 
 

@@ -1,0 +1,59 @@
+"""The force picture drawn as bullet charts: one bar per capability line, on the line's own scale.
+
+Each line has its own unit (troops, aircraft, vessels), so no two lines share an axis: a line's scale is the
+largest of its requirement and what is offered, and every figure becomes a percentage of it. The template draws
+each line as an SVG whose shapes are sized in per cent, so the bar stretches to any screen width while its text
+stays the size of the page's text; the numbers themselves are in the table beside the chart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pledges.selectors import ForceLine
+
+
+def _percent(value: int, scale: int) -> str:
+    return f"{100 * value / scale:.2f}%"
+
+
+def gap_words(line: ForceLine) -> str:
+    if line.gap is None:
+        return "no requirement stated"
+    return f"gap {line.gap:,}" if line.gap > 0 else ("requirement met" if line.gap == 0 else f"surplus {-line.gap:,}")
+
+
+@dataclass(frozen=True)
+class BulletBar:
+    line: ForceLine
+    confirmed_width: str  # confirmed or deployed, from the left
+    indicative_x: str  # indicative, after the confirmed amount
+    indicative_width: str
+    delivered_width: str  # what has arrived, a thin bar under the offered one
+    conditional_width: str  # how much of the offered amount is conditional, a thin bar under that
+    requirement_x: str | None  # the requirement's mark; None when the coalition states none
+    gap: str
+    summary: str  # the bar in words: its accessible name
+
+
+def bullet_bars(lines: list[ForceLine]) -> list[BulletBar]:
+    bars = []
+    for line in lines:
+        offered = line.confirmed + line.indicative
+        scale = max(line.requirement or 0, offered, 1)
+        required = "" if line.requirement is None else f"requirement {line.requirement:,}, "
+        summary = (f"{line.category_name} ({line.unit}): {required}confirmed {line.confirmed:,}, delivered "
+                   f"{line.delivered:,}, indicative {line.indicative:,}, conditional {line.conditional:,}; "
+                   f"{gap_words(line)}.")
+        bars.append(BulletBar(
+            line=line,
+            confirmed_width=_percent(line.confirmed, scale),
+            indicative_x=_percent(line.confirmed, scale),
+            indicative_width=_percent(line.indicative, scale),
+            delivered_width=_percent(min(line.delivered, offered), scale),
+            conditional_width=_percent(min(line.conditional, offered), scale),
+            requirement_x=None if line.requirement is None else _percent(line.requirement, scale),
+            gap=gap_words(line),
+            summary=summary,
+        ))
+    return bars

@@ -1,0 +1,39 @@
+"""The dashboard's one control: which coalition, as of which day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+
+class ForcePictureForm(forms.Form):
+    coalition: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label=None)  # type: ignore[arg-type]  # set per user below
+    as_of = forms.DateField(
+        required=False, label="As of", widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Empty: as it stands now.",
+    )
+
+    def __init__(self, *args: Any, coalitions: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        coalition_field: Any = self.fields["coalition"]
+        coalition_field.queryset = coalitions
+        self.fields["as_of"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean_as_of(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("as_of")
+        if day is not None and day > timezone.localdate():
+            raise forms.ValidationError("Choose today or a day in the past: the future is not recorded yet.")
+        return day
+
+    def moment(self) -> dt.datetime | None:
+        """The end of the chosen day (None: now, for today or no day)."""
+        day = self.cleaned_data.get("as_of") if self.is_valid() else None
+        if day is None or day >= timezone.localdate():
+            return None
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone()) \
+            - dt.timedelta(microseconds=1)

@@ -1,0 +1,111 @@
+"""The dashboard at `/` and the two pages it links to: thin callers of dashboard.panels and of the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.views.decorators.http import require_POST
+
+from dashboard.forms import ForcePictureForm
+from dashboard.panels import country_panel, force_panel, meetings_panel
+from meetings import services as meeting_services
+from meetings.selectors import ensure_may_request_brief, last_meeting_before, meetings_visible_to
+from pledges.history import ChangesWindow
+from pledges.visibility import coalitions_visible_to, is_ministry, is_reader
+
+CHANGES_PER_PAGE = 100
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """Pages in the admin's frame: its header, user tools and look (admin.site.each_context)."""
+    return render(request, template, {**admin.site.each_context(request), **context}, status=status)
+
+
+def _ensure_reader(request: HttpRequest) -> None:
+    if not is_reader(request.user):
+        raise PermissionDenied("Your account has no role that reads the coalition's data; ask an administrator.")
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _ensure_reader(request)
+    user = request.user
+    coalitions = coalitions_visible_to(user).order_by("name")
+    form = ForcePictureForm(request.GET or None, coalitions=coalitions)
+    coalition = form.cleaned_data.get("coalition") if form.is_valid() else None
+    meetings = meetings_panel(user=user)
+    if coalition is None:  # the coalition of the next meeting, else the first
+        upcoming = [row.meeting.coalition for row in meetings.rows] if meetings else []
+        coalition = upcoming[0] if upcoming else coalitions.first()
+    return _page(request, "dashboard/index.html", {
+        "title": "Dashboard",
+        "form": form,
+        "force": force_panel(user=user, coalition=coalition, as_of=form.moment()) if coalition else None,
+        "country": country_panel(user=user) if is_ministry(user) else None,
+        "meetings": meetings,
+        "is_ministry": is_ministry(user),
+    })
+
+
+@login_required
+@require_POST
+def brief_request(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """The secretariat's "compile brief" button: the same service as the API and the admin action."""
+    ensure_may_request_brief(request.user)
+    meeting = get_object_or_404(meetings_visible_to(request.user), pk=meeting_id)
+    brief = meeting_services.brief_request(actor=request.user, meeting=meeting)
+    messages.success(request, f"Brief no. {brief.number} for {meeting.title} is queued; it compiles in the "
+                              "background and its progress shows below.")
+    return redirect(f"{reverse('dashboard:index')}#meeting-{meeting.pk}")
+
+
+@login_required
+def changes(request: HttpRequest, coalition_id: int) -> HttpResponse:
+    """What changed in a coalition since its previous meeting (or since `since`), as the reader may see it."""
+    _ensure_reader(request)
+    coalition = get_object_or_404(coalitions_visible_to(request.user), pk=coalition_id)
+    try:
+        if cursor := request.GET.get("cursor"):
+            window = ChangesWindow.from_cursor(cursor)
+            if window.coalition != coalition.pk:
+                raise Http404("Not a cursor of this coalition.")
+        else:
+            window = ChangesWindow.start(since=_since(request, coalition.pk), coalition=coalition)
+    except ValidationError as error:
+        return _page(request, "dashboard/changes.html", {
+            "title": f"Changes in {coalition.short_name}", "coalition": coalition, "error": error.messages[0]},
+            status=400)
+    page, following = window.page(user=request.user, coalition=coalition, size=CHANGES_PER_PAGE)
+    return _page(request, "dashboard/changes.html", {
+        "title": f"Changes in {coalition.short_name}", "coalition": coalition, "window": window,
+        "previous_meeting": last_meeting_before(coalition_id=coalition.pk, moment=window.since
+                                                + dt.timedelta(microseconds=1)),
+        "pledges": page["pledges"], "caveats": page["caveats"], "deliveries": page["deliveries"],
+        "next_cursor": following.cursor() if following else None,
+    })
+
+
+def _since(request: HttpRequest, coalition_id: int) -> dt.datetime:
+    """`since` as given, else the start of the coalition's previous meeting, else thirty days ago."""
+    if text := request.GET.get("since"):
+        try:
+            moment = parse_datetime(text)
+            day = parse_date(text) if moment is None else None
+        except ValueError:
+            moment = day = None
+        if day is not None:
+            moment = dt.datetime.combine(day, dt.time.min)
+        if moment is None:
+            raise ValidationError("since: give a day or a moment, such as 2026-10-01 or 2026-10-01T09:00:00Z.")
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    previous = last_meeting_before(coalition_id=coalition_id, moment=timezone.now())
+    return previous.starts_at if previous else timezone.now() - dt.timedelta(days=30)

@@ -1,0 +1,194 @@
+"""Each role's dashboard in Debian's Chromium: the numbers, nothing of another country's drafts, the brief's
+progress bar moved by a real worker, no request leaving the server, no console error or CSP violation,
+axe-core (WCAG 2.1 AA) with no serious or critical violation, keyboard reach, and phones (390 px)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.base import AXE_SCRIPT
+from django.utils import timezone
+
+from meetings.models import Brief
+from tests.browser.conftest import page  # noqa: F401 - the shared Playwright page fixture
+from tests.conftest import World
+from tests.dashboard.conftest import Scene, build_scene
+from tests.dashboard.test_views import api_force
+from tests.factories import TEST_PASSWORD
+from tests.meetings.test_worker import Worker, start_worker  # noqa: F401 - the real worker fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path("/tmp/dashboard-shots")
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+class Watch:
+    """What a page did that it must not: requests to other hosts, console errors, CSP violations; and the
+    JSON it fetched (to look for what must not be there)."""
+
+    def __init__(self, page: Any, base: str) -> None:  # noqa: F811
+        self.foreign: list[str] = []
+        self.errors: list[str] = []
+        self.json: list[str] = []
+        page.on("request", lambda request: self.foreign.append(request.url)
+                if not request.url.startswith((base, "data:")) else None)
+        page.on("console", lambda message: self.errors.append(message.text)
+                if message.type == "error" or "Content Security Policy" in message.text else None)
+        page.on("response", self._response)
+
+    def _response(self, response: Any) -> None:
+        if "json" in response.headers.get("content-type", ""):
+            self.json.append(response.text())
+
+    def assert_clean(self) -> None:
+        assert self.foreign == [], f"requests left the server: {self.foreign}"
+        assert self.errors == [], f"console errors or CSP violations: {self.errors}"
+
+
+def sign_in(page: Any, base: str, username: str) -> None:  # noqa: F811
+    page.goto(f"{base}/")
+    assert page.url.startswith(f"{base}/admin/login/")  # not signed in: the sign-in page first
+    page.fill("#id_username", username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def serious_accessibility_violations(page: Any) -> list[str]:  # noqa: F811
+    page.evaluate(AXE_SCRIPT)
+    results = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:6]}"
+            for v in results["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def assert_accessible(page: Any) -> None:  # noqa: F811
+    violations = serious_accessibility_violations(page)
+    assert not violations, "\n".join(violations)
+
+
+def shown_force(page: Any) -> dict[tuple[str, str], dict[str, int | None]]:  # noqa: F811
+    rows = page.evaluate("""() => Array.from(document.querySelectorAll('#force-table tbody tr')).map(tr => [
+        tr.dataset.category, tr.dataset.unit,
+        Object.fromEntries(Array.from(tr.querySelectorAll('td')).map(td => [td.dataset.field, td.innerText]))])""")
+    return {(category, unit): {name: None if text == "—" else int(text.replace(",", ""))
+                               for name, text in cells.items()} for category, unit, cells in rows}
+
+
+def tab_reaches(page: Any, selectors: list[str], presses: int = 80) -> set[str]:  # noqa: F811
+    """Press Tab from the top of the page; which of `selectors` took the focus on the way."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    reached: set[str] = set()
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        for selector in selectors:
+            if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+                reached.add(selector)
+    return reached
+
+
+@pytest.fixture
+def scene(world: World) -> Scene:
+    return build_scene(world)
+
+
+@pytest.mark.parametrize("role", ["ministry_pl", "secretariat", "analyst"])
+def test_each_roles_dashboard_in_chromium(page: Any, live_server: Any, world: World, scene: Scene,  # noqa: F811
+                                          role: str) -> None:
+    watch = Watch(page, live_server.url)
+    sign_in(page, live_server.url, getattr(world, role).username)
+    assert shown_force(page) == api_force(world, role)
+    html = page.content()
+    draft_link = f"/admin/pledges/pledge/{scene.fr_draft.pk}/change/"
+    assert draft_link not in html and "Brest" not in html
+    assert not any("Brest" in body or "not for other countries" in body for body in watch.json)
+
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{role}-1280.png"), full_page=True)
+    assert_accessible(page)
+    targets = ["#id_coalition", "#id_as_of", "form.picture-controls button"]
+    if role == "ministry_pl":
+        targets += [f"#drafts a[href='/admin/pledges/pledge/{scene.pl_draft.pk}/change/']", "#stale a.button"]
+    if role == "secretariat":
+        targets += ["form.compile button"]
+    assert tab_reaches(page, targets) == set(targets)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.screenshot(path=str(SHOTS / f"{role}-390.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # nothing runs off a phone
+    assert_accessible(page)
+    watch.assert_clean()
+
+
+def test_the_as_of_control_and_the_changes_link_in_chromium(page: Any, live_server: Any, world: World,  # noqa: F811
+                                                            scene: Scene) -> None:
+    watch = Watch(page, live_server.url)
+    sign_in(page, live_server.url, "analyst")
+    page.fill("#id_as_of", "2999-01-01")
+    page.click("form.picture-controls button")  # the browser itself keeps a future day from being sent
+    assert page.evaluate("() => document.querySelector('#id_as_of').validity.rangeOverflow")
+    assert "as_of" not in page.url
+    yesterday = (timezone.localdate() - dt.timedelta(days=1))
+    page.fill("#id_as_of", yesterday.isoformat())
+    page.click("form.picture-controls button")
+    page.wait_for_url(f"**as_of={yesterday.isoformat()}*")
+    assert f"As it stood at the end of {yesterday:%-d %B %Y}" in page.inner_text(".picture-when")
+    page.click("text=Changes in the last thirty days")
+    page.wait_for_selector("#pledge-changes")
+    assert "troops (personnel)" in page.inner_text("main")
+    assert_accessible(page)
+    watch.assert_clean()
+
+
+@pytest.mark.worker
+def test_the_progress_bar_moves_to_100_while_a_real_worker_compiles(
+    page: Any, live_server: Any, world: World, scene: Scene, start_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    worker = start_worker(COALITION_BRIEF_TEST_DELAY="2")  # long enough to watch it run
+    watch = Watch(page, live_server.url)
+    sign_in(page, live_server.url, "secretariat")
+    page.click("form.compile button")
+    page.wait_for_selector(".brief[data-brief-url]")
+    seen: list[tuple[str, int]] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status, value = page.evaluate("() => { const b = document.querySelector('.brief'); "
+                                      "return [b.dataset.status, b.querySelector('progress').value]; }")
+        if not seen or seen[-1] != (status, value):
+            seen.append((status, value))
+        if status in ("ready", "failed"):
+            break
+        time.sleep(0.1)
+    assert seen[-1] == ("ready", 100), (seen, worker.output())
+    assert any(status in ("queued", "running") and value < 100 for status, value in seen), seen
+    assert page.is_visible(".brief-files") and page.inner_text(".brief-status") == "Ready"
+    href = page.get_attribute(".brief-files a:has-text('PDF')", "href")
+    pdf = page.request.get(f"{live_server.url}{href}")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+    assert Brief.objects.get().number == 1  # one click, one brief
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/admin/pledges/pledge/", "/admin/pledges/pledge/add/", "/admin/pledges/caveat/"])
+def test_the_admin_pages_ministry_staff_use_are_accessible(page: Any, live_server: Any, world: World,  # noqa: F811
+                                                           scene: Scene, path: str) -> None:
+    watch = Watch(page, live_server.url)
+    sign_in(page, live_server.url, "ministry_pl".replace("_", "-"))
+    page.goto(f"{live_server.url}{path}")
+    assert_accessible(page)
+    watch.assert_clean()
+
+
+def test_a_pledge_page_with_tranches_is_accessible(page: Any, live_server: Any, world: World,  # noqa: F811
+                                                   scene: Scene) -> None:
+    watch = Watch(page, live_server.url)
+    sign_in(page, live_server.url, "ministry-pl")
+    page.goto(f"{live_server.url}/admin/pledges/pledge/{scene.pl_confirmed.pk}/change/")
+    assert_accessible(page)
+    watch.assert_clean()
