@@ -247,9 +247,9 @@ def _backdate_events(cursor, first_id: int) -> None:  # type: ignore[no-untyped-
 
 def _tranches(cursor, first_id: int) -> None:  # type: ignore[no-untyped-def]
     """Two tranches per confirmed or deployed pledge, planned twenty days after it was offered: half of it
-    delivered a month after (if that day has come), the rest due four months after (overdue once that day has
-    passed). Each insert goes through the history trigger and the trigger that keeps tranches within their
-    pledge, as any write does."""
+    delivered a month after (if that day has come), the rest due four months after and delivered five days late,
+    except one in ten, which is overdue once its day has passed. Each insert goes through the history trigger
+    and the trigger that keeps tranches within their pledge, as any write does."""
     cursor.execute(
         """
         INSERT INTO pledges_delivery (pledge_id, quantity, planned_on, delivered_on, note, version, created_at,
@@ -260,9 +260,11 @@ def _tranches(cursor, first_id: int) -> None:  # type: ignore[no-untyped-def]
                least(created_at + interval '32 days', now())
         FROM pledges_pledge WHERE id >= %s AND status IN ('confirmed', 'deployed')
         UNION ALL
-        SELECT id, quantity - greatest(quantity / 2, 1), (created_at + interval '120 days')::date, NULL,
+        SELECT id, quantity - greatest(quantity / 2, 1), (created_at + interval '120 days')::date,
+               CASE WHEN created_at + interval '125 days' <= now() AND mod(id, 10) <> 0
+                    THEN (created_at + interval '125 days')::date END,
                'Generated tranche', 1, least(created_at + interval '20 days', now()),
-               least(created_at + interval '20 days', now())
+               least(created_at + interval '125 days', now())
         FROM pledges_pledge WHERE id >= %s AND status IN ('confirmed', 'deployed') AND quantity > 1
         """,
         [first_id, first_id],

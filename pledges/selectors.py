@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -70,6 +71,13 @@ def active_condition_exists(caveats: QuerySet[Any]) -> ExpressionWrapper:
     return ExpressionWrapper(on_pledge | country_wide, output_field=BooleanField())
 
 
+def _sources(user: Any, as_of: dt.datetime | None) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
+    """The pledges `user` may see, the caveats and the tranches: live, or as they stood at `as_of`."""
+    if as_of is None or unchanged_since(as_of, PledgeEvent, CaveatEvent, DeliveryEvent):
+        return Pledge.objects.filter(pledge_visibility_q(user)), Caveat.objects.all(), Delivery.objects.all()
+    return pledges_as_of(user, as_of), state_as_of(CaveatEvent, as_of), state_as_of(DeliveryEvent, as_of)
+
+
 def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]:
     """Pledges `user` may see, now or as they stood (and as they could see them) at `as_of`, each with
     `is_conditional`, `delivered_quantity`, `overdue_quantity`, `has_overdue_delivery` and `is_stale`.
@@ -79,28 +87,29 @@ def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]
     even with an earlier delivery date) is not known as of then.
     """
     moment = as_of or timezone.now()
-    if as_of is None or unchanged_since(as_of, PledgeEvent, CaveatEvent, DeliveryEvent):
-        rows: QuerySet[Any] = Pledge.objects.filter(pledge_visibility_q(user))
-        caveats: QuerySet[Any] = Caveat.objects.all()
-        deliveries: QuerySet[Any] = Delivery.objects.all()
-    else:
-        rows, caveats = pledges_as_of(user, as_of), state_as_of(CaveatEvent, as_of)
-        deliveries = state_as_of(DeliveryEvent, as_of)
-    # Only caveats the user may see make a pledge conditional for them: the flag must not reveal a caveat.
-    # The pledge being flagged is one they see (at the same moment), so the caveat's own fields decide;
-    # a pledge's tranches are seen with it.
-    caveats = caveats.filter(caveat_own_visibility_q(user))
+    rows, caveats, deliveries = _sources(user, as_of)
     day = timezone.localdate(moment)
     of_this_pledge = deliveries.filter(pledge_id=OuterRef("id")).order_by().values("pledge_id")
     delivered = of_this_pledge.filter(delivered_on__isnull=False).annotate(total=Sum("quantity")).values("total")
     overdue = of_this_pledge.filter(delivered_on__isnull=True, planned_on__lt=day)
-    return rows.annotate(
-        is_conditional=active_condition_exists(caveats),
+    # The tranche figures are subqueries per row: on a page they run for its 100 rows only. has_overdue_delivery
+    # is read off overdue_quantity rather than an EXISTS, which PostgreSQL would answer by hashing every overdue
+    # tranche of the database first (11 ms of a 14 ms page at 100,000 pledges).
+    return _with_conditions(rows, caveats, user, moment).annotate(
         delivered_quantity=Coalesce(Subquery(delivered), 0),
         overdue_quantity=Coalesce(Subquery(overdue.annotate(total=Sum("quantity")).values("total")), 0),
-        has_overdue_delivery=Exists(overdue),
-        is_stale=stale_expression(moment),
+    ).annotate(
+        has_overdue_delivery=ExpressionWrapper(Q(overdue_quantity__gt=0), output_field=BooleanField()),
     ).select_related("country", "coalition", "category", "unit")
+
+
+def _with_conditions(rows: QuerySet[Any], caveats: QuerySet[Any], user: Any, moment: dt.datetime) -> QuerySet[Any]:
+    # Only caveats the user may see make a pledge conditional for them: the flag must not reveal a caveat.
+    # The pledge being flagged is one they see (at the same moment), so the caveat's own fields decide.
+    return rows.annotate(
+        is_conditional=active_condition_exists(caveats.filter(caveat_own_visibility_q(user))),
+        is_stale=stale_expression(moment),
+    )
 
 
 def stale_expression(moment: dt.datetime) -> ExpressionWrapper:
@@ -167,13 +176,39 @@ def _requirements(coalition: Coalition, as_of: dt.datetime | None) -> dict[tuple
     }
 
 
+def _tranche_sums(pledges: QuerySet[Any], deliveries: QuerySet[Any], day: dt.date
+                  ) -> dict[tuple[int, int, int], tuple[int, int]]:
+    """Delivered and overdue amounts per (country, category, unit) of `pledges`, from `deliveries` (live rows or
+    history as of a moment): one join of the two, where a subquery per pledge would run 70,000 times."""
+    pledge_sql, pledge_params = pledges.order_by().values("id", "country_id", "category_id", "unit_id").query \
+        .sql_with_params()
+    tranche_sql, tranche_params = deliveries.order_by().values("pledge_id", "quantity", "delivered_on", "planned_on") \
+        .query.sql_with_params()
+    # Both subqueries are Django's own SQL for querysets; every value is a parameter.
+    sql = (
+        "SELECT p.country_id, p.category_id, p.unit_id, "  # noqa: S608
+        "COALESCE(SUM(d.quantity) FILTER (WHERE d.delivered_on IS NOT NULL), 0), "
+        "COALESCE(SUM(d.quantity) FILTER (WHERE d.delivered_on IS NULL AND d.planned_on < %s), 0) "
+        f"FROM ({pledge_sql}) AS p (id, country_id, category_id, unit_id) "
+        f"JOIN ({tranche_sql}) AS d (pledge_id, quantity, delivered_on, planned_on) ON d.pledge_id = p.id "
+        "GROUP BY 1, 2, 3"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [day, *pledge_params, *tranche_params])
+        return {(country, category, unit): (delivered, overdue)
+                for country, category, unit, delivered, overdue in cursor.fetchall()}
+
+
 def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None) -> ForcePicture:
     """Requirement, confirmed, indicative, conditional and gap per category and unit, and per country.
 
-    Two aggregate queries (plus the requirements and the category names), however many pledges.
+    Three aggregate queries (the pledges, their tranches, the requirements) and the names, however many pledges.
     """
     moment = as_of or timezone.now()
-    pledges = pledge_list(user=user, as_of=as_of).filter(coalition_id=coalition.pk, status__in=OFFERED)
+    rows, caveats, deliveries = _sources(user, as_of)
+    offered = rows.filter(coalition_id=coalition.pk, status__in=OFFERED)
+    pledges = _with_conditions(offered, caveats, user, moment)
+    tranches = _tranche_sums(offered, deliveries, timezone.localdate(moment))
     if as_of is not None and unchanged_since(as_of, RequirementEvent):
         as_of = None  # the live requirements are the requirements as they stood
     zero = 0
@@ -183,8 +218,6 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
         "indicative": Coalesce(Sum("quantity", filter=Q(status=PledgeStatus.INDICATIVE)), zero),
         "conditional": Coalesce(Sum("quantity", filter=Q(is_conditional=True)), zero),
         "conditional_confirmed": Coalesce(Sum("quantity", filter=Q(is_conditional=True, status__in=COMMITTED)), zero),
-        "delivered": Coalesce(Sum("delivered_quantity"), zero),
-        "overdue": Coalesce(Sum("overdue_quantity"), zero),
         "stale": Coalesce(Sum("quantity", filter=Q(is_stale=True)), zero),
     }
     by_country = list(
@@ -192,11 +225,13 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
         .values("country_id", "category_id", "unit_id")
         .annotate(**sums, pledge_count=Count("id"))
     )
+    for r in by_country:
+        r["delivered"], r["overdue"] = tranches.get((r["country_id"], r["category_id"], r["unit_id"]), (0, 0))
     # The category totals are the sums of the country lines: one pass over the pledges, not two.
     by_category: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in by_country:
         totals = by_category[(r["category_id"], r["unit_id"])]
-        for name in (*sums, "pledge_count"):
+        for name in (*sums, "delivered", "overdue", "pledge_count"):
             totals[name] += r[name]
     requirements = _requirements(coalition, as_of)
     categories = {c.pk: c for c in CapabilityCategory.objects.all()}
