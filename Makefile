@@ -24,7 +24,7 @@ run: deps
 test: deps system-deps
 	$(PY) -m ruff check .
 	COALITION_TESTING=true $(PY) manage.py makemigrations --check --dry-run
-	COALITION_TESTING=true $(PY) -m mypy accounts pledges meetings coalition idempotency dashboard
+	COALITION_TESTING=true $(PY) -m mypy accounts pledges meetings coalition idempotency dashboard imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: deps

@@ -54,5 +54,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("pledges.api.urls")),
     path("", include("meetings.api.urls")),
+    path("", include("imports.api.urls")),
     re_path(r"^.*$", NotFoundView.as_view(), name="api-not-found"),
 ]

@@ -22,6 +22,8 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         limit = settings.API_MAX_BODY_BYTES
+        if request.path in settings.UPLOAD_PATHS:  # a spreadsheet of the largest size imports, with its form
+            limit = max(limit, settings.IMPORT_MAX_BYTES + 64 * 1024)
         if length > limit:
             message = f"The request body is larger than {limit:,} bytes."
             if request.path.startswith("/api/"):

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "meetings",
     "idempotency",
     "dashboard",
+    "imports",
     "csp",
     "axes",
 ]
@@ -180,6 +181,9 @@ TRUSTED_PROXIES: int = env.int("DJANGO_TRUSTED_PROXIES", default=0)
 # The largest request body accepted (413 above it): API JSON, admin forms, spreadsheet uploads.
 API_MAX_BODY_BYTES: int = env.int("DJANGO_MAX_BODY_BYTES", default=5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Spreadsheet imports: the largest file (imports.reader says so in words below it), on the paths that take one.
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+UPLOAD_PATHS = ("/api/v1/imports/", "/admin/imports/import/upload/")
 
 # --- API ---------------------------------------------------------------------------
 # REST API under /api/v1/ (coalition/api.py holds the shared pieces). Tokens are knox's:

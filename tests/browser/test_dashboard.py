@@ -192,3 +192,31 @@ def test_a_pledge_page_with_tranches_is_accessible(page: Any, live_server: Any, 
     page.goto(f"{live_server.url}/admin/pledges/pledge/{scene.pl_confirmed.pk}/change/")
     assert_accessible(page)
     watch.assert_clean()
+
+
+def test_a_desk_officer_round_trips_a_spreadsheet_in_chromium(page: Any, live_server: Any, world: World,  # noqa: F811
+                                                              scene: Scene, tmp_path: Path) -> None:
+    from tests.imports.helpers import edited
+
+    watch = Watch(page, live_server.url)
+    sign_in(page, live_server.url, "ministry-pl")
+    page.goto(f"{live_server.url}/admin/pledges/pledge/")
+    page.click("text=Import from a spreadsheet")
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.click("text=Template for Coalition of the willing")
+    template = Path(download.value.path()).read_bytes()
+    filled = tmp_path / "poland.xlsx"
+    filled.write_bytes(edited(template, change={scene.pl_confirmed.pk: {"quantity": 1300}},
+                              add=[{"category": "troops", "unit": "personnel", "quantity": 60, "status": "draft",
+                                    "description": "Engineers, from the spreadsheet"}]))
+    page.select_option("#id_coalition", str(world.coalition.pk))
+    page.set_input_files("#id_file", str(filled))
+    page.click("input[type=submit][value=Preview]")
+    page.wait_for_selector("#result_list")
+    assert "quantity: 1200 → 1300" in page.inner_text("#result_list")
+    assert_accessible(page)
+    page.click("input[value='Apply every row']")
+    page.wait_for_selector("ul.messagelist")
+    assert "Applied: 1 pledge(s) created, 1 changed" in page.inner_text("ul.messagelist")
+    watch.assert_clean()

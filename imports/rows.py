@@ -1,0 +1,174 @@
+"""Each spreadsheet row read into the values a pledge service takes, with a message per field a desk officer can
+act on. The values are kept JSON-ready (ids, ISO dates, decimal text), so an import stores what it will write."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from imports.reader import Row, as_date
+from pledges.models import CapabilityCategory, CaveatKind, Coalition, Country, PledgeStatus, Releasability
+
+WHOLE = re.compile(r"^\d{1,3}([ ,\u00a0\u202f]?\d{3})*$|^\d+$")  # 1200, 1,200, 1 200
+
+
+@dataclass
+class Lookups:
+    """Categories, units and which units each category counts in: read once per file."""
+
+    categories: dict[str, CapabilityCategory]  # by code and by lower-case name
+    units_of: dict[int, dict[str, int]]  # category id -> unit code -> unit id
+
+    @classmethod
+    def load(cls) -> Lookups:
+        categories: dict[str, CapabilityCategory] = {}
+        units_of: dict[int, dict[str, int]] = {}
+        for category in CapabilityCategory.objects.prefetch_related("units"):
+            categories[category.code.lower()] = categories[category.name.lower()] = category
+            units_of[category.pk] = {unit.code.lower(): unit.pk for unit in category.units.all()}
+        return cls(categories, units_of)
+
+
+@dataclass
+class PledgeRow:
+    number: int
+    pledge_id: int | None
+    version: int | None
+    status: str
+    fields: dict[str, Any]  # pledge_create / pledge_update keyword values, JSON-ready (category_id, unit_id, ...)
+    caveats: list[tuple[str, str]]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"number": self.number, "pledge_id": self.pledge_id, "version": self.version, "status": self.status,
+                "fields": self.fields, "caveats": [list(c) for c in self.caveats]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PledgeRow:
+        return cls(number=data["number"], pledge_id=data["pledge_id"], version=data["version"],
+                   status=data["status"], fields=data["fields"],
+                   caveats=[(kind, text) for kind, text in data["caveats"]])
+
+
+def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Lookups) -> PledgeRow:
+    values, errors = row.values, {name: list(messages) for name, messages in row.errors.items()}
+
+    def error(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    def text(name: str) -> str:
+        value = values.get(name)
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value).strip()
+
+    fields: dict[str, Any] = {}
+    given_country = text("country")
+    if given_country and given_country.upper() != country.code:
+        error("country", f"'{given_country}' is not your country ({country.code}): rows for another country are "
+                         "refused.")
+    given_coalition = text("coalition")
+    if given_coalition and given_coalition not in (str(coalition.pk), coalition.short_name):
+        error("coalition", f"this row is for coalition {given_coalition}, the file is imported into "
+                           f"{coalition.short_name} (id {coalition.pk}).")
+
+    pledge_id = _whole(text("id"), "id", error, minimum=1)
+    version = _whole(text("version"), "version", error, minimum=1)
+    if pledge_id is not None and version is None and "version" not in errors:
+        error("version", "give the version next to the id, as downloaded, so that a pledge changed since is "
+                         "not overwritten.")
+
+    category = lookups.categories.get(text("category").lower())
+    if not text("category"):
+        error("category", "required.")
+    elif category is None:
+        error("category", f"'{text('category')}' is not a capability category (see the sheet 'Lists').")
+    else:
+        fields["category_id"] = category.pk
+        unit_code = text("unit").lower()
+        if not unit_code:
+            error("unit", "required.")
+        elif unit_code not in lookups.units_of[category.pk]:
+            allowed = ", ".join(lookups.units_of[category.pk]) or "none"
+            error("unit", f"'{text('unit')}' is not a unit of {category.name} (its units: {allowed}).")
+        else:
+            fields["unit_id"] = lookups.units_of[category.pk][unit_code]
+
+    quantity = _whole(text("quantity"), "quantity", error, minimum=1)
+    if quantity is None and "quantity" not in errors:
+        error("quantity", "required: a whole number, 1 or more.")
+    elif quantity is not None:
+        fields["quantity"] = quantity
+
+    status = text("status").lower()
+    if not status:
+        error("status", "required: draft, indicative, confirmed, deployed or withdrawn.")
+    elif status not in PledgeStatus.values:
+        error("status", f"'{text('status')}' is not a status: draft, indicative, confirmed, deployed or withdrawn.")
+
+    releasability = text("releasability").lower()
+    if releasability and releasability not in Releasability.values:
+        error("releasability", f"'{text('releasability')}' is not one of: secretariat, coalition.")
+    elif releasability:
+        fields["releasability"] = releasability
+
+    for name in ("description", "location"):
+        if name in values:
+            fields[name] = text(name)
+    for name in ("available_from", "available_until"):
+        if name in values:
+            try:
+                day = as_date(values.get(name))
+            except ValueError as problem:
+                error(name, str(problem))
+            else:
+                fields[name] = day.isoformat() if day else None
+    if "notice_to_move_days" in values:
+        fields["notice_to_move_days"] = _whole(text("notice_to_move_days"), "notice_to_move_days", error, minimum=0)
+    if "estimated_value_eur" in values:
+        fields["estimated_value_eur"] = _decimal(text("estimated_value_eur"), "estimated_value_eur", error)
+
+    caveats = []
+    for line in text("caveats").splitlines():
+        if not line.strip():
+            continue
+        kind, _, caveat_text = line.partition(":")
+        kind = kind.strip().lower().replace(" ", "_")
+        if not caveat_text.strip() or kind not in CaveatKind.values:
+            error("caveats", f"'{line.strip()[:60]}' is not 'kind: text' with a kind among "
+                             f"{', '.join(CaveatKind.values)}.")
+        else:
+            caveats.append((kind, caveat_text.strip()))
+    return PledgeRow(number=row.number, pledge_id=pledge_id, version=version, status=status, fields=fields,
+                     caveats=caveats, errors=errors)
+
+
+def _whole(text: str, name: str, error: Any, *, minimum: int) -> int | None:
+    if not text:
+        return None
+    if not WHOLE.match(text):
+        error(name, f"'{text}' is not a whole number.")
+        return None
+    number = int(re.sub(r"\D", "", text))
+    if number < minimum:
+        error(name, f"must be {minimum} or more.")
+        return None
+    return number
+
+
+def _decimal(text: str, name: str, error: Any) -> str | None:
+    if not text:
+        return None
+    try:
+        value = Decimal(text.replace(" ", "").replace("\u00a0", ""))
+    except InvalidOperation:
+        error(name, f"'{text}' is not a number (write 1250000.50).")
+        return None
+    if not value.is_finite() or value < 0:
+        error(name, "must be a number of 0 or more.")
+        return None
+    return str(value)

@@ -1,0 +1,250 @@
+"""Preview and apply a pledge spreadsheet, through the same pledge services as any other write.
+
+A preview runs every row through the services in a transaction that is then rolled back: the errors it shows are
+exactly the ones applying would meet (a status move that is not allowed, a pledge changed since its version, a
+unit of another category), and nothing is written but the Import record itself. Applying runs the stored rows
+again in one transaction, under a history context naming the import: all rows or none. An import applied once
+answers its result again; the same file cannot be applied twice for a country and coalition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pghistory
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from imports.models import Import, ImportStatus, RowAction
+from imports.reader import FileRefused, read_rows
+from imports.rows import Lookups, PledgeRow, clean_row
+from pledges import services as pledge_services
+from pledges.models import CapabilityCategory, Coalition, Pledge, Unit
+from pledges.visibility import coalitions_visible_to, is_ministry, pledges_editable_by
+
+logger = logging.getLogger(__name__)
+
+QUEUED_ABOVE = 500  # rows: a longer import is applied by a Celery worker, with progress
+COMPARED = ("category_id", "unit_id", "quantity", "description", "location", "available_from", "available_until",
+            "notice_to_move_days", "estimated_value_eur", "releasability")
+
+
+class ImportRefused(Exception):
+    """Applying met errors (rows changed meanwhile): nothing was applied. `rows` says which and why."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__("Rows have errors; nothing was applied.")
+        self.rows = rows
+
+
+@dataclass
+class Outcome:
+    number: int
+    action: str
+    pledge: int | None = None
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"row": self.number, "action": self.action, "pledge": self.pledge, "changes": self.changes,
+                "errors": self.errors}
+
+
+def ensure_may_import(actor: Any, coalition: Coalition) -> None:
+    if not is_ministry(actor):
+        raise PermissionDenied("Only ministry staff import their country's pledges.")
+    if not coalitions_visible_to(actor).filter(pk=coalition.pk).exists():
+        raise PermissionDenied("Your country is not a member of this coalition.")
+
+
+def import_preview(*, actor: Any, coalition: Coalition, filename: str, data: bytes) -> Import:
+    """Read the file and show what applying it would do; only the Import record is written."""
+    ensure_may_import(actor, coalition)
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = Import.objects.filter(country_id=actor.country_id, coalition=coalition, digest=digest,
+                                    status=ImportStatus.APPLIED).first()
+    if earlier is not None:
+        raise FileRefused(f"This very file was applied already (import #{earlier.pk} of "
+                          f"{timezone.localtime(earlier.applied_at):%d %b %Y %H:%M}): download a fresh template "
+                          "to change these pledges again.")
+    lookups = Lookups.load()
+    rows = [clean_row(row, country=actor.country, coalition=coalition, lookups=lookups)
+            for row in read_rows(filename, data)]
+    outcomes = _dry_run(actor, coalition, rows)
+    return Import.objects.create(
+        coalition=coalition, country_id=actor.country_id, uploaded_by=actor, filename=filename[:255], digest=digest,
+        rows=[{**outcome.as_json(), "input": row.as_json()} for row, outcome in zip(rows, outcomes, strict=True)],
+        summary=_summary(outcomes),
+    )
+
+
+def import_apply(*, actor: Any, import_id: int, progress: Callable[[int], None] | None = None) -> Import:
+    """Write every row of a previewed import, or none. Raises ImportRefused (nothing written) when a row fails."""
+    with transaction.atomic():
+        imported = Import.objects.select_for_update(of=("self",)).select_related("coalition").get(pk=import_id)
+        if imported.uploaded_by_id != actor.pk and imported.country_id != getattr(actor, "country_id", None):
+            raise PermissionDenied("Only the import's own country may apply it.")
+        if imported.status == ImportStatus.APPLIED:
+            return imported  # applying twice changes nothing more
+        ensure_may_import(actor, imported.coalition)
+        if imported.summary.get("error"):
+            raise ValidationError({"rows": "Some rows have errors: correct the file and upload it again."})
+        rows = [PledgeRow.from_json(entry["input"]) for entry in imported.rows]
+        with pghistory.context(import_id=imported.pk, import_file=imported.filename):
+            outcomes = _run(actor, imported.coalition, rows, progress=progress)
+        failed = [outcome.as_json() for outcome in outcomes if outcome.action == RowAction.ERROR]
+        if failed:
+            transaction.set_rollback(True)
+            raise ImportRefused(failed)
+        imported.status, imported.applied_at = ImportStatus.APPLIED, timezone.now()
+        imported.rows = [{**outcome.as_json(), "input": entry["input"]}
+                         for outcome, entry in zip(outcomes, imported.rows, strict=True)]
+        imported.summary = _summary(outcomes)
+        imported.save(update_fields=["status", "applied_at", "rows", "summary"])
+        return imported
+
+
+def import_queue(*, actor: Any, import_id: int) -> Import:
+    """Hand a long import to a worker (imports.tasks): it is `applying` until the worker is done."""
+    from imports.tasks import apply_import_task
+
+    imported = Import.objects.select_for_update(of=("self",)).get(pk=import_id)
+    ensure_may_import(actor, imported.coalition)
+    if imported.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED):
+        if imported.summary.get("error"):
+            raise ValidationError({"rows": "Some rows have errors: correct the file and upload it again."})
+        imported.status, imported.error = ImportStatus.APPLYING, ""
+        imported.save(update_fields=["status", "error"])
+        transaction.on_commit(lambda: apply_import_task.delay(import_id, actor.pk))
+    return imported
+
+
+def import_mark_failed(*, import_id: int, error: str) -> None:
+    """A worker's import that could not be written: nothing was applied; say why."""
+    Import.objects.filter(pk=import_id).exclude(status=ImportStatus.APPLIED).update(
+        status=ImportStatus.FAILED, error=error[:4000])
+
+
+def refusal_text(rows: list[dict[str, Any]]) -> str:
+    return "; ".join(f"row {row['row']}: " + " ".join(f"{name}: {' '.join(messages)}"
+                                                    for name, messages in row["errors"].items()) for row in rows)
+
+
+def _summary(outcomes: list[Outcome]) -> dict[str, int]:
+    counts = Counter(outcome.action for outcome in outcomes)
+    return {action: counts.get(action, 0) for action in RowAction.values}
+
+
+class _DryRun(Exception):
+    pass
+
+
+def _dry_run(actor: Any, coalition: Coalition, rows: list[PledgeRow]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    try:
+        with transaction.atomic():
+            outcomes = _run(actor, coalition, rows)
+            raise _DryRun
+    except _DryRun:
+        pass
+    return outcomes
+
+
+def _run(actor: Any, coalition: Coalition, rows: list[PledgeRow],
+         progress: Callable[[int], None] | None = None) -> list[Outcome]:
+    """Each row through the services in a savepoint of its own; a row that fails leaves nothing behind."""
+    editable = {p.pk: p for p in pledges_editable_by(actor).filter(
+        coalition=coalition, pk__in=[row.pledge_id for row in rows if row.pledge_id]).prefetch_related("caveats")}
+    categories = {c.pk: c for c in CapabilityCategory.objects.all()}
+    units = {u.pk: u for u in Unit.objects.all()}
+    outcomes = []
+    for index, row in enumerate(rows):
+        outcome = Outcome(number=row.number, action=RowAction.ERROR, pledge=row.pledge_id, errors=dict(row.errors))
+        if not row.errors:
+            try:
+                with transaction.atomic():
+                    _write(actor, coalition, row, editable, categories, units, outcome)
+            except (ValidationError, PermissionDenied, pledge_services.StaleVersion) as problem:
+                outcome.action, outcome.errors = RowAction.ERROR, _messages(problem)
+        outcomes.append(outcome)
+        if progress is not None and index % 100 == 99:
+            progress(int(100 * (index + 1) / len(rows)))
+    return outcomes
+
+
+def _service_values(row: PledgeRow, categories: dict[int, Any], units: dict[int, Any]) -> dict[str, Any]:
+    values = dict(row.fields)
+    if "category_id" in values:
+        values["category"] = categories[values.pop("category_id")]
+    if "unit_id" in values:
+        values["unit"] = units[values.pop("unit_id")]
+    for name in ("available_from", "available_until"):
+        if values.get(name):
+            values[name] = dt.date.fromisoformat(values[name])
+    if values.get("estimated_value_eur") is not None:
+        values["estimated_value_eur"] = Decimal(values["estimated_value_eur"])
+    return values
+
+
+def _write(actor: Any, coalition: Coalition, row: PledgeRow, editable: dict[int, Pledge],
+           categories: dict[int, Any], units: dict[int, Any], outcome: Outcome) -> None:
+    values = _service_values(row, categories, units)
+    if row.pledge_id is None:
+        pledge = pledge_services.pledge_create(actor=actor, coalition=coalition, status=row.status, **values)
+        outcome.action, outcome.pledge = RowAction.CREATE, pledge.pk
+        for kind, text in row.caveats:
+            pledge_services.caveat_add(actor=actor, pledge=pledge, kind=kind, text=text)
+        return
+    found = editable.get(row.pledge_id)
+    if found is None:
+        raise ValidationError({"id": f"Pledge {row.pledge_id} is not one of your country's pledges in "
+                                     f"{coalition.short_name}; leave the id empty to add a new pledge."})
+    pledge = found
+    if pledge.version != row.version:
+        raise ValidationError({"version": f"Pledge {pledge.pk} was changed since this file was made (version "
+                                          f"{row.version}, now {pledge.version}): download a fresh template."})
+    changes = {name: value for name, value in values.items() if getattr(pledge, name) != value}
+    outcome.changes = {name: {"before": _shown(getattr(pledge, name)), "after": _shown(value)}
+                       for name, value in changes.items()}
+    if row.status != pledge.status:
+        outcome.changes["status"] = {"before": pledge.status, "after": row.status}
+    active = {(c.kind, c.text) for c in pledge.caveats.all() if c.is_active}
+    new_caveats = [(kind, text) for kind, text in row.caveats if (kind, text) not in active]
+    if new_caveats:
+        outcome.changes["caveats"] = {"before": None, "after": [f"{kind}: {text}" for kind, text in new_caveats]}
+    if not outcome.changes:
+        outcome.action = RowAction.UNCHANGED
+        return
+    if changes:
+        pledge = pledge_services.pledge_update(actor=actor, pledge=pledge, expected_version=row.version, **changes)
+    if row.status != pledge.status:
+        pledge = pledge_services.pledge_transition(actor=actor, pledge=pledge, to_status=row.status,
+                                                   expected_version=pledge.version)
+    for kind, text in new_caveats:
+        pledge_services.caveat_add(actor=actor, pledge=pledge, kind=kind, text=text)
+    outcome.action = RowAction.UPDATE
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, CapabilityCategory | Unit):
+        return value.code
+    if isinstance(value, dt.date | Decimal):
+        return str(value)
+    return value
+
+
+def _messages(problem: Exception) -> dict[str, list[str]]:
+    if isinstance(problem, ValidationError) and hasattr(problem, "error_dict"):
+        return {name: [str(m) for m in messages] for name, messages in problem.message_dict.items()}
+    if isinstance(problem, pledge_services.StaleVersion):
+        return {"version": [str(problem)]}
+    return {"row": [str(getattr(problem, "message", None) or problem)]}
+
