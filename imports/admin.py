@@ -95,7 +95,7 @@ class ImportAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/imports/preview.html", self._context(
             request, f"Import #{imported.pk}: {imported.filename}", imported=imported,
             may_apply=imported.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED)
-            and not imported.summary.get("error")))
+            and bool(imported.summary) and not imported.summary.get("error")))
 
     def apply_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         imported = get_object_or_404(self.get_queryset(request), pk=pk)

@@ -11,6 +11,7 @@ from pledges.models import Coalition, Country
 
 
 class ImportStatus(models.TextChoices):
+    PREVIEWING = "previewing", "Being previewed"
     PREVIEWED = "previewed", "Previewed (nothing changed yet)"
     APPLYING = "applying", "Being applied"
     APPLIED = "applied", "Applied"

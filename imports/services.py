@@ -66,7 +66,9 @@ def ensure_may_import(actor: Any, coalition: Coalition) -> None:
 
 
 def import_preview(*, actor: Any, coalition: Coalition, filename: str, data: bytes) -> Import:
-    """Read the file and show what applying it would do; only the Import record is written."""
+    """Read the file and show what applying it would do; only the Import record is written. A file of more
+    than QUEUED_ABOVE rows is read here (a bad file is refused at once) and previewed by a worker: the import
+    is `previewing` until then (imports.tasks)."""
     ensure_may_import(actor, coalition)
     digest = hashlib.sha256(data).hexdigest()
     earlier = Import.objects.filter(country_id=actor.country_id, coalition=coalition, digest=digest,
@@ -78,12 +80,39 @@ def import_preview(*, actor: Any, coalition: Coalition, filename: str, data: byt
     lookups = Lookups.load()
     rows = [clean_row(row, country=actor.country, coalition=coalition, lookups=lookups)
             for row in read_rows(filename, data)]
-    outcomes = _dry_run(actor, coalition, rows)
-    return Import.objects.create(
-        coalition=coalition, country_id=actor.country_id, uploaded_by=actor, filename=filename[:255], digest=digest,
-        rows=[{**outcome.as_json(), "input": row.as_json()} for row, outcome in zip(rows, outcomes, strict=True)],
-        summary=_summary(outcomes),
-    )
+    imported = Import(coalition=coalition, country_id=actor.country_id, uploaded_by=actor, filename=filename[:255],
+                      digest=digest, rows=[{"input": row.as_json()} for row in rows])
+    if len(rows) > QUEUED_ABOVE:
+        from imports.tasks import preview_import_task
+
+        imported.status = ImportStatus.PREVIEWING
+        imported.save()
+        transaction.on_commit(lambda: preview_import_task.delay(imported.pk, actor.pk))
+        return imported
+    _record_preview(imported, actor, rows)
+    imported.save()
+    return imported
+
+
+def import_preview_run(*, actor: Any, import_id: int, progress: Callable[[int], None] | None = None) -> Import:
+    """The worker's half of a long preview: run the stored rows, keep what they would do."""
+    with transaction.atomic():
+        imported = Import.objects.select_for_update(of=("self",)).select_related("coalition").get(pk=import_id)
+        if imported.status != ImportStatus.PREVIEWING:
+            return imported
+        _record_preview(imported, actor, [PledgeRow.from_json(entry["input"]) for entry in imported.rows],
+                        progress=progress)
+        imported.status = ImportStatus.PREVIEWED
+        imported.save(update_fields=["status", "rows", "summary"])
+        return imported
+
+
+def _record_preview(imported: Import, actor: Any, rows: list[PledgeRow],
+                    progress: Callable[[int], None] | None = None) -> None:
+    outcomes = _dry_run(actor, imported.coalition, rows, progress=progress)
+    imported.rows = [{**outcome.as_json(), "input": row.as_json()} for row, outcome in zip(rows, outcomes,
+                                                                                            strict=True)]
+    imported.summary = _summary(outcomes)
 
 
 def import_apply(*, actor: Any, import_id: int, progress: Callable[[int], None] | None = None) -> Import:
@@ -95,6 +124,8 @@ def import_apply(*, actor: Any, import_id: int, progress: Callable[[int], None] 
         if imported.status == ImportStatus.APPLIED:
             return imported  # applying twice changes nothing more
         ensure_may_import(actor, imported.coalition)
+        if imported.status == ImportStatus.PREVIEWING:
+            raise ValidationError({"status": "The import is still being previewed; apply it once it is previewed."})
         if imported.summary.get("error"):
             raise ValidationError({"rows": "Some rows have errors: correct the file and upload it again."})
         rows = [PledgeRow.from_json(entry["input"]) for entry in imported.rows]
@@ -118,6 +149,8 @@ def import_queue(*, actor: Any, import_id: int) -> Import:
 
     imported = Import.objects.select_for_update(of=("self",)).get(pk=import_id)
     ensure_may_import(actor, imported.coalition)
+    if imported.status == ImportStatus.PREVIEWING:
+        raise ValidationError({"status": "The import is still being previewed; apply it once it is previewed."})
     if imported.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED):
         if imported.summary.get("error"):
             raise ValidationError({"rows": "Some rows have errors: correct the file and upload it again."})
@@ -147,11 +180,12 @@ class _DryRun(Exception):
     pass
 
 
-def _dry_run(actor: Any, coalition: Coalition, rows: list[PledgeRow]) -> list[Outcome]:
+def _dry_run(actor: Any, coalition: Coalition, rows: list[PledgeRow],
+             progress: Callable[[int], None] | None = None) -> list[Outcome]:
     outcomes: list[Outcome] = []
     try:
         with transaction.atomic():
-            outcomes = _run(actor, coalition, rows)
+            outcomes = _run(actor, coalition, rows, progress=progress)
             raise _DryRun
     except _DryRun:
         pass

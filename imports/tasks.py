@@ -31,3 +31,21 @@ def apply_import_task(import_id: int, user_id: int) -> str:
         services.import_mark_failed(import_id=import_id, error=f"{type(error).__name__}: {error}")
         raise
     return "applied"
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def preview_import_task(import_id: int, user_id: int) -> str:
+    """Preview a long import (queued by services.import_preview), with its progress in the cache."""
+    from imports.api.views import progress_key
+
+    user = User.objects.select_related("country").get(pk=user_id)
+
+    def progress(percent: int) -> None:
+        cache.set(progress_key(import_id), percent, timeout=3600)
+
+    try:
+        services.import_preview_run(actor=user, import_id=import_id, progress=progress)
+    except Exception as error:
+        services.import_mark_failed(import_id=import_id, error=f"{type(error).__name__}: {error}")
+        raise
+    return "previewed"

@@ -34,7 +34,8 @@ class ImportSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(IMPORT_ROW)
     def get_rows(self, obj: Import) -> list[dict[str, Any]]:
-        return [{key: row[key] for key in ("row", "action", "pledge", "changes", "errors")} for row in obj.rows]
+        return [{key: row[key] for key in ("row", "action", "pledge", "changes", "errors")} for row in obj.rows
+                if "action" in row]  # none until the preview has run
 
 
 class ImportUploadSerializer(serializers.Serializer):

@@ -53,7 +53,9 @@ class TemplateView(WritesInOneTransaction, APIView):
 
 
 class ImportListView(WritesInOneTransaction, generics.ListCreateAPIView):
-    """Your country's imports; POST a spreadsheet to see what it would do (nothing changes yet)."""
+    """Your country's imports; POST a spreadsheet to see what it would do (nothing changes yet). A file of more
+    than 500 rows is previewed by a worker: the answer is `previewing` with no rows yet; GET it until
+    `previewed`."""
 
     serializer_class = ImportSerializer
     parser_classes = [parsers.MultiPartParser]
@@ -84,7 +86,7 @@ class ImportDetailView(WritesInOneTransaction, generics.RetrieveAPIView):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         imported = self.get_object()
         data = dict(ImportSerializer(imported).data)
-        if imported.status == ImportStatus.APPLYING:
+        if imported.status in (ImportStatus.APPLYING, ImportStatus.PREVIEWING):
             data["progress"] = cache.get(progress_key(imported.pk), 0)
         return Response(data)
 

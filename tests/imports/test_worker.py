@@ -1,4 +1,4 @@
-"""A long import is applied by a real Celery worker, with its progress, all rows or none."""
+"""A long import is previewed and applied by a real Celery worker, with its progress, all rows or none."""
 
 from __future__ import annotations
 
@@ -20,7 +20,20 @@ from tests.meetings.test_worker import Worker, start_worker  # noqa: F401 - the 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_long_import_is_applied_by_a_worker(world: World, start_worker: Callable[..., Worker],  # noqa: F811
+def wait_until(client: APIClient, import_id: int, done: str, worker: Worker) -> list[tuple[str, int | None]]:
+    seen = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/imports/{import_id}/").json()
+        seen.append((body["status"], body.get("progress")))
+        if body["status"] in (done, "failed"):
+            break
+        time.sleep(0.2)
+    assert seen[-1][0] == done, (seen[-5:], worker.output())
+    return seen
+
+
+def test_a_long_import_is_previewed_and_applied_by_a_worker(world: World, start_worker: Callable[..., Worker],  # noqa: F811
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "QUEUED_ABOVE", 100)  # in this process, where the request decides
     worker = start_worker()
@@ -28,19 +41,16 @@ def test_a_long_import_is_applied_by_a_worker(world: World, start_worker: Callab
     client.force_authenticate(User.objects.get(pk=world.ministry_pl.pk))
     rows = [[None, None, "PL", "troops", "personnel", 10 + n, "indicative"] for n in range(250)]
     preview = client.post("/api/v1/imports/", {"file": SimpleUploadedFile("long.xlsx", workbook([HEADER, *rows])),
-                                               "coalition": world.coalition.pk}, format="multipart").json()
-    assert preview["summary"]["create"] == 250 and not Pledge.objects.exists()
-    queued = client.post(f"/api/v1/imports/{preview['id']}/apply/")
+                                               "coalition": world.coalition.pk}, format="multipart")
+    assert preview.status_code == 201 and preview.json()["status"] == "previewing" and preview.json()["rows"] == []
+    import_id = preview.json()["id"]
+    assert client.post(f"/api/v1/imports/{import_id}/apply/").status_code == 400  # not before its preview
+    wait_until(client, import_id, "previewed", worker)
+    body = client.get(f"/api/v1/imports/{import_id}/").json()
+    assert body["summary"]["create"] == 250 and len(body["rows"]) == 250 and not Pledge.objects.exists()
+    queued = client.post(f"/api/v1/imports/{import_id}/apply/")
     assert queued.status_code == 202 and queued.json()["status"] == "applying"
-    seen = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/v1/imports/{preview['id']}/").json()
-        seen.append((body["status"], body.get("progress")))
-        if body["status"] in ("applied", "failed"):
-            break
-        time.sleep(0.2)
-    assert seen[-1][0] == "applied", (seen[-5:], worker.output())
+    wait_until(client, import_id, "applied", worker)
     assert Pledge.objects.filter(country=world.pl).count() == 250
-    assert client.post(f"/api/v1/imports/{preview['id']}/apply/").status_code == 200  # again: nothing more
+    assert client.post(f"/api/v1/imports/{import_id}/apply/").status_code == 200  # again: nothing more
     assert Pledge.objects.filter(country=world.pl).count() == 250
