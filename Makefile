@@ -11,12 +11,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet ".[test]"
 	touch $@
 
-deps: $(VENV)/.installed
+# French translations, compiled from locale/fr/LC_MESSAGES/django.po at install (Babel; the .mo is not committed).
+MO := locale/fr/LC_MESSAGES/django.mo
+$(MO): locale/fr/LC_MESSAGES/django.po $(VENV)/.installed
+	$(PY) locale/translate.py compile
 
-# Debian's Chromium for the browser tests and poppler-utils (pdftotext) to read briefs back.
+deps: $(VENV)/.installed $(MO)
+
+# Debian's Chromium for the browser tests, poppler-utils (pdftotext) to read briefs back, gettext (xgettext) for
+# the test that every string to translate has its French.
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null)
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v xgettext >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils gettext >/dev/null)
 
 run: deps
 	$(PY) -m coalition.run

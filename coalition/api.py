@@ -50,6 +50,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import dateparse, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, pagination, parsers, serializers, status
@@ -59,6 +61,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from accounts.middleware import activate_preferred_language
 from pledges.services import StaleVersion
 
 logger = logging.getLogger(__name__)
@@ -68,19 +71,21 @@ logger = logging.getLogger(__name__)
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The object has changed since it was read; fetch it again and retry with its new ETag."
+    default_detail = gettext_lazy(
+        "The object has changed since it was read; fetch it again and retry with its new ETag.")
     default_code = "precondition_failed"
 
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "too_large"
 
 
 class DatabaseUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The database is not answering (restarting?). Nothing was changed; retry in a few seconds."
+    default_detail = gettext_lazy(
+        "The database is not answering (restarting?). Nothing was changed; retry in a few seconds.")
     default_code = "database_unavailable"
     wait = 5  # seconds: DRF's handler sends it as Retry-After
 
@@ -94,7 +99,8 @@ class KeyReused(exceptions.APIException):
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "This conflicts with a change made at the same moment; fetch the object again and retry."
+    default_detail = gettext_lazy(
+        "This conflicts with a change made at the same moment; fetch the object again and retry.")
     default_code = "conflict"
 
 
@@ -137,7 +143,7 @@ def parse_moment(raw: str) -> dt.datetime:
     """
     text = str(raw).strip()
     if "\x00" in text:
-        raise ValueError("Enter a valid date and time (ISO 8601).")
+        raise ValueError(_("Enter a valid date and time (ISO 8601)."))
     try:
         value = dateparse.parse_datetime(text)
         if value is None and (day := dateparse.parse_date(text)) is not None:
@@ -151,7 +157,7 @@ def parse_moment(raw: str) -> dt.datetime:
     try:
         return value.astimezone(dt.UTC)
     except OverflowError:
-        raise ValueError("This moment is out of range.") from None
+        raise ValueError(_("This moment is out of range.")) from None
 
 
 class MomentField(serializers.DateTimeField):
@@ -187,7 +193,7 @@ class RejectUnknownFieldsMixin:
             unknown = sorted(str(key) for key in data if key not in writable)
             if unknown:
                 raise serializers.ValidationError({
-                    key: [self.refused_fields.get(key, "Unknown field; it is not accepted here.")] for key in unknown
+                    key: [self.refused_fields.get(key, _("Unknown field; it is not accepted here."))] for key in unknown
                 })
         return super().to_internal_value(data)  # type: ignore[misc]
 
@@ -224,6 +230,7 @@ class WritesInOneTransaction:
         view.headers = view.default_response_headers
         try:
             view.initial(request, *args, **kwargs)
+            activate_preferred_language(request, request.user)  # a token user's own language, as for sessions
             method = request.method.lower()
             handler = getattr(view, method, view.http_method_not_allowed) if method in view.http_method_names \
                 else view.http_method_not_allowed
@@ -266,7 +273,7 @@ class WritesInOneTransaction:
             return None  # keys are per user; an anonymous write (the token login) takes none
         if not IDEMPOTENCY_KEY.match(key):
             raise exceptions.ValidationError(
-                {"Idempotency-Key": ["Give 1 to 255 printable ASCII characters without spaces (a UUID)."]})
+                {"Idempotency-Key": [_("Give 1 to 255 printable ASCII characters without spaces (a UUID).")]})
         return key
 
 
@@ -300,7 +307,7 @@ class JSONParser(parsers.JSONParser):
         limit = settings.API_MAX_BODY_BYTES
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
-            raise RequestTooLarge(f"The request body is larger than {limit:,} bytes.")
+            raise RequestTooLarge(_("The request body is larger than %(limit)s bytes.") % {"limit": f"{limit:,}"})
         try:
             data = super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:
@@ -325,7 +332,7 @@ class IdField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
     """A related object by its id: a whole number (or its digits as a string). `1.5`, `true` or `"1e3"` is a
     400, not a lookup of whatever the database makes of it."""
 
-    default_error_messages = {"not_an_id": "Give the id as a whole number."}
+    default_error_messages = {"not_an_id": gettext_lazy("Give the id as a whole number.")}
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not (
@@ -353,7 +360,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
             return None
         text = raw.strip()
         if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= highest:
-            raise exceptions.ValidationError({name: [f"Give a whole number from 1 to {highest:,}."]})
+            raise exceptions.ValidationError(
+                {name: [_("Give a whole number from 1 to %(highest)s.") % {"highest": f"{highest:,}"}]})
         return int(text)
 
     def get_page_size(self, request: Request) -> int:
@@ -446,7 +454,7 @@ class VersionedObjectMixin:
             return int(obj.version)
         if versions:
             return versions[0]
-        raise PreconditionFailed("If-Match does not name this object's current version.")
+        raise PreconditionFailed(_("If-Match does not name this object's current version."))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views import defaults
 
 RETRY_AFTER_SECONDS = 5
@@ -20,11 +21,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     unavailable = isinstance(error, OperationalError | InterfaceError)
     api = request.path.startswith("/api/")
     if unavailable:
-        message = "The database is not answering (restarting?). Nothing was changed; retry in a few seconds."
+        message = _("The database is not answering (restarting?). Nothing was changed; retry in a few seconds.")
         response: HttpResponse = (JsonResponse({"detail": message}, status=503) if api
                                   else HttpResponse(message, status=503, content_type="text/plain; charset=utf-8"))
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     if api:
-        return JsonResponse({"detail": "The server failed to answer this request; it has been logged."}, status=500)
+        return JsonResponse({"detail": _("The server failed to answer this request; it has been logged.")}, status=500)
     return defaults.server_error(request)

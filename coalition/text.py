@@ -20,6 +20,7 @@ from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
 
 LONG_TEXT = 10_000  # characters: a caveat, a description, a rationale, notes
 
@@ -30,7 +31,7 @@ _REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 def validate_plain_text(value: Any) -> None:
     if isinstance(value, str) and (match := _REFUSED.search(value)):
         raise ValidationError(
-            "Remove the control character U+%(code)04X at position %(position)s; text, tabs and line breaks only.",
+            _("Remove the control character U+%(code)04X at position %(position)s; text, tabs and line breaks only."),
             code="control_character", params={"code": ord(match.group()), "position": match.start() + 1},
         )
 

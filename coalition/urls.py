@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 from django.views.generic import RedirectView
 
+from accounts.views import choose_language
 from coalition.health import health
 
-admin.site.site_header = "Coalition pledge tracker"
-admin.site.site_title = "Coalition pledges"
-admin.site.index_title = "Pledges, caveats and meetings"
+admin.site.site_header = gettext_lazy("Coalition pledge tracker")
+admin.site.site_title = gettext_lazy("Coalition pledges")
+admin.site.index_title = gettext_lazy("Pledges, caveats and meetings")
 # No app list down the side of every admin page: it took a quarter of the width from the lists (the pledge list
 # overflowed at 1280 px); the dashboard, the breadcrumbs and the admin's home lead everywhere it did.
 admin.site.enable_nav_sidebar = False
@@ -25,6 +27,7 @@ handler500 = "coalition.errors.server_error"
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("language/", choose_language, name="choose-language"),
     # Browsers ask for /favicon.ico on every page; answer it rather than log a 404 in every console.
     path("favicon.ico", RedirectView.as_view(url=static("dashboard/favicon.svg"), permanent=True)),
     path("admin/r/<int:content_type_id>/<path:object_id>/", view_on_site_not_offered, name="view-on-site-refused"),

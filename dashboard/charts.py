@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
 from pledges.selectors import ForceLine
 
 
@@ -19,8 +22,12 @@ def _percent(value: int, scale: int) -> str:
 
 def gap_words(line: ForceLine) -> str:
     if line.gap is None:
-        return "no requirement stated"
-    return f"gap {line.gap:,}" if line.gap > 0 else ("requirement met" if line.gap == 0 else f"surplus {-line.gap:,}")
+        return _("no requirement stated")
+    if line.gap == 0:
+        return _("requirement met")
+    if line.gap > 0:
+        return _("gap %(amount)s") % {"amount": number_format(line.gap, force_grouping=True)}
+    return _("surplus %(amount)s") % {"amount": number_format(-line.gap, force_grouping=True)}
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,14 @@ def bullet_bars(lines: list[ForceLine]) -> list[BulletBar]:
     for line in lines:
         offered = line.confirmed + line.indicative
         scale = max(line.requirement or 0, offered, 1)
-        required = "" if line.requirement is None else f"requirement {line.requirement:,}, "
-        summary = (f"{line.category_name} ({line.unit}): {required}confirmed {line.confirmed:,}, delivered "
-                   f"{line.delivered:,}, indicative {line.indicative:,}, conditional {line.conditional:,}; "
-                   f"{gap_words(line)}.")
+        figures = {name: number_format(getattr(line, name) or 0, force_grouping=True)
+                   for name in ("requirement", "confirmed", "delivered", "indicative", "conditional")}
+        summary = (_("%(capability)s (%(unit)s): requirement %(requirement)s, confirmed %(confirmed)s, delivered "
+                     "%(delivered)s, indicative %(indicative)s, conditional %(conditional)s; %(gap)s.")
+                   if line.requirement is not None else
+                   _("%(capability)s (%(unit)s): confirmed %(confirmed)s, delivered %(delivered)s, indicative "
+                     "%(indicative)s, conditional %(conditional)s; %(gap)s.")) % {
+            "capability": _(line.category_name), "unit": line.unit, "gap": gap_words(line), **figures}
         bars.append(BulletBar(
             line=line,
             confirmed_width=_percent(line.confirmed, scale),

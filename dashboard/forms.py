@@ -8,14 +8,15 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class ForcePictureForm(forms.Form):
     coalition: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         queryset=None, required=False, empty_label=None)  # type: ignore[arg-type]  # set per user below
     as_of = forms.DateField(
-        required=False, label="As of", widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Empty: as it stands now.",
+        required=False, label=gettext_lazy("As of"), widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Empty: as it stands now."),
     )
 
     def __init__(self, *args: Any, coalitions: QuerySet[Any], **kwargs: Any) -> None:
@@ -27,7 +28,8 @@ class ForcePictureForm(forms.Form):
     def clean_as_of(self) -> dt.date | None:
         day: dt.date | None = self.cleaned_data.get("as_of")
         if day is not None and day > timezone.localdate():
-            raise forms.ValidationError("Choose today or a day in the past: the future is not recorded yet.")
+            raise forms.ValidationError(
+                gettext_lazy("Choose today or a day in the past: the future is not recorded yet."))
         return day
 
     def moment(self) -> dt.datetime | None:

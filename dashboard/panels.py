@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dashboard.charts import BulletBar, bullet_bars
 from meetings.models import Brief, Invitation, Meeting
@@ -45,10 +46,10 @@ def force_panel(*, user: Any, coalition: Coalition, as_of: dt.datetime | None) -
     force_query = {"as_of": as_of.isoformat()} if as_of else {}
     pledge_query = {"coalition": coalition.pk, "status": "indicative,confirmed,deployed", **force_query}
     api_links = [
-        ("Totals and gaps (JSON)", _url("coalition-force", coalition.pk, force_query)),
-        ("Offered pledges (CSV)", _url("pledge-list", None, {**pledge_query, "format": "csv"})),
-        ("Offered pledges (JSON)", _url("pledge-list", None, pledge_query)),
-        ("Tranches (CSV)", _url("delivery-list", None, {"coalition": coalition.pk, "format": "csv"})),
+        (_("Totals and gaps (JSON)"), _url("coalition-force", coalition.pk, force_query)),
+        (_("Offered pledges (CSV)"), _url("pledge-list", None, {**pledge_query, "format": "csv"})),
+        (_("Offered pledges (JSON)"), _url("pledge-list", None, pledge_query)),
+        (_("Tranches (CSV)"), _url("delivery-list", None, {"coalition": coalition.pk, "format": "csv"})),
     ]
     return ForcePanel(
         coalition=coalition, picture=picture, bars=bullet_bars(picture.categories), as_of=as_of,
@@ -66,7 +67,7 @@ def _url(name: str, pk: int | None, query: dict[str, Any]) -> str:
 class CountryPanel:
     """Ministry staff: their country's pledges by status and what waits for them."""
 
-    counts: list[tuple[str, str, int]]  # (status, its label, how many)
+    counts: list[tuple[str, Any, int]]  # (status, its label (translated on display), how many)
     drafts: list[Any]
     drafts_total: int
     stale: list[Any]

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dashboard.forms import ForcePictureForm
@@ -32,7 +33,7 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
 
 def _ensure_reader(request: HttpRequest) -> None:
     if not is_reader(request.user):
-        raise PermissionDenied("Your account has no role that reads the coalition's data; ask an administrator.")
+        raise PermissionDenied(_("Your account has no role that reads the coalition's data; ask an administrator."))
 
 
 @login_required
@@ -47,7 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         upcoming = [row.meeting.coalition for row in meetings.rows] if meetings else []
         coalition = upcoming[0] if upcoming else coalitions.first()
     return _page(request, "dashboard/index.html", {
-        "title": "Dashboard",
+        "title": _("Dashboard"),
         "form": form,
         "force": force_panel(user=user, coalition=coalition, as_of=form.moment()) if coalition else None,
         "country": country_panel(user=user) if is_ministry(user) else None,
@@ -62,9 +63,10 @@ def brief_request(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """The secretariat's "compile brief" button: the same service as the API and the admin action."""
     ensure_may_request_brief(request.user)
     meeting = get_object_or_404(meetings_visible_to(request.user), pk=meeting_id)
-    brief = meeting_services.brief_request(actor=request.user, meeting=meeting)
-    messages.success(request, f"Brief no. {brief.number} for {meeting.title} is queued; it compiles in the "
-                              "background and its progress shows below.")
+    brief = meeting_services.brief_request(actor=request.user, meeting=meeting,
+                                           language=request.POST.get("language") or None)
+    messages.success(request, _("Brief no. %(number)s for %(title)s is queued; it compiles in the background and its "
+                                "progress shows below.") % {"number": brief.number, "title": meeting.title})
     return redirect(f"{reverse('dashboard:index')}#meeting-{meeting.pk}")
 
 
@@ -82,11 +84,12 @@ def changes(request: HttpRequest, coalition_id: int) -> HttpResponse:
             window = ChangesWindow.start(since=_since(request, coalition.pk), coalition=coalition)
     except ValidationError as error:
         return _page(request, "dashboard/changes.html", {
-            "title": f"Changes in {coalition.short_name}", "coalition": coalition, "error": error.messages[0]},
+            "title": _("Changes in %(name)s") % {"name": coalition.short_name}, "coalition": coalition,
+            "error": error.messages[0]},
             status=400)
     page, following = window.page(user=request.user, coalition=coalition, size=CHANGES_PER_PAGE)
     return _page(request, "dashboard/changes.html", {
-        "title": f"Changes in {coalition.short_name}", "coalition": coalition, "window": window,
+        "title": _("Changes in %(name)s") % {"name": coalition.short_name}, "coalition": coalition, "window": window,
         "previous_meeting": last_meeting_before(coalition_id=coalition.pk, moment=window.since
                                                 + dt.timedelta(microseconds=1)),
         "pledges": page["pledges"], "caveats": page["caveats"], "deliveries": page["deliveries"],
@@ -105,7 +108,7 @@ def _since(request: HttpRequest, coalition_id: int) -> dt.datetime:
         if day is not None:
             moment = dt.datetime.combine(day, dt.time.min)
         if moment is None:
-            raise ValidationError("since: give a day or a moment, such as 2026-10-01 or 2026-10-01T09:00:00Z.")
+            raise ValidationError(_("since: give a day or a moment, such as 2026-10-01 or 2026-10-01T09:00:00Z."))
         return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
     previous = last_meeting_before(coalition_id=coalition_id, moment=timezone.now())
     return previous.starts_at if previous else timezone.now() - dt.timedelta(days=30)

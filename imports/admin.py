@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from imports import services
@@ -45,7 +47,7 @@ class ImportAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="rows")
+    @admin.display(description=gettext_lazy("rows"))
     def rows_summary(self, obj: Import) -> str:
         summary = obj.summary or {}
         return ", ".join(f"{summary[key]} {key}" for key in ("create", "update", "unchanged", "error")
@@ -74,7 +76,7 @@ class ImportAdmin(admin.ModelAdmin):
 
     def upload_view(self, request: HttpRequest) -> HttpResponse:
         if not is_ministry(request.user):
-            raise PermissionDenied("Only ministry staff import their country's pledges.")
+            raise PermissionDenied(_("Only ministry staff import their country's pledges."))
         coalitions = coalitions_visible_to(request.user).order_by("name")
         form = UploadForm(request.POST or None, request.FILES or None, coalitions=coalitions)
         if request.method == "POST" and form.is_valid():
@@ -104,17 +106,18 @@ class ImportAdmin(admin.ModelAdmin):
             with transaction.atomic():
                 if imported.status != ImportStatus.APPLIED and len(imported.rows) > services.QUEUED_ABOVE:
                     services.import_queue(actor=request.user, import_id=imported.pk)
-                    messages.info(request, "The import is being applied by a worker; this page shows when it is "
-                                           "done.")
+                    messages.info(request, _("The import is being applied by a worker; this page shows when it is "
+                                             "done."))
                     return HttpResponseRedirect(preview)
                 applied = services.import_apply(actor=request.user, import_id=imported.pk)
         except services.ImportRefused as refused:
-            messages.error(request, "Nothing was applied: " + services.refusal_text(refused.rows))
+            messages.error(request, _("Nothing was applied: %(why)s") % {"why": services.refusal_text(refused.rows)})
             return HttpResponseRedirect(preview)
         except (ValidationError, PermissionDenied) as problem:
             messages.error(request, " ".join(getattr(problem, "messages", [str(problem)])))
             return HttpResponseRedirect(preview)
         summary = applied.summary
-        messages.success(request, f"Applied: {summary.get('create', 0)} pledge(s) created, "
-                                  f"{summary.get('update', 0)} changed, {summary.get('unchanged', 0)} unchanged.")
+        messages.success(request, _("Applied: %(created)s pledge(s) created, %(changed)s changed, %(same)s unchanged.")
+                         % {"created": summary.get("create", 0), "changed": summary.get("update", 0),
+                            "same": summary.get("unchanged", 0)})
         return HttpResponseRedirect(reverse("admin:pledges_pledge_changelist"))

@@ -18,6 +18,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from imports.columns import BY_NAME, EXPORT_ONLY, REQUIRED
@@ -41,39 +42,40 @@ class Row:
 
 def read_rows(filename: str, data: bytes) -> list[Row]:
     if not data:
-        raise FileRefused("The file is empty.")
+        raise FileRefused(_("The file is empty."))
     if len(data) > MAX_BYTES:
-        raise FileRefused(f"The file is {len(data) / 1024 / 1024:.1f} MB; at most 5 MB can be imported.")
+        raise FileRefused(_("The file is %(size).1f MB; at most 5 MB can be imported.") % {
+            "size": len(data) / 1024 / 1024})
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".xlsm":
-        raise FileRefused("Workbooks with macros (.xlsm) are not accepted: save it as an Excel workbook (.xlsx).")
+        raise FileRefused(_("Workbooks with macros (.xlsm) are not accepted: save it as an Excel workbook (.xlsx)."))
     if data.startswith(OLE_MAGIC):
-        raise FileRefused("The file is password-protected (encrypted) or an old Excel 97-2003 file: save it as an "
-                          "Excel workbook (.xlsx) without a password.")
+        raise FileRefused(_("The file is password-protected (encrypted) or an old Excel 97-2003 file: save it as an "
+                            "Excel workbook (.xlsx) without a password."))
     if suffix == ".xlsx":
         rows = _xlsx_rows(data)
     elif suffix == ".csv":
         rows = _csv_rows(data)
     else:
-        raise FileRefused("Upload an Excel workbook (.xlsx) or a CSV file (.csv).")
+        raise FileRefused(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
     return _with_header(rows)
 
 
 def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any], list[bool]]]:
     """(row number, values, which cells are formulas without a saved value) for each row of the first sheet."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise FileRefused("The file is not an Excel workbook (.xlsx), although its name says so.")
+        raise FileRefused(_("The file is not an Excel workbook (.xlsx), although its name says so."))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
             if any(name.lower().endswith("vbaproject.bin") for name in names):
-                raise FileRefused("The workbook contains macros: save it as an Excel workbook (.xlsx) without them.")
+                raise FileRefused(_("The workbook contains macros: save it as an Excel workbook (.xlsx) without them."))
         values = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except FileRefused:
         raise
     except Exception:  # openpyxl's errors for a damaged or foreign file are many; none is the user's to read
-        raise FileRefused("The file could not be read as an Excel workbook (.xlsx): is it damaged?") from None
+        raise FileRefused(_("The file could not be read as an Excel workbook (.xlsx): is it damaged?")) from None
     sheet_name = "Pledges" if "Pledges" in values.sheetnames else values.sheetnames[0]
     sheet, formula_sheet = values[sheet_name], formulas[sheet_name]
     _refuse_merged_cells(data, values, sheet_name)
@@ -98,16 +100,17 @@ def _refuse_merged_cells(data: bytes, book: Any, sheet_name: str) -> None:
     found = re.findall(rb'<mergeCell ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"', xml)
     if found:
         cells = ", ".join(ref.decode() for ref in found[:5])
-        raise FileRefused(f"The sheet '{sheet_name}' has merged cells ({cells}): unmerge them, one value per cell.")
+        raise FileRefused(_("The sheet '%(sheet)s' has merged cells (%(cells)s): unmerge them, one value per cell.") % {
+            "sheet": sheet_name, "cells": cells})
 
 
 def _csv_rows(data: bytes) -> list[tuple[int, list[Any], list[bool]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileRefused("The CSV file is not UTF-8 text: save it as 'CSV UTF-8'.") from None
+        raise FileRefused(_("The CSV file is not UTF-8 text: save it as 'CSV UTF-8'.")) from None
     if "\x00" in text:
-        raise FileRefused("The file is not a CSV text file.")
+        raise FileRefused(_("The file is not a CSV text file."))
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","  # Excel in much of Europe uses ;
     rows = []
@@ -125,8 +128,8 @@ def _header_name(cell: Any) -> str:
 def _with_header(rows: list[tuple[int, list[Any], list[bool]]]) -> list[Row]:
     rows = [(n, cells, unsaved) for n, cells, unsaved in rows if any(_present(c) for c in cells) or any(unsaved)]
     if not rows:
-        raise FileRefused("The file has no rows: the first row names the columns, the next ones are pledges.")
-    header_number, header_cells, _ = rows[0]
+        raise FileRefused(_("The file has no rows: the first row names the columns, the next ones are pledges."))
+    header_number, header_cells, _unsaved = rows[0]
     header = [_header_name(cell) for cell in header_cells]
     named = [name for name in header if name]
     unknown = [name for name in named if name not in BY_NAME and name not in EXPORT_ONLY]
@@ -134,19 +137,21 @@ def _with_header(rows: list[tuple[int, list[Any], list[bool]]]) -> list[Row]:
     duplicated = sorted({name for name in named if named.count(name) > 1})
     problems = []
     if unknown:
-        problems.append("unknown column(s) " + ", ".join(f"'{name}'" for name in unknown))
+        problems.append(_("unknown column(s) %(names)s") % {"names": ", ".join(f"'{name}'" for name in unknown)})
     if missing:
-        problems.append("missing column(s) " + ", ".join(f"'{name}'" for name in missing))
+        problems.append(_("missing column(s) %(names)s") % {"names": ", ".join(f"'{name}'" for name in missing)})
     if duplicated:
-        problems.append("column(s) given twice " + ", ".join(f"'{name}'" for name in duplicated))
+        problems.append(_("column(s) given twice %(names)s") % {"names": ", ".join(f"'{n}'" for n in duplicated)})
     if problems:
-        raise FileRefused(f"Row {header_number} must name the columns: {'; '.join(problems)}. The columns are: "
-                          + ", ".join(BY_NAME) + " (download the template to start from them).")
+        raise FileRefused(_("Row %(row)s must name the columns: %(problems)s. The columns are: %(columns)s (download "
+                            "the template to start from them).") % {
+            "row": header_number, "problems": "; ".join(problems), "columns": ", ".join(BY_NAME)})
     body = rows[1:]
     if not body:
-        raise FileRefused("The file has no pledge rows under its header row.")
+        raise FileRefused(_("The file has no pledge rows under its header row."))
     if len(body) > MAX_ROWS:
-        raise FileRefused(f"The file has more than {MAX_ROWS:,} pledge rows; split it into several files.")
+        raise FileRefused(_("The file has more than %(rows)s pledge rows; split it into several files.") % {
+            "rows": f"{MAX_ROWS:,}"})
     result = []
     for number, cells, unsaved in body:
         row = Row(number=number, values={})
@@ -156,8 +161,8 @@ def _with_header(rows: list[tuple[int, list[Any], list[bool]]]) -> list[Row]:
             value = cells[position] if position < len(cells) else None
             if position < len(unsaved) and unsaved[position]:
                 row.errors.setdefault(name, []).append(
-                    "a formula with no saved value: open the file in a spreadsheet, save it, and upload it again "
-                    "(or type the value).")
+                    _("a formula with no saved value: open the file in a spreadsheet, save it, and upload it again "
+                      "(or type the value)."))
             row.values[name] = value.strip() if isinstance(value, str) else value
         result.append(row)
     return result
@@ -181,6 +186,7 @@ def as_date(value: Any) -> dt.date | None:
     except ValueError:
         pass
     if re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", text):
-        raise ValueError(f"'{text}' could be read day-month or month-day: write it as year-month-day "
-                         "(e.g. 2026-04-03) or use a date cell.")
-    raise ValueError(f"'{text}' is not a date: write it as year-month-day (e.g. 2026-04-03) or use a date cell.")
+        raise ValueError(_("'%(text)s' could be read day-month or month-day: write it as year-month-day "
+                           "(e.g. 2026-04-03) or use a date cell.") % {"text": text})
+    raise ValueError(_("'%(text)s' is not a date: write it as year-month-day (e.g. 2026-04-03) or use a date "
+                       "cell.") % {"text": text})

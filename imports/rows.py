@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from imports.reader import Row, as_date
 from pledges.models import CapabilityCategory, CaveatKind, Coalition, Country, PledgeStatus, Releasability
 
@@ -69,50 +71,54 @@ def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Look
     fields: dict[str, Any] = {}
     given_country = text("country")
     if given_country and given_country.upper() != country.code:
-        error("country", f"'{given_country}' is not your country ({country.code}): rows for another country are "
-                         "refused.")
+        error("country", _("'%(given)s' is not your country (%(code)s): rows for another country are refused.")
+              % {"given": given_country, "code": country.code})
     given_coalition = text("coalition")
     if given_coalition and given_coalition not in (str(coalition.pk), coalition.short_name):
-        error("coalition", f"this row is for coalition {given_coalition}, the file is imported into "
-                           f"{coalition.short_name} (id {coalition.pk}).")
+        error("coalition", _("this row is for coalition %(given)s, the file is imported into %(name)s (id %(id)s).")
+              % {"given": given_coalition, "name": coalition.short_name, "id": coalition.pk})
 
     pledge_id = _whole(text("id"), "id", error, minimum=1)
     version = _whole(text("version"), "version", error, minimum=1)
     if pledge_id is not None and version is None and "version" not in errors:
-        error("version", "give the version next to the id, as downloaded, so that a pledge changed since is "
-                         "not overwritten.")
+        error("version", _("give the version next to the id, as downloaded, so that a pledge changed since is "
+                           "not overwritten."))
 
     category = lookups.categories.get(text("category").lower())
     if not text("category"):
-        error("category", "required.")
+        error("category", _("required."))
     elif category is None:
-        error("category", f"'{text('category')}' is not a capability category (see the sheet 'Lists').")
+        error("category", _("'%(given)s' is not a capability category (see the sheet 'Lists').") % {
+            "given": text("category")})
     else:
         fields["category_id"] = category.pk
         unit_code = text("unit").lower()
         if not unit_code:
-            error("unit", "required.")
+            error("unit", _("required."))
         elif unit_code not in lookups.units_of[category.pk]:
             allowed = ", ".join(lookups.units_of[category.pk]) or "none"
-            error("unit", f"'{text('unit')}' is not a unit of {category.name} (its units: {allowed}).")
+            error("unit", _("'%(given)s' is not a unit of %(category)s (its units: %(allowed)s).") % {
+                "given": text("unit"), "category": _(category.name), "allowed": allowed})
         else:
             fields["unit_id"] = lookups.units_of[category.pk][unit_code]
 
     quantity = _whole(text("quantity"), "quantity", error, minimum=1)
     if quantity is None and "quantity" not in errors:
-        error("quantity", "required: a whole number, 1 or more.")
+        error("quantity", _("required: a whole number, 1 or more."))
     elif quantity is not None:
         fields["quantity"] = quantity
 
     status = text("status").lower()
     if not status:
-        error("status", "required: draft, indicative, confirmed, deployed or withdrawn.")
+        error("status", _("required: draft, indicative, confirmed, deployed or withdrawn."))
     elif status not in PledgeStatus.values:
-        error("status", f"'{text('status')}' is not a status: draft, indicative, confirmed, deployed or withdrawn.")
+        error("status", _("'%(given)s' is not a status: draft, indicative, confirmed, deployed or withdrawn.") % {
+            "given": text("status")})
 
     releasability = text("releasability").lower()
     if releasability and releasability not in Releasability.values:
-        error("releasability", f"'{text('releasability')}' is not one of: secretariat, coalition.")
+        error("releasability", _("'%(given)s' is not one of: secretariat, coalition.") % {
+            "given": text("releasability")})
     elif releasability:
         fields["releasability"] = releasability
 
@@ -136,11 +142,11 @@ def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Look
     for line in text("caveats").splitlines():
         if not line.strip():
             continue
-        kind, _, caveat_text = line.partition(":")
+        kind, _colon, caveat_text = line.partition(":")
         kind = kind.strip().lower().replace(" ", "_")
         if not caveat_text.strip() or kind not in CaveatKind.values:
-            error("caveats", f"'{line.strip()[:60]}' is not 'kind: text' with a kind among "
-                             f"{', '.join(CaveatKind.values)}.")
+            error("caveats", _("'%(given)s' is not 'kind: text' with a kind among %(kinds)s.") % {
+                "given": line.strip()[:60], "kinds": ", ".join(CaveatKind.values)})
         else:
             caveats.append((kind, caveat_text.strip()))
     return PledgeRow(number=row.number, pledge_id=pledge_id, version=version, status=status, fields=fields,
@@ -151,11 +157,11 @@ def _whole(text: str, name: str, error: Any, *, minimum: int) -> int | None:
     if not text:
         return None
     if not WHOLE.match(text):
-        error(name, f"'{text}' is not a whole number.")
+        error(name, _("'%(given)s' is not a whole number.") % {"given": text})
         return None
     number = int(re.sub(r"\D", "", text))
     if number < minimum:
-        error(name, f"must be {minimum} or more.")
+        error(name, _("must be %(minimum)s or more.") % {"minimum": minimum})
         return None
     return number
 
@@ -166,9 +172,9 @@ def _decimal(text: str, name: str, error: Any) -> str | None:
     try:
         value = Decimal(text.replace(" ", "").replace("\u00a0", ""))
     except InvalidOperation:
-        error(name, f"'{text}' is not a number (write 1250000.50).")
+        error(name, _("'%(given)s' is not a number (write 1250000.50).") % {"given": text})
         return None
     if not value.is_finite() or value < 0:
-        error(name, "must be a number of 0 or more.")
+        error(name, _("must be a number of 0 or more."))
         return None
     return str(value)

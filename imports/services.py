@@ -22,6 +22,8 @@ import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from imports.models import Import, ImportStatus, RowAction
 from imports.reader import FileRefused, read_rows
@@ -60,9 +62,9 @@ class Outcome:
 
 def ensure_may_import(actor: Any, coalition: Coalition) -> None:
     if not is_ministry(actor):
-        raise PermissionDenied("Only ministry staff import their country's pledges.")
+        raise PermissionDenied(_("Only ministry staff import their country's pledges."))
     if not coalitions_visible_to(actor).filter(pk=coalition.pk).exists():
-        raise PermissionDenied("Your country is not a member of this coalition.")
+        raise PermissionDenied(_("Your country is not a member of this coalition."))
 
 
 def import_preview(*, actor: Any, coalition: Coalition, filename: str, data: bytes) -> Import:
@@ -74,9 +76,9 @@ def import_preview(*, actor: Any, coalition: Coalition, filename: str, data: byt
     earlier = Import.objects.filter(country_id=actor.country_id, coalition=coalition, digest=digest,
                                     status=ImportStatus.APPLIED).first()
     if earlier is not None:
-        raise FileRefused(f"This very file was applied already (import #{earlier.pk} of "
-                          f"{timezone.localtime(earlier.applied_at):%d %b %Y %H:%M}): download a fresh template "
-                          "to change these pledges again.")
+        raise FileRefused(_("This very file was applied already (import #%(id)s of %(when)s): download a fresh "
+                            "template to change these pledges again.") % {
+            "id": earlier.pk, "when": date_format(timezone.localtime(earlier.applied_at), "j M Y H:i")})
     lookups = Lookups.load()
     rows = [clean_row(row, country=actor.country, coalition=coalition, lookups=lookups)
             for row in read_rows(filename, data)]
@@ -120,14 +122,14 @@ def import_apply(*, actor: Any, import_id: int, progress: Callable[[int], None] 
     with transaction.atomic():
         imported = Import.objects.select_for_update(of=("self",)).select_related("coalition").get(pk=import_id)
         if imported.uploaded_by_id != actor.pk and imported.country_id != getattr(actor, "country_id", None):
-            raise PermissionDenied("Only the import's own country may apply it.")
+            raise PermissionDenied(_("Only the import's own country may apply it."))
         if imported.status == ImportStatus.APPLIED:
             return imported  # applying twice changes nothing more
         ensure_may_import(actor, imported.coalition)
         if imported.status == ImportStatus.PREVIEWING:
-            raise ValidationError({"status": "The import is still being previewed; apply it once it is previewed."})
+            raise ValidationError({"status": _("The import is still being previewed; apply it once it is previewed.")})
         if imported.summary.get("error"):
-            raise ValidationError({"rows": "Some rows have errors: correct the file and upload it again."})
+            raise ValidationError({"rows": _("Some rows have errors: correct the file and upload it again.")})
         rows = [PledgeRow.from_json(entry["input"]) for entry in imported.rows]
         with pghistory.context(import_id=imported.pk, import_file=imported.filename):
             outcomes = _run(actor, imported.coalition, rows, progress=progress)
@@ -150,10 +152,10 @@ def import_queue(*, actor: Any, import_id: int) -> Import:
     imported = Import.objects.select_for_update(of=("self",)).get(pk=import_id)
     ensure_may_import(actor, imported.coalition)
     if imported.status == ImportStatus.PREVIEWING:
-        raise ValidationError({"status": "The import is still being previewed; apply it once it is previewed."})
+        raise ValidationError({"status": _("The import is still being previewed; apply it once it is previewed.")})
     if imported.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED):
         if imported.summary.get("error"):
-            raise ValidationError({"rows": "Some rows have errors: correct the file and upload it again."})
+            raise ValidationError({"rows": _("Some rows have errors: correct the file and upload it again.")})
         imported.status, imported.error = ImportStatus.APPLYING, ""
         imported.save(update_fields=["status", "error"])
         transaction.on_commit(lambda: apply_import_task.delay(import_id, actor.pk))
@@ -239,12 +241,14 @@ def _write(actor: Any, coalition: Coalition, row: PledgeRow, editable: dict[int,
         return
     found = editable.get(row.pledge_id)
     if found is None:
-        raise ValidationError({"id": f"Pledge {row.pledge_id} is not one of your country's pledges in "
-                                     f"{coalition.short_name}; leave the id empty to add a new pledge."})
+        raise ValidationError({"id": _("Pledge %(id)s is not one of your country's pledges in %(coalition)s; leave the "
+                                       "id empty to add a new pledge.") % {"id": row.pledge_id,
+                                                                           "coalition": coalition.short_name}})
     pledge = found
     if pledge.version != row.version:
-        raise ValidationError({"version": f"Pledge {pledge.pk} was changed since this file was made (version "
-                                          f"{row.version}, now {pledge.version}): download a fresh template."})
+        raise ValidationError({"version": _("Pledge %(id)s was changed since this file was made (version %(then)s, "
+                                            "now %(now)s): download a fresh template.") % {
+            "id": pledge.pk, "then": row.version, "now": pledge.version}})
     changes = {name: value for name, value in values.items() if getattr(pledge, name) != value}
     outcome.changes = {name: {"before": _shown(getattr(pledge, name)), "after": _shown(value)}
                        for name, value in changes.items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -81,8 +82,9 @@ def _lists(book: Workbook, sheet: Any, names: list[str], last: int) -> None:
         "releasability": list(Releasability.values),
     }
     described = {
-        "category": {c.code: c.name for c in categories}, "unit": {u.code: u.name for u in units},
-        "status": dict(PledgeStatus.choices), "releasability": dict(Releasability.choices),
+        "category": {c.code: gettext(c.name) for c in categories}, "unit": {u.code: u.name for u in units},
+        "status": {code: str(label) for code, label in PledgeStatus.choices},
+        "releasability": {code: str(label) for code, label in Releasability.choices},
     }
     position = 1
     for name, codes in columns.items():

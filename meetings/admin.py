@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
 from coalition.admin_inlines import LabelledTabularInline
 from meetings import services
@@ -122,11 +123,11 @@ class BriefReadOnlyMixin:
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="progress")
+    @admin.display(description=gettext_lazy("progress"))
     def progress_bar(self, brief: Brief) -> str:
         return _progress(brief)
 
-    @admin.display(description="download")
+    @admin.display(description=gettext_lazy("download"))
     def downloads(self, brief: Brief) -> str:
         return _download_links(brief)
 
@@ -170,7 +171,7 @@ class MeetingAdmin(SecretariatWrites, admin.ModelAdmin):
     date_hierarchy = "starts_at"
     filter_horizontal = ["chairs"]
     inlines = [InvitationInline, AgendaItemInline, BriefInline]
-    actions = ["compile_brief"]
+    actions = ["compile_brief", "compile_brief_fr"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Meeting]:
         return meetings_visible_to(request.user)
@@ -178,7 +179,7 @@ class MeetingAdmin(SecretariatWrites, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Meeting | None = None) -> list[str]:
         return ["coalition"] if obj is not None else []
 
-    @admin.display(description="chairs")
+    @admin.display(description=gettext_lazy("chairs"))
     def chair_list(self, meeting: Meeting) -> str:
         return ", ".join(c.code for c in meeting.chairs.all())
 
@@ -242,23 +243,31 @@ class MeetingAdmin(SecretariatWrites, admin.ModelAdmin):
     def has_compile_permission(self, request: HttpRequest) -> bool:
         return is_secretariat(request.user)
 
-    @admin.action(description="Compile brief", permissions=["compile"])
+    @admin.action(description=gettext_lazy("Compile brief in English"), permissions=["compile"])
     def compile_brief(self, request: HttpRequest, queryset: QuerySet[Meeting]) -> None:
+        self._compile(request, queryset, "en")
+
+    @admin.action(description=gettext_lazy("Compile brief in French"), permissions=["compile"])
+    def compile_brief_fr(self, request: HttpRequest, queryset: QuerySet[Meeting]) -> None:
+        self._compile(request, queryset, "fr")
+
+    def _compile(self, request: HttpRequest, queryset: QuerySet[Meeting], language: str) -> None:
         for meeting in queryset:
-            brief = services.brief_request(actor=request.user, meeting=meeting)
+            brief = services.brief_request(actor=request.user, meeting=meeting, language=language)
             url = reverse("admin:meetings_brief_change", args=[brief.pk])
             self.message_user(request, format_html(
-                'Brief no. {} for “{}” is queued; <a href="{}">follow its progress</a>.', brief.number,
+                gettext('Brief no. {} for “{}” is queued; <a href="{}">follow its progress</a>.'), brief.number,
                 meeting.title, url), messages.SUCCESS)
 
 
 @admin.register(Brief)
 class BriefAdmin(BriefReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["__str__", "number", "status", "progress_bar", "as_of", "requested_by", "created_at",
+    list_display = ["__str__", "number", "language", "status", "progress_bar", "as_of", "requested_by", "created_at",
                     "finished_at", "downloads"]
     list_filter = ["status", "meeting__coalition"]
     list_select_related = ["meeting", "requested_by"]
-    fields = readonly_fields = ("meeting", "number", "status", "progress_bar", "as_of", "error", "requested_by",
+    fields = readonly_fields = ("meeting", "number", "language", "status", "progress_bar", "as_of", "error",
+                                "requested_by",
                                 "attempts", "created_at", "started_at", "heartbeat_at", "finished_at", "downloads")
 
     def has_module_permission(self, request: HttpRequest) -> bool:

@@ -26,7 +26,10 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Role, User
 from meetings.models import Brief, BriefStatus, InvitationStatus, Meeting, MeetingStatus, Notification, NotificationKind
@@ -40,8 +43,13 @@ REMINDED = (InvitationStatus.INVITED, InvitationStatus.CONFIRMED)  # a country t
 
 
 def _when(meeting: Meeting) -> str:
+    """The meeting's start in its own time zone, in the active language ("jeudi 10 avril 2025, 09:00 CEST")."""
     start = meeting.starts_at.astimezone(zoneinfo.ZoneInfo(meeting.time_zone))
-    return f"{start:%A %-d %B %Y, %H:%M} {start:%Z}"
+    return f"{date_format(start, 'l j F Y, H:i')} {start:%Z}"
+
+
+def _language(user: User) -> str:
+    return user.preferred_language or settings.LANGUAGE_CODE
 
 
 def send_once(*, key: str, kind: str, meeting: Meeting, user: User, brief: Brief | None,
@@ -67,22 +75,34 @@ def send_once(*, key: str, kind: str, meeting: Meeting, user: User, brief: Brief
 
 
 def _reminder(meeting: Meeting, user: User) -> EmailMessage:
+    with translation.override(_language(user)):
+        return _reminder_in_language(meeting, user)
+
+
+def _reminder_in_language(meeting: Meeting, user: User) -> EmailMessage:
     pending = country_attention(user=user, coalition_id=meeting.coalition_id)
     context: dict[str, Any] = {
         "meeting": meeting, "when": _when(meeting), "country": user.country, "base_url": settings.COALITION_BASE_URL,
         "stale": list(pending.stale), "overdue": list(pending.overdue), "drafts": list(pending.drafts),
     }
     waiting = len(context["stale"]) + len(context["overdue"]) + len(context["drafts"])
-    subject = (f"{meeting.title}, {meeting.starts_at:%d %b %Y}: "
-               + (f"{waiting} item{'s' if waiting != 1 else ''} to look at" if waiting else "nothing pending"))
+    subject = _("%(title)s, %(day)s: ") % {"title": meeting.title, "day": date_format(meeting.starts_at, "j M Y")} + (
+        ngettext("%(count)s item to look at", "%(count)s items to look at", waiting) % {"count": waiting}
+        if waiting else _("nothing pending"))
     return EmailMessage(subject=subject, body=render_to_string("emails/reminder.txt", context),
                         to=[user.email])
 
 
 def _brief_ready(brief: Brief, user: User) -> EmailMessage:
+    with translation.override(_language(user)):
+        return _brief_ready_in_language(brief, user)
+
+
+def _brief_ready_in_language(brief: Brief, user: User) -> EmailMessage:
     meeting = brief.meeting
     context = {"brief": brief, "meeting": meeting, "when": _when(meeting), "base_url": settings.COALITION_BASE_URL}
-    return EmailMessage(subject=f"Brief no. {brief.number} for {meeting.title} is ready",
+    return EmailMessage(subject=_("Brief no. %(number)s for %(title)s is ready") % {"number": brief.number,
+                                                                                  "title": meeting.title},
                         body=render_to_string("emails/brief_ready.txt", context), to=[user.email])
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from meetings.models import AgendaItem, Brief, Invitation, InvitationStatus, Meeting, MeetingStatus
 from pledges.visibility import coalitions_visible_to, is_secretariat, sees_all_offered
@@ -73,7 +74,7 @@ def briefs_visible_to(user: Any) -> QuerySet[Brief]:
 
 def ensure_may_request_brief(user: Any) -> None:
     if not is_secretariat(user):
-        raise PermissionDenied("Only the secretariat may have a brief compiled.")
+        raise PermissionDenied(_("Only the secretariat may have a brief compiled."))
 
 
 def previous_meeting(meeting: Meeting) -> Meeting | None:

@@ -21,9 +21,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.db.models import F, Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from meetings.models import (
+    BRIEF_LANGUAGES,
     AgendaItem,
     Brief,
     BriefStatus,
@@ -68,7 +70,8 @@ def validate_chairs(coalition: Coalition, chairs: Iterable[Country]) -> list[Cou
     )
     outsiders = [c.name for c in chairs if c.pk not in member_ids]
     if outsiders:
-        raise ValidationError({"chairs": f"Not members of {coalition}: {', '.join(outsiders)}."})
+        raise ValidationError({"chairs": _("Not members of %(coalition)s: %(countries)s.") % {
+            "coalition": coalition, "countries": ", ".join(outsiders)}})
     return chairs
 
 
@@ -85,7 +88,8 @@ def validate_meeting_times(starts_at: dt.datetime | None, ends_at: dt.datetime |
     errors: dict[str, str] = {}
     for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if value is not None and not MEETING_FIRST_YEAR <= value.year <= MEETING_LAST_YEAR:
-            errors[field] = f"Give a date between the years {MEETING_FIRST_YEAR} and {MEETING_LAST_YEAR}."
+            errors[field] = _("Give a date between the years %(first)s and %(last)s.") % {
+                "first": MEETING_FIRST_YEAR, "last": MEETING_LAST_YEAR}
     if errors:
         raise ValidationError(errors)
 
@@ -141,7 +145,7 @@ def meeting_update(
     ensure_secretariat(actor)
     unknown = set(changes) - MEETING_EDITABLE_FIELDS
     if unknown:
-        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
     locked = _lock_meeting(meeting, expected_version)
     chairs = changes.pop("chairs", None)
     changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
@@ -191,11 +195,13 @@ def invitation_set(
     ensure_secretariat(actor)
     locked = _lock_meeting(meeting)
     if status not in InvitationStatus.values:
-        raise ValidationError({"status": f"Choose one of {', '.join(InvitationStatus.values)}."})
+        raise ValidationError(
+            {"status": _("Choose one of %(choices)s.") % {"choices": ", ".join(InvitationStatus.values)}})
     if level and level not in DelegationLevel.values:
-        raise ValidationError({"level": f"Choose one of {', '.join(DelegationLevel.values)}."})
+        raise ValidationError(
+            {"level": _("Choose one of %(choices)s.") % {"choices": ", ".join(DelegationLevel.values)}})
     if status == InvitationStatus.ATTENDED and locked.starts_at > timezone.now():
-        raise ValidationError({"status": "A country cannot have attended a meeting that has not started."})
+        raise ValidationError({"status": _("A country cannot have attended a meeting that has not started.")})
     invitation = Invitation.objects.filter(meeting=locked, country=country).first() or Invitation(
         meeting=locked, country=country
     )
@@ -237,7 +243,7 @@ def agenda_item_add(
     if position is None:
         position = last + 1
     if not 1 <= position <= last + 1:
-        raise ValidationError({"position": f"Choose a position from 1 to {last + 1}."})
+        raise ValidationError({"position": _("Choose a position from 1 to %(last)s.") % {"last": last + 1}})
     item = AgendaItem(meeting=locked, position=position, title=title.strip(), description=description.strip())
     item.full_clean(exclude=["position"], validate_unique=False, validate_constraints=False)
     with history_context(actor, "agenda_item_add"):
@@ -270,7 +276,7 @@ def agenda_item_move(*, actor: Any, item: AgendaItem, position: int) -> AgendaIt
     locked: AgendaItem = AgendaItem.objects.select_for_update().get(pk=item.pk)
     last = _agenda_length(locked_meeting)
     if not 1 <= position <= last:
-        raise ValidationError({"position": f"Choose a position from 1 to {last}."})
+        raise ValidationError({"position": _("Choose a position from 1 to %(last)s.") % {"last": last}})
     old = locked.position
     if position == old:
         return locked
@@ -332,19 +338,32 @@ def _queue_compile(brief_id: int) -> None:
     transaction.on_commit(lambda: _send_compile(brief_id))
 
 
+def brief_language(language: str | None, actor: Any = None) -> str:
+    """"en" or "fr": the one asked for, else the actor's own (their preferred, else the request's), else English.
+    Anything else is a ValidationError naming `language`."""
+    if language is None:
+        chosen = getattr(actor, "preferred_language", "") or translation.get_language() or "en"
+        return "fr" if chosen.startswith("fr") else "en"
+    if language not in dict(BRIEF_LANGUAGES):
+        raise ValidationError({"language": _("A brief is written in English (en) or French (fr).")})
+    return language
+
+
 @transaction.atomic
-def brief_request(*, actor: Any, meeting: Meeting, system: bool = False, queue: bool = True) -> Brief:
+def brief_request(*, actor: Any, meeting: Meeting, system: bool = False, queue: bool = True,
+                  language: str | None = None) -> Brief:
     """Create the next numbered brief of a meeting, queued, with its data as of now; compile it after commit.
 
-    `system=True` is the scheduler or a command (no user); `queue=False` leaves the compiling to the caller
-    (manage.py compile_brief runs it in the foreground).
+    `system=True` is the scheduler or a command (no user; the coalition's default language unless told);
+    `queue=False` leaves the compiling to the caller (manage.py compile_brief runs it in the foreground).
     """
+    language = brief_language(language, actor) if not system or language else meeting.coalition.default_language
     if not system:
         ensure_may_request_brief(actor)
     locked = _lock_meeting(meeting)  # numbers are handed out one at a time per meeting
     number = int(Brief.objects.filter(meeting=locked).aggregate(n=Max("number"))["n"] or 0) + 1
     brief = Brief.objects.create(
-        meeting=locked, number=number, as_of=timezone.now(),
+        meeting=locked, number=number, as_of=timezone.now(), language=language,
         requested_by=actor if getattr(actor, "pk", None) else None,
     )
     if queue:
@@ -435,11 +454,12 @@ def _compile_claimed(brief: Brief, progress: Callable[[int], None]) -> Brief | N
 
     try:
         _test_delay()
-        snapshot = build_snapshot(brief, on_progress=progress)
-        progress(60)
-        pdf = render_pdf(snapshot)
-        progress(85)
-        xlsx = render_xlsx(snapshot)
+        with translation.override("fr" if brief.language == "fr" else "en-gb"):
+            snapshot = build_snapshot(brief, on_progress=progress)
+            progress(60)
+            pdf = render_pdf(snapshot)
+            progress(85)
+            xlsx = render_xlsx(snapshot)
         progress(95)
         with transaction.atomic():
             done = Brief.objects.filter(_mine(brief)).update(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from pledges import services
 from pledges.models import (
@@ -56,17 +57,18 @@ UNITS = {
     "personnel": "Personnel", "aircraft": "Aircraft", "vessels": "Vessels", "systems": "Systems",
     "vehicles": "Vehicles", "platforms": "Platforms", "teams": "Teams", "facilities": "Facilities",
 }
+# Category names are stored in English and shown in the reader's language (marked here, translated on display).
 CATEGORIES = [  # code, name, units
-    ("troops", "Land forces (troops)", ["personnel"]),
-    ("air", "Air forces", ["aircraft", "personnel"]),
-    ("naval", "Naval forces", ["vessels"]),
-    ("air_defense", "Air defence", ["systems"]),
-    ("logistics", "Logistics", ["personnel", "vehicles"]),
-    ("intelligence", "Intelligence, surveillance and reconnaissance", ["personnel", "platforms"]),
-    ("training", "Training", ["personnel"]),
-    ("medical", "Medical", ["personnel", "facilities"]),
-    ("engineering", "Engineering", ["personnel"]),
-    ("cyber", "Cyber", ["teams"]),
+    ("troops", gettext_noop("Land forces (troops)"), ["personnel"]),
+    ("air", gettext_noop("Air forces"), ["aircraft", "personnel"]),
+    ("naval", gettext_noop("Naval forces"), ["vessels"]),
+    ("air_defense", gettext_noop("Air defence"), ["systems"]),
+    ("logistics", gettext_noop("Logistics"), ["personnel", "vehicles"]),
+    ("intelligence", gettext_noop("Intelligence, surveillance and reconnaissance"), ["personnel", "platforms"]),
+    ("training", gettext_noop("Training"), ["personnel"]),
+    ("medical", gettext_noop("Medical"), ["personnel", "facilities"]),
+    ("engineering", gettext_noop("Engineering"), ["personnel"]),
+    ("cyber", gettext_noop("Cyber"), ["teams"]),
 ]
 REQUIREMENTS = [  # category, unit, quantity (illustrative)
     ("troops", "personnel", 25000), ("air", "aircraft", 60), ("naval", "vessels", 12),

@@ -18,6 +18,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from coalition.text import length_constraint_condition, long_text_validators, validate_plain_text
 
@@ -25,17 +27,18 @@ LINE = [validate_plain_text]  # a one-line text: its max_length, and no control 
 
 
 class Country(models.Model):
-    code = models.CharField("ISO code", max_length=2, unique=True, help_text="ISO 3166-1 alpha-2, e.g. PL.")
-    name = models.CharField(max_length=100, unique=True, validators=LINE)
+    code = models.CharField(_("ISO code"), max_length=2, unique=True, help_text=_("ISO 3166-1 alpha-2, e.g. PL."))
+    name = models.CharField(_("name"), max_length=100, unique=True, validators=LINE)
 
     class Meta:
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
         ordering = ["name"]
-        verbose_name_plural = "countries"
         constraints = [
             models.CheckConstraint(
                 condition=Q(code__regex=r"^[A-Z]{2}$"),
                 name="country_code_iso_alpha2",
-                violation_error_message="The code must be two capital letters (ISO 3166-1 alpha-2).",
+                violation_error_message=_("The code must be two capital letters (ISO 3166-1 alpha-2)."),
             ),
         ]
 
@@ -46,27 +49,34 @@ class Country(models.Model):
 class Coalition(models.Model):
     """A format that countries belong to: the coalition of the willing, the contact group."""
 
-    name = models.CharField(max_length=200, unique=True, validators=LINE)
-    short_name = models.CharField(max_length=40, unique=True, validators=LINE)
-    description = models.TextField(blank=True, validators=long_text_validators())
-    members = models.ManyToManyField(Country, through="Membership", related_name="coalitions")
+    name = models.CharField(_("name"), max_length=200, unique=True, validators=LINE)
+    short_name = models.CharField(_("short name"), max_length=40, unique=True, validators=LINE)
+    description = models.TextField(_("description"), blank=True, validators=long_text_validators())
+    members = models.ManyToManyField(Country, verbose_name=_("members"), through="Membership",
+                                     related_name="coalitions")
     reconfirm_days = models.PositiveSmallIntegerField(
-        "reconfirm within (days)", default=180, validators=[MinValueValidator(1)],
-        help_text="An offered pledge not reconfirmed for this many days is stale (the UN's six-month renewal: 180).",
+        _("reconfirm within (days)"), default=180, validators=[MinValueValidator(1)],
+        help_text=_("An offered pledge not reconfirmed for this many days is stale (the UN's six-month renewal: 180)."),
+    )
+    default_language = models.CharField(
+        _("default language"), max_length=2, choices=[("en", "English"), ("fr", "Français")], default="en",
+        help_text=_("The language of the briefs the scheduler compiles before meetings."),
     )
     reminder_days = models.PositiveSmallIntegerField(
-        "remind (days before a meeting)", default=7, validators=[MinValueValidator(1)],
-        help_text="Days before a planned meeting when each invited country's staff are reminded by email.",
+        _("remind (days before a meeting)"), default=7, validators=[MinValueValidator(1)],
+        help_text=_("Days before a planned meeting when each invited country's staff are reminded by email."),
     )
 
     class Meta:
+        verbose_name = _("coalition")
+        verbose_name_plural = _("coalitions")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=length_constraint_condition("description"),
                                    name="coalition_description_length"),
             models.CheckConstraint(condition=Q(reconfirm_days__gte=1, reminder_days__gte=1),
                                    name="coalition_days_positive",
-                                   violation_error_message="Give at least one day."),
+                                   violation_error_message=_("Give at least one day.")),
         ]
 
     def __str__(self) -> str:
@@ -74,17 +84,21 @@ class Coalition(models.Model):
 
 
 class Membership(models.Model):
-    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="memberships")
-    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="memberships")
-    joined_on = models.DateField("member since", null=True, blank=True)
+    coalition = models.ForeignKey(Coalition, verbose_name=_("coalition"), on_delete=models.CASCADE,
+                                  related_name="memberships")
+    country = models.ForeignKey(Country, verbose_name=_("country"), on_delete=models.PROTECT,
+                                related_name="memberships")
+    joined_on = models.DateField(_("member since"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["coalition", "country__name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["coalition", "country"],
                 name="membership_unique",
-                violation_error_message="This country is already a member of this coalition.",
+                violation_error_message=_("This country is already a member of this coalition."),
             ),
         ]
 
@@ -95,10 +109,12 @@ class Membership(models.Model):
 class Unit(models.Model):
     """What a quantity is counted in: personnel, aircraft, vessels, systems."""
 
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=80, validators=LINE)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80, validators=LINE)
 
     class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -106,14 +122,15 @@ class Unit(models.Model):
 
 
 class CapabilityCategory(models.Model):
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=80, validators=LINE)
-    sort_order = models.PositiveSmallIntegerField(default=100)
-    units = models.ManyToManyField(Unit, through="CategoryUnit", related_name="categories")
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80, validators=LINE)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
+    units = models.ManyToManyField(Unit, verbose_name=_("units"), through="CategoryUnit", related_name="categories")
 
     class Meta:
+        verbose_name = _("capability category")
+        verbose_name_plural = _("capability categories")
         ordering = ["sort_order", "code"]
-        verbose_name_plural = "capability categories"
 
     def __str__(self) -> str:
         return self.name
@@ -122,10 +139,13 @@ class CapabilityCategory(models.Model):
 class CategoryUnit(models.Model):
     """A unit a category may be counted in; pledges and requirements reference this pair."""
 
-    category = models.ForeignKey(CapabilityCategory, on_delete=models.CASCADE, related_name="category_units")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="category_units")
+    category = models.ForeignKey(CapabilityCategory, verbose_name=_("category"), on_delete=models.CASCADE,
+                                 related_name="category_units")
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="category_units")
 
     class Meta:
+        verbose_name = _("unit of a category")
+        verbose_name_plural = _("units of categories")
         ordering = ["category", "unit"]
         constraints = [
             models.UniqueConstraint(fields=["category", "unit"], name="category_unit_unique"),
@@ -136,16 +156,17 @@ class CategoryUnit(models.Model):
 
 
 class PledgeStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    INDICATIVE = "indicative", "Indicative"
-    CONFIRMED = "confirmed", "Confirmed"
-    DEPLOYED = "deployed", "Deployed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    # "pledge status": a pledge's words (feminine in French, "confirmée") apart from an invitation's ("confirmé")
+    DRAFT = "draft", pgettext_lazy("pledge status", "Draft")
+    INDICATIVE = "indicative", pgettext_lazy("pledge status", "Indicative")
+    CONFIRMED = "confirmed", pgettext_lazy("pledge status", "Confirmed")
+    DEPLOYED = "deployed", pgettext_lazy("pledge status", "Deployed")
+    WITHDRAWN = "withdrawn", pgettext_lazy("pledge status", "Withdrawn")
 
 
 class Releasability(models.TextChoices):
-    SECRETARIAT = "secretariat", "Secretariat and analysts"
-    COALITION = "coalition", "Whole coalition"
+    SECRETARIAT = "secretariat", _("Secretariat and analysts")
+    COALITION = "coalition", _("Whole coalition")
 
 
 def tracked(model: type[models.Model]) -> Any:
@@ -162,7 +183,7 @@ def tracked(model: type[models.Model]) -> Any:
         pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(),
         context_field=pghistory.ContextForeignKey(null=False),
         attrs={"pgh_superseded_at": models.DateTimeField(
-            null=True, editable=False, help_text="When the next event replaced this one (empty: still current).")},
+            null=True, editable=False, help_text=_("When the next event replaced this one (empty: still current)."))},
         meta={
             "indexes": [models.Index(fields=["pgh_obj_id"], condition=Q(pgh_superseded_at__isnull=True),
                                      name=f"{name}event_current")],
@@ -179,38 +200,43 @@ def tracked(model: type[models.Model]) -> Any:
 
 @tracked
 class Pledge(models.Model):
-    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="pledges")
-    coalition = models.ForeignKey(Coalition, on_delete=models.PROTECT, related_name="pledges")
-    category = models.ForeignKey(CapabilityCategory, on_delete=models.PROTECT, related_name="pledges")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="pledges")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    description = models.TextField(blank=True, validators=long_text_validators(),
-                                   help_text="What exactly is offered.")
-    available_from = models.DateField(null=True, blank=True)
-    available_until = models.DateField(null=True, blank=True)
-    notice_to_move_days = models.PositiveSmallIntegerField("notice to move (days)", null=True, blank=True)
-    location = models.CharField(max_length=200, blank=True, validators=LINE, help_text="A city or region, e.g. Kyiv.")
+    country = models.ForeignKey(Country, verbose_name=_("country"), on_delete=models.PROTECT, related_name="pledges")
+    coalition = models.ForeignKey(Coalition, verbose_name=_("coalition"), on_delete=models.PROTECT,
+                                  related_name="pledges")
+    category = models.ForeignKey(CapabilityCategory, verbose_name=_("category"), on_delete=models.PROTECT,
+                                 related_name="pledges")
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="pledges")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    description = models.TextField(_("description"), blank=True, validators=long_text_validators(),
+                                   help_text=_("What exactly is offered."))
+    available_from = models.DateField(_("available from"), null=True, blank=True)
+    available_until = models.DateField(_("available until"), null=True, blank=True)
+    notice_to_move_days = models.PositiveSmallIntegerField(_("notice to move (days)"), null=True, blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True, validators=LINE,
+                                help_text=_("A city or region, e.g. Kyiv."))
     estimated_value_eur = models.DecimalField(
-        "estimated value (EUR)", max_digits=14, decimal_places=2, null=True, blank=True,
+        _("estimated value (EUR)"), max_digits=14, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(0)],
     )
-    status = models.CharField(max_length=12, choices=PledgeStatus.choices, default=PledgeStatus.DRAFT)
-    releasability = models.CharField(
+    status = models.CharField(_("status"), max_length=12, choices=PledgeStatus.choices, default=PledgeStatus.DRAFT)
+    releasability = models.CharField(_("releasability"),
         max_length=12, choices=Releasability.choices, default=Releasability.SECRETARIAT
     )
-    is_illustrative = models.BooleanField(
-        default=False, help_text="Demo figure, not a real national offer."
-    )
+    is_illustrative = models.BooleanField(_("is illustrative"),
+        default=False, help_text=_("Demo figure, not a real national offer."))
     reconfirmed_at = models.DateTimeField(
-        "last reconfirmed", null=True, blank=True, editable=False,
-        help_text="When the country last offered, confirmed or reconfirmed it; stale after the coalition's "
-        "reconfirm_days.",
+        _("last reconfirmed"), null=True, blank=True, editable=False,
+        help_text=_("When the country last offered, confirmed or reconfirmed it; stale after the coalition's "
+        "reconfirm_days."),
     )
-    version = models.PositiveIntegerField(default=1, editable=False, help_text="Raised on every change.")
-    created_at = models.DateTimeField(db_default=Now(), editable=False)
-    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False,
+                                          help_text=_("Raised on every change."))
+    created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(_("updated at"), db_default=Now(), editable=False)
 
     class Meta:
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
         ordering = ["country__name", "category__sort_order", "id"]
         indexes = [
             # Covering: the force picture's two passes over a coalition's offered pledges read only this index
@@ -224,19 +250,19 @@ class Pledge(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="pledge_quantity_positive",
-                violation_error_message="The quantity must be greater than zero.",
+                violation_error_message=_("The quantity must be greater than zero."),
             ),
             models.CheckConstraint(
                 condition=Q(available_until__isnull=True)
                 | Q(available_from__isnull=True)
                 | Q(available_until__gte=F("available_from")),
                 name="pledge_availability_ordered",
-                violation_error_message="'Available until' must not be before 'available from'.",
+                violation_error_message=_("'Available until' must not be before 'available from'."),
             ),
             models.CheckConstraint(
                 condition=Q(estimated_value_eur__isnull=True) | Q(estimated_value_eur__gte=0),
                 name="pledge_value_not_negative",
-                violation_error_message="The estimated value must not be negative.",
+                violation_error_message=_("The estimated value must not be negative."),
             ),
             models.CheckConstraint(condition=Q(status__in=PledgeStatus.values), name="pledge_status_valid"),
             models.CheckConstraint(
@@ -247,7 +273,7 @@ class Pledge(models.Model):
             models.CheckConstraint(
                 condition=Q(status=PledgeStatus.DRAFT) | Q(reconfirmed_at__isnull=False),
                 name="pledge_offered_has_reconfirmed_at",
-                violation_error_message="An offered pledge needs the moment it was last reconfirmed.",
+                violation_error_message=_("An offered pledge needs the moment it was last reconfirmed."),
             ),
             # Target of the caveats' composite foreign key (pledge, country, coalition).
             models.UniqueConstraint(fields=["id", "country", "coalition"], name="pledge_id_country_coalition"),
@@ -271,7 +297,7 @@ class Pledge(models.Model):
 
     def clean(self) -> None:
         if self.available_from and self.available_until and self.available_until < self.available_from:
-            raise ValidationError({"available_until": "'Available until' must not be before 'available from'."})
+            raise ValidationError({"available_until": _("'Available until' must not be before 'available from'.")})
 
     @property
     def is_offered(self) -> bool:
@@ -279,59 +305,62 @@ class Pledge(models.Model):
 
 
 class CaveatKind(models.TextChoices):
-    NO_DEPLOYMENT = "no_deployment", "No deployment"
-    GEOGRAPHIC = "geographic", "Geographic"
-    CONDITION = "condition", "Condition"
-    ROLE = "role", "Role"
-    DURATION = "duration", "Duration"
-    OTHER = "other", "Other"
+    NO_DEPLOYMENT = "no_deployment", _("No deployment")
+    GEOGRAPHIC = "geographic", _("Geographic")
+    CONDITION = "condition", _("Condition")
+    ROLE = "role", _("Role")
+    DURATION = "duration", _("Duration")
+    OTHER = "other", _("Other")
 
 
 @tracked
 class Caveat(models.Model):
     """A national restriction: on one pledge, or (pledge empty) on all of a country's pledges to a coalition."""
 
-    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="caveats")
-    coalition = models.ForeignKey(Coalition, on_delete=models.PROTECT, related_name="caveats")
+    country = models.ForeignKey(Country, verbose_name=_("country"), on_delete=models.PROTECT, related_name="caveats")
+    coalition = models.ForeignKey(Coalition, verbose_name=_("coalition"), on_delete=models.PROTECT,
+                                  related_name="caveats")
     pledge = models.ForeignKey(
-        Pledge, on_delete=models.CASCADE, null=True, blank=True, related_name="caveats",
-        help_text="Leave empty for a caveat on all of the country's pledges to the coalition.",
+        Pledge, on_delete=models.CASCADE, null=True, blank=True, related_name="caveats", verbose_name=_("pledge"),
+        help_text=_("Leave empty for a caveat on all of the country's pledges to the coalition."),
     )
-    kind = models.CharField(max_length=20, choices=CaveatKind.choices)
-    text = models.TextField(validators=long_text_validators())
-    rationale = models.TextField(blank=True, validators=long_text_validators(),
-                                 help_text="Why, e.g. 'threat from Belarus'.")
-    releasability = models.CharField(
+    kind = models.CharField(_("kind"), max_length=20, choices=CaveatKind.choices)
+    text = models.TextField(_("text"), validators=long_text_validators())
+    rationale = models.TextField(_("rationale"), blank=True, validators=long_text_validators(),
+                                 help_text=_("Why, e.g. 'threat from Belarus'."))
+    releasability = models.CharField(_("releasability"),
         max_length=12, choices=Releasability.choices, default=Releasability.SECRETARIAT,
-        help_text="Whether other members' ministry staff see it (analysts and the secretariat always do). "
-        "A pledge's caveat is never seen where its pledge is not.",
+        help_text=_("Whether other members' ministry staff see it (analysts and the secretariat always do). "
+        "A pledge's caveat is never seen where its pledge is not."),
     )
-    is_active = models.BooleanField(default=True)
-    imposed_on = models.DateField("in force since", db_default=Now())
-    lifted_on = models.DateField("lifted on", null=True, blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(db_default=Now(), editable=False)
-    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+    is_active = models.BooleanField(_("is active"), default=True)
+    imposed_on = models.DateField(_("in force since"), db_default=Now())
+    lifted_on = models.DateField(_("lifted on"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(_("updated at"), db_default=Now(), editable=False)
 
     class Meta:
+        verbose_name = _("caveat")
+        verbose_name_plural = _("caveats")
         ordering = ["country__name", "id"]
         indexes = [models.Index(fields=["coalition", "is_active"], name="caveat_coalition_active")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_active=True, lifted_on__isnull=True) | Q(is_active=False, lifted_on__isnull=False),
                 name="caveat_lifted_on_iff_lifted",
-                violation_error_message="A lifted caveat needs the date it was lifted; an active one has none.",
+                violation_error_message=_("A lifted caveat needs the date it was lifted; an active one has none."),
             ),
             models.CheckConstraint(
                 condition=Q(lifted_on__isnull=True) | Q(lifted_on__gte=F("imposed_on")),
                 name="caveat_dates_ordered",
-                violation_error_message="A caveat cannot be lifted before it was imposed.",
+                violation_error_message=_("A caveat cannot be lifted before it was imposed."),
             ),
             models.CheckConstraint(condition=Q(kind__in=CaveatKind.values), name="caveat_kind_valid"),
             models.CheckConstraint(
                 condition=~Q(text=""),
                 name="caveat_text_not_empty",
-                violation_error_message="A caveat needs a text.",
+                violation_error_message=_("A caveat needs a text."),
             ),
             models.CheckConstraint(condition=length_constraint_condition("text"), name="caveat_text_length"),
             models.CheckConstraint(condition=length_constraint_condition("rationale"),
@@ -344,7 +373,7 @@ class Caveat(models.Model):
 
     def clean(self) -> None:
         if self.lifted_on and self.imposed_on and self.lifted_on < self.imposed_on:
-            raise ValidationError({"lifted_on": "A caveat cannot be lifted before it was imposed."})
+            raise ValidationError({"lifted_on": _("A caveat cannot be lifted before it was imposed.")})
 
 
 @tracked
@@ -353,19 +382,20 @@ class Delivery(models.Model):
     the day it was delivered. A pledge's tranches add up to no more than its quantity (checked under the
     pledge's row lock by a trigger, whatever code writes them)."""
 
-    pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="deliveries")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    planned_on = models.DateField("planned for", help_text="The day the tranche is due.")
-    delivered_on = models.DateField("delivered on", null=True, blank=True,
-                                    help_text="The day it arrived; empty until then.")
-    note = models.TextField(blank=True, validators=long_text_validators())
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(db_default=Now(), editable=False)
-    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+    pledge = models.ForeignKey(Pledge, verbose_name=_("pledge"), on_delete=models.CASCADE, related_name="deliveries")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    planned_on = models.DateField(_("planned for"), help_text=_("The day the tranche is due."))
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True,
+                                    help_text=_("The day it arrived; empty until then."))
+    note = models.TextField(_("note"), blank=True, validators=long_text_validators())
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(_("updated at"), db_default=Now(), editable=False)
 
     class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         ordering = ["pledge_id", "planned_on", "id"]
-        verbose_name_plural = "deliveries"
         indexes = [
             models.Index(fields=["pledge"], condition=Q(delivered_on__isnull=True), name="delivery_undelivered"),
             models.Index(fields=["planned_on"], name="delivery_planned_on"),
@@ -373,7 +403,7 @@ class Delivery(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="delivery_quantity_positive",
-                violation_error_message="The quantity must be greater than zero.",
+                violation_error_message=_("The quantity must be greater than zero."),
             ),
             models.CheckConstraint(condition=length_constraint_condition("note"), name="delivery_note_length"),
         ]
@@ -405,27 +435,31 @@ class Delivery(models.Model):
 class Requirement(models.Model):
     """What the coalition needs in a category, counted in one unit (the statement of requirements)."""
 
-    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="requirements")
-    category = models.ForeignKey(CapabilityCategory, on_delete=models.PROTECT, related_name="requirements")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="requirements")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    notes = models.TextField(blank=True, validators=long_text_validators())
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+    coalition = models.ForeignKey(Coalition, verbose_name=_("coalition"), on_delete=models.CASCADE,
+                                  related_name="requirements")
+    category = models.ForeignKey(CapabilityCategory, verbose_name=_("category"), on_delete=models.PROTECT,
+                                 related_name="requirements")
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="requirements")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    notes = models.TextField(_("notes"), blank=True, validators=long_text_validators())
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), db_default=Now(), editable=False)
 
     class Meta:
+        verbose_name = _("requirement")
+        verbose_name_plural = _("requirements")
         ordering = ["coalition", "category__sort_order", "unit__code"]
         constraints = [
             models.CheckConstraint(condition=length_constraint_condition("notes"), name="requirement_notes_length"),
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="requirement_quantity_positive",
-                violation_error_message="The quantity must be greater than zero.",
+                violation_error_message=_("The quantity must be greater than zero."),
             ),
             models.UniqueConstraint(
                 fields=["coalition", "category", "unit"],
                 name="requirement_unique_per_unit",
-                violation_error_message="This coalition already has a requirement for this category and unit.",
+                violation_error_message=_("This coalition already has a requirement for this category and unit."),
             ),
         ]
 

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pledges.models import (
     CapabilityCategory,
@@ -62,7 +63,8 @@ class StaleVersion(Exception):
     """The object changed since the client read it (a failed If-Match)."""
 
     def __init__(self, current_version: int) -> None:
-        super().__init__(f"The object has changed since it was read (now version {current_version}).")
+        super().__init__(
+            _("The object has changed since it was read (now version %(version)s).") % {"version": current_version})
         self.current_version = current_version
 
 
@@ -96,7 +98,7 @@ def transition_error(current: str, target: str) -> str | None:
     if target not in S.values:
         return f"'{target}' is not a status; choose one of {', '.join(S.values)}."
     if target == current:
-        return f"The pledge is already {current}."
+        return _("The pledge is already %(status)s.") % {"status": current}
     if target not in ALLOWED_TRANSITIONS[current]:
         allowed = sorted(ALLOWED_TRANSITIONS[current])
         hint = f" From {current} it can go to: {', '.join(allowed)}." if allowed else f" A {current} pledge is final."
@@ -107,12 +109,14 @@ def transition_error(current: str, target: str) -> str | None:
 def _validate_category_unit(category: CapabilityCategory, unit: Unit, field: str = "unit") -> None:
     if not CategoryUnit.objects.filter(category=category, unit=unit).exists():
         allowed = ", ".join(category.units.values_list("code", flat=True)) or "none defined"
-        raise ValidationError({field: f"'{unit.code}' is not a unit of {category.code} (allowed: {allowed})."})
+        raise ValidationError({field: _("'%(unit)s' is not a unit of %(category)s (allowed: %(allowed)s).") % {
+            "unit": unit.code, "category": category.code, "allowed": allowed}})
 
 
 def _validate_membership(country: Country, coalition: Coalition) -> None:
     if not Membership.objects.filter(country=country, coalition=coalition).exists():
-        raise ValidationError({"coalition": f"{country.name} is not a member of {coalition}."})
+        raise ValidationError({"coalition": _("%(country)s is not a member of %(coalition)s.") % {
+            "country": country.name, "coalition": coalition}})
 
 
 def _lock(model: type[Any], pk: int) -> Any:
@@ -146,11 +150,11 @@ def pledge_create(
     if country is None:
         country = getattr(actor, "country", None)
     if country is None:
-        raise ValidationError({"country": "A pledge needs a country."})
+        raise ValidationError({"country": _("A pledge needs a country.")})
     if not system:
         ensure_may_change_country(actor, country.pk)
     if status not in INITIAL_STATUSES:
-        raise ValidationError({"status": "A new pledge starts as draft or indicative."})
+        raise ValidationError({"status": _("A new pledge starts as draft or indicative.")})
     pledge = Pledge(
         country=country, coalition=coalition, category=category, unit=unit, quantity=quantity,
         description=description, available_from=available_from, available_until=available_until,
@@ -174,13 +178,13 @@ def pledge_update(
     """Change a pledge's editable fields; status moves go through pledge_transition."""
     unknown = set(changes) - PLEDGE_EDITABLE_FIELDS
     if unknown:
-        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
     locked: Pledge = _lock(Pledge, pledge.pk)
     if not system:
         ensure_may_change_country(actor, locked.country_id)
     check_version(locked, expected_version)
     if locked.status == S.WITHDRAWN:
-        raise ValidationError({"status": "A withdrawn pledge cannot be changed."})
+        raise ValidationError({"status": _("A withdrawn pledge cannot be changed.")})
     changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
     if not changed:
         return locked
@@ -190,9 +194,10 @@ def pledge_update(
     if {"category", "unit"} & set(changed):
         _validate_category_unit(locked.category, locked.unit)
         if locked.deliveries.exists():
-            raise ValidationError({"unit": "The pledge has tranches counted in its unit; remove them first."})
+            raise ValidationError({"unit": _("The pledge has tranches counted in its unit; remove them first.")})
     if "quantity" in changed and (tranches := _tranche_total(locked)) > locked.quantity:
-        raise ValidationError({"quantity": f"Its tranches add up to {tranches:,}; it cannot be less than that."})
+        raise ValidationError({"quantity": _("Its tranches add up to %(total)s; it cannot be less than that.") % {
+            "total": f"{tranches:,}"}})
     locked.version += 1
     locked.updated_at = timezone.now()
     with history_context(actor, "pledge_update"):
@@ -241,7 +246,8 @@ def pledge_reconfirm(
         at = None
     check_version(locked, expected_version)
     if not locked.is_offered:
-        raise ValidationError({"status": f"Only an offered pledge is reconfirmed; this one is {locked.status}."})
+        raise ValidationError({"status": _("Only an offered pledge is reconfirmed; this one is %(status)s.") % {
+            "status": locked.status}})
     locked.reconfirmed_at = at or timezone.now()
     locked.version += 1
     locked.updated_at = timezone.now()
@@ -257,7 +263,7 @@ def pledge_delete(*, actor: Any, pledge: Pledge, expected_version: int | None = 
     ensure_may_change_country(actor, locked.country_id)
     check_version(locked, expected_version)
     if locked.status != S.DRAFT:
-        raise ValidationError({"status": "Only a draft can be deleted; withdraw an offered pledge instead."})
+        raise ValidationError({"status": _("Only a draft can be deleted; withdraw an offered pledge instead.")})
     with history_context(actor, "pledge_delete"):
         locked.caveats.all().delete()
         locked.delete()
@@ -288,15 +294,15 @@ def caveat_add(
     if country is None:
         country = getattr(actor, "country", None)
     if country is None:
-        raise ValidationError({"country": "A caveat needs a country."})
+        raise ValidationError({"country": _("A caveat needs a country.")})
     if coalition is None:
-        raise ValidationError({"coalition": "A caveat needs a coalition or a pledge."})
+        raise ValidationError({"coalition": _("A caveat needs a coalition or a pledge.")})
     if not system:
         ensure_may_change_country(actor, country.pk)
     if pledge is not None and pledge.status == S.WITHDRAWN:
-        raise ValidationError({"pledge": "A withdrawn pledge takes no new caveats."})
+        raise ValidationError({"pledge": _("A withdrawn pledge takes no new caveats.")})
     if imposed_on is not None and imposed_on > timezone.localdate() + CAVEAT_IMPOSED_AHEAD:
-        raise ValidationError({"imposed_on": "A caveat cannot be imposed more than a year ahead."})
+        raise ValidationError({"imposed_on": _("A caveat cannot be imposed more than a year ahead.")})
     caveat = Caveat(
         country=country, coalition=coalition, pledge=pledge, kind=kind, text=text.strip(), rationale=rationale,
         releasability=releasability or Releasability.SECRETARIAT, imposed_on=imposed_on or timezone.localdate(),
@@ -314,7 +320,7 @@ def caveat_update(
 ) -> Caveat:
     unknown = set(changes) - CAVEAT_EDITABLE_FIELDS
     if unknown:
-        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
     locked: Caveat = _lock(Caveat, caveat.pk)
     if not system:
         ensure_may_change_country(actor, locked.country_id)
@@ -342,9 +348,10 @@ def caveat_lift(
         ensure_may_change_country(actor, locked.country_id)
     check_version(locked, expected_version)
     if not locked.is_active:
-        raise ValidationError({"is_active": f"This caveat was already lifted on {locked.lifted_on}."})
+        raise ValidationError(
+            {"is_active": _("This caveat was already lifted on %(day)s.") % {"day": locked.lifted_on}})
     if lifted_on is not None and lifted_on > timezone.localdate():
-        raise ValidationError({"lifted_on": "A caveat cannot be lifted on a date still to come."})
+        raise ValidationError({"lifted_on": _("A caveat cannot be lifted on a date still to come.")})
     locked.is_active = False
     locked.lifted_on = lifted_on or timezone.localdate()
     locked.version += 1
@@ -368,23 +375,26 @@ def _tranche_total(pledge: Pledge, *, leaving_out: int | None = None) -> int:
 def _check_tranche(pledge: Pledge, delivery: Delivery) -> None:
     """The rules a tranche obeys, with its pledge locked: field errors named as the API and the admin show them."""
     if pledge.status not in OFFERED_STATUSES:
-        raise ValidationError({"pledge": f"Tranches are for offered pledges; this one is {pledge.status}."})
+        raise ValidationError({"pledge": _("Tranches are for offered pledges; this one is %(status)s.") % {
+            "status": pledge.status}})
     errors: dict[str, str] = {}
     for field in ("planned_on", "delivered_on"):
         day = getattr(delivery, field)
         if day is not None and not DELIVERY_FIRST_YEAR <= day.year <= DELIVERY_LAST_YEAR:
-            errors[field] = f"Give a date between the years {DELIVERY_FIRST_YEAR} and {DELIVERY_LAST_YEAR}."
+            errors[field] = _("Give a date between the years %(first)s and %(last)s.") % {
+                "first": DELIVERY_FIRST_YEAR, "last": DELIVERY_LAST_YEAR}
     if delivery.delivered_on is not None and delivery.delivered_on > timezone.localdate():
-        errors["delivered_on"] = "A tranche cannot have been delivered on a day still to come."
+        errors["delivered_on"] = _("A tranche cannot have been delivered on a day still to come.")
     if errors:
         raise ValidationError(errors)
     delivery.full_clean(exclude=["pledge"])
     others = _tranche_total(pledge, leaving_out=delivery.pk)
     if others + delivery.quantity > pledge.quantity:
         room = max(pledge.quantity - others, 0)
-        raise ValidationError({"quantity": (
-            f"The pledge is {pledge.quantity:,} {pledge.unit.code}; its other tranches add up to {others:,}, "
-            f"so this one can be at most {room:,}.")})
+        raise ValidationError({"quantity": _(
+            "The pledge is %(quantity)s %(unit)s; its other tranches add up to %(others)s, so this one can be at "
+            "most %(room)s.") % {"quantity": f"{pledge.quantity:,}", "unit": pledge.unit.code,
+                                 "others": f"{others:,}", "room": f"{room:,}"}})
 
 
 @transaction.atomic
@@ -422,7 +432,8 @@ def delivery_record(
         ensure_may_change_country(actor, pledge.country_id)
     check_version(locked, expected_version)
     if locked.delivered_on is not None:
-        raise ValidationError({"delivered_on": f"This tranche was already delivered on {locked.delivered_on}."})
+        raise ValidationError({"delivered_on": _("This tranche was already delivered on %(day)s.") % {
+            "day": locked.delivered_on}})
     locked.delivered_on = delivered_on or timezone.localdate()
     _check_tranche(pledge, locked)
     locked.version += 1
@@ -439,7 +450,7 @@ def delivery_update(
     """Change a tranche's quantity, dates or note (setting `delivered_on` records it delivered)."""
     unknown = set(changes) - DELIVERY_EDITABLE_FIELDS
     if unknown:
-        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
     locked, pledge = _lock_delivery(delivery)
     if not system:
         ensure_may_change_country(actor, pledge.country_id)
@@ -464,7 +475,8 @@ def delivery_delete(*, actor: Any, delivery: Delivery, expected_version: int | N
     ensure_may_change_country(actor, pledge.country_id)
     check_version(locked, expected_version)
     if pledge.status not in OFFERED_STATUSES:
-        raise ValidationError({"pledge": f"The pledge is {pledge.status}; its tranches are kept as they are."})
+        raise ValidationError({"pledge": _("The pledge is %(status)s; its tranches are kept as they are.") % {
+            "status": pledge.status}})
     with history_context(actor, "delivery_delete"):
         locked.delete()
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from pledges.models import Caveat, Coalition, Country, Delivery, Pledge, PledgeStatus, Releasability, Requirement
 
@@ -225,9 +226,9 @@ def countries_user_may_pledge_for(user: Any):  # -> QuerySet[Country]
 def ensure_may_change_country(user: Any, country_id: int | None) -> None:
     """Raise PermissionDenied unless `user` is ministry staff of this country."""
     if not is_ministry(user) or user.country_id != country_id:
-        raise PermissionDenied("Only the country's own ministry staff may change its pledges and caveats.")
+        raise PermissionDenied(_("Only the country's own ministry staff may change its pledges and caveats."))
 
 
 def ensure_secretariat(user: Any) -> None:
     if not is_secretariat(user):
-        raise PermissionDenied("Only the secretariat may do this.")
+        raise PermissionDenied(_("Only the secretariat may do this."))

@@ -47,6 +47,18 @@ def _row_locks_only_on_their_own_table(execute, sql, params, many, context):  # 
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_a_test_says_otherwise() -> Iterator[None]:
+    """A request in French leaves French active in this thread (as LocaleMiddleware does between requests):
+    each test starts in the default language, whatever ran before it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _locks_stay_on_their_table(request: pytest.FixtureRequest) -> Iterator[None]:
     if "django_db_setup" not in request.fixturenames and not any(
         mark.name == "django_db" for mark in request.node.iter_markers()

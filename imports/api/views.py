@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, parsers, status
@@ -45,7 +46,7 @@ class TemplateView(WritesInOneTransaction, APIView):
         user: Any = request.user
         coalition = get_object_or_404(coalitions_visible_to(user), pk=pk)
         if not is_ministry(user):
-            raise exceptions.PermissionDenied("The template holds a country's pledges: for ministry staff.")
+            raise exceptions.PermissionDenied(_("The template holds a country's pledges: for ministry staff."))
         response = HttpResponse(template_xlsx(user=user, coalition=coalition), content_type=XLSX)
         name = f"pledges-{user.country.code}-{coalition.short_name}.xlsx".replace(" ", "-")
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from coalition.api import IdField, RejectUnknownFieldsMixin
@@ -137,6 +138,13 @@ class AgendaItemWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer
     )
 
 
+class BriefRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    language = serializers.ChoiceField(
+        choices=["en", "fr"], required=False,
+        error_messages={"invalid_choice": _("A brief is written in English (en) or French (fr).")},
+        help_text="The brief's language: headings, labels, dates and numbers (default: the requesting user's).")
+
+
 class BriefSerializer(serializers.ModelSerializer):
     meeting_title = serializers.CharField(source="meeting.title", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None)
@@ -145,7 +153,7 @@ class BriefSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Brief
-        fields = ["id", "meeting", "meeting_title", "number", "status", "progress", "as_of", "error",
+        fields = ["id", "meeting", "meeting_title", "number", "language", "status", "progress", "as_of", "error",
                   "requested_by", "attempts", "created_at", "started_at", "finished_at", "pdf_url", "xlsx_url"]
         read_only_fields = fields  # briefs are made by the compile flow only
 

@@ -22,6 +22,7 @@ from meetings import services
 from meetings.api.serializers import (
     AgendaItemSerializer,
     AgendaItemWriteSerializer,
+    BriefRequestSerializer,
     BriefSerializer,
     InvitationChangeSerializer,
     InvitationSerializer,
@@ -265,9 +266,13 @@ class MeetingBriefsView(WritesInOneTransaction, generics.ListAPIView):
             raise exceptions.PermissionDenied("Briefs are for the secretariat and analysts.")
         return briefs_visible_to(self.request.user).filter(meeting=meeting).order_by("-number")
 
-    @extend_schema(request=None, responses={202: BriefSerializer})
+    @extend_schema(request=BriefRequestSerializer, responses={202: BriefSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        brief = services.brief_request(actor=request.user, meeting=self.meeting())
+        """Queue a new brief. `language`: "en" or "fr" (default: yours)."""
+        asked = BriefRequestSerializer(data=request.data or {})
+        asked.is_valid(raise_exception=True)
+        brief = services.brief_request(actor=request.user, meeting=self.meeting(),
+                                       language=asked.validated_data.get("language"))
         brief = briefs_visible_to(request.user).get(pk=brief.pk)
         response = Response(BriefSerializer(brief, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = request.build_absolute_uri(reverse("brief-detail", kwargs={"pk": brief.pk}))

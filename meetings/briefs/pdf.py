@@ -6,6 +6,7 @@ The fonts (DejaVu Sans) come with matplotlib, so every name (Rzeszów, Türkiye,
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 from functools import cache
@@ -17,6 +18,9 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from django.utils.formats import date_format, number_format
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -105,16 +109,21 @@ def _esc(value: Any) -> str:
 
 
 def _num(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}"
+    return "—" if value is None else number_format(value, force_grouping=True)
+
+
+def _date(value: str | None) -> str:
+    """A stored ISO date as the brief's language writes it (10 April 2025, 10 avril 2025)."""
+    return date_format(dt.date.fromisoformat(value), "j F Y") if value else ""
 
 
 def _gap(value: int | None) -> str:
     if value is None:
         return "—"
     if value > 0:
-        return f'<font color="#A4161A"><b>{value:,}</b></font>'
+        return f'<font color="#A4161A"><b>{_num(value)}</b></font>'
     if value < 0:
-        return f'<font color="#2D6A4F">+{-value:,} over</font>'
+        return '<font color="#2D6A4F">' + _("+%(amount)s over") % {"amount": _num(-value)} + "</font>"
     return '<font color="#2D6A4F">met</font>'
 
 
@@ -201,7 +210,7 @@ def _force_chart(force: list[dict[str, Any]]) -> Image | None:
     lines = [line for line in force if line["requirement"]]
     if not lines:
         return None
-    labels = [f"{line['category_name']}\n({line['requirement']:,} {line['unit']})" for line in lines][::-1]
+    labels = [f"{line['category_name']}\n({_num(line['requirement'])} {line['unit']})" for line in lines][::-1]
     confirmed = [100 * line["confirmed"] / line["requirement"] for line in lines][::-1]
     conditional = [100 * line["conditional_confirmed"] / line["requirement"] for line in lines][::-1]
     firm = [c - k for c, k in zip(confirmed, conditional, strict=True)]
@@ -210,15 +219,16 @@ def _force_chart(force: list[dict[str, Any]]) -> Image | None:
     plt.rcParams["text.parse_math"] = False  # a "$" in a category name is a dollar sign, not TeX
     fig, ax = plt.subplots(figsize=(7.2, 0.48 * len(lines) + 1.3), dpi=200)
     y = range(len(lines))
-    ax.barh(y, firm, color="#1F3A5F", label="Confirmed or deployed")
+    ax.barh(y, firm, color="#1F3A5F", label=_("Confirmed or deployed"))
     ax.barh(y, conditional, left=firm, color="#1F3A5F", alpha=0.55, hatch="///", edgecolor="white",
-            label="…of which conditional")
-    ax.barh(y, indicative, left=confirmed, color="#8FB3D9", label="Indicative (not counted)")
-    ax.axvline(100, color="#A4161A", linewidth=1.2, linestyle="--", label="Requirement")
+            label=_("…of which conditional"))
+    ax.barh(y, indicative, left=confirmed, color="#8FB3D9", label=_("Indicative (not counted)"))
+    ax.axvline(100, color="#A4161A", linewidth=1.2, linestyle="--", label=_("Requirement"))
     for yi, c, i in zip(y, confirmed, indicative, strict=True):
-        ax.text(c + i + 1.5, yi, f"{c:.0f}% confirmed", va="center", fontsize=7, color="#333333")
+        ax.text(c + i + 1.5, yi, _("%(share)s%% confirmed") % {"share": f"{c:.0f}"},
+                va="center", fontsize=7, color="#333333")
     ax.set_yticks(list(y), labels, fontsize=7.5)
-    ax.set_xlabel("Share of the requirement (%)", fontsize=8)
+    ax.set_xlabel(_("Share of the requirement (%)"), fontsize=8)
     ax.set_xlim(0, max(125, *(c + i + 25 for c, i in zip(confirmed, indicative, strict=True))))
     ax.tick_params(axis="x", labelsize=7.5)
     ax.spines[["top", "right"]].set_visible(False)
@@ -237,14 +247,15 @@ def _cover(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
     meeting, attendance = snap["meeting"], snap["attendance"]
     lines = [
-        ("When", meeting["when"]),
-        ("Where", meeting["place"] or "—"),
-        ("Chairs", ", ".join(meeting["chairs"]) or "—"),
-        ("Format", f"{meeting['kind']} meeting of the {snap['coalition']['name']}"),
+        (_("When"), meeting["when"]),
+        (_("Where"), meeting["place"] or "—"),
+        (_("Chairs"), ", ".join(meeting["chairs"]) or "—"),
+        (_("Format"), capfirst(_("%(kind)s meeting of the %(coalition)s") % {
+            "kind": meeting["kind"].lower(), "coalition": snap["coalition"]["name"]})),
     ]
     story: list[Any] = [
         Spacer(1, 22 * mm),
-        Paragraph(f"{_esc(snap['coalition']['name']).upper()} · PRE-MEETING BRIEF", st["cover_kicker"]),
+        Paragraph(_esc(snap["coalition"]["name"]).upper() + " · " + _("PRE-MEETING BRIEF"), st["cover_kicker"]),
         Paragraph(_esc(meeting["title"]), st["cover_title"]),
     ]
     facts = Table(
@@ -257,10 +268,12 @@ def _cover(snap: dict[str, Any]) -> list[Any]:
     story += [facts, Spacer(1, 8 * mm)]
     gaps = [line for line in snap["force"] if line["gap"] is not None and line["gap"] > 0]
     figures = [
-        (f"{attendance['invited']}", "countries invited"),
-        (f"{attendance['confirmed'] + attendance['attended']}", "confirmed or attended"),
-        (f"{len(gaps)} of {sum(1 for line in snap['force'] if line['requirement'])}", "requirements not yet met"),
-        (f"{len(snap['caveats'])}", "active caveats"),
+        (_num(attendance["invited"]), _("countries invited")),
+        (_num(attendance["confirmed"] + attendance["attended"]), _("confirmed or attended")),
+        (_("%(short)s of %(all)s") % {"short": len(gaps),
+                                      "all": sum(1 for line in snap["force"] if line["requirement"])},
+         _("requirements not yet met")),
+        (_num(len(snap["caveats"])), _("active caveats")),
     ]
     box = Table(
         [[Paragraph(value, st["figure"]) for value, _ in figures],
@@ -270,23 +283,23 @@ def _cover(snap: dict[str, Any]) -> list[Any]:
     box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), LIGHT), ("TOPPADDING", (0, 0), (-1, 0), 10),
                              ("BOTTOMPADDING", (0, 1), (-1, 1), 10), ("LINEABOVE", (0, 0), (-1, 0), 2, NAVY)]))
     story += [box, Spacer(1, 8 * mm)]
-    contents = ["Attendance", "Force picture", "Delivery and currency", "Contributions by country", "Caveats",
-                "Changes since the previous meeting", "Agenda"]
-    story.append(Paragraph("<b>Contents</b>", st["body"]))
+    contents = [_("Attendance"), _("Force picture"), _("Delivery and currency"), _("Contributions by country"),
+                _("Caveats"), _("Changes since the previous meeting"), _("Agenda")]
+    story.append(Paragraph("<b>" + _("Contents") + "</b>", st["body"]))
     story += [Paragraph(f"{i}. {title}", st["body"]) for i, title in enumerate(contents, start=1)]
     story += [
         Spacer(1, 10 * mm),
         Paragraph(
-            f"Brief no. {snap['brief']['number']}. Figures as of {_esc(snap['as_of_local'])} "
-            f"({_esc(snap['as_of'][:19].replace('T', ' '))} UTC), as recorded in the pledge tracker. "
-            "Gaps count only confirmed and deployed pledges; indicative and conditional amounts are shown beside "
-            "them, never added in.",
+            _("Brief no. %(number)s. Figures as of %(local)s (%(utc)s UTC), as recorded in the pledge tracker. "
+              "Gaps count only confirmed and deployed pledges; indicative and conditional amounts are shown beside "
+              "them, never added in.") % {"number": snap["brief"]["number"], "local": _esc(snap["as_of_local"]),
+                                         "utc": _esc(snap["as_of"][:19].replace("T", " "))},
             st["small"],
         ),
     ]
     if snap["illustrative"]:
         story.append(Paragraph(
-            "The pledge figures in this brief are illustrative demonstration data, not national offers.",
+            _("The pledge figures in this brief are illustrative demonstration data, not national offers."),
             st["small"],
         ))
     story.append(PageBreak())
@@ -295,29 +308,32 @@ def _cover(snap: dict[str, Any]) -> list[Any]:
 
 def _attendance(snap: dict[str, Any]) -> list[Any]:
     st, a = _styles(), snap["attendance"]
-    story: list[Any] = [Paragraph("1. Attendance", st["h1"])]
+    story: list[Any] = [Paragraph(_("1. Attendance"), st["h1"])]
     story.append(Paragraph(
-        f"<b>{a['invited']}</b> countries invited: <b>{a['attended']}</b> attended, <b>{a['confirmed']}</b> "
-        f"confirmed, <b>{a['declined']}</b> declined, <b>{a['no_answer']}</b> yet to answer.", st["body"]))
+        _("<b>%(invited)s</b> countries invited: <b>%(attended)s</b> attended, <b>%(confirmed)s</b> confirmed, "
+          "<b>%(declined)s</b> declined, <b>%(waiting)s</b> yet to answer.") % {
+            "invited": a["invited"], "attended": a["attended"], "confirmed": a["confirmed"],
+            "declined": a["declined"], "waiting": a["no_answer"]}, st["body"]))
     story.append(Spacer(1, 4 * mm))
     if not a["rows"]:
-        story.append(Paragraph("No invitations recorded.", st["body"]))
+        story.append(Paragraph(_("No invitations recorded."), st["body"]))
         return story
     colour = {"declined": "#A4161A", "attended": "#2D6A4F", "confirmed": "#1F3A5F", "invited": "#5C6670"}
     rows = [[_esc(r["country"]), f'<font color="{colour[r["status"]]}">{_esc(r["status_label"])}</font>',
              _esc(r["head_of_delegation"]) or "—", _esc(r["level"]) or "—"] for r in a["rows"]]
-    story.append(_table(["Country", "Answer", "Head of delegation", "Level"], rows, [0.28, 0.17, 0.3, 0.25]))
+    story.append(_table(
+        [_("Country"), _("Answer"), _("Head of delegation"), _("Level")], rows, [0.28, 0.17, 0.3, 0.25]))
     return story
 
 
 def _force(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
-    story: list[Any] = [PageBreak(), Paragraph("2. Force picture", st["h1"])]
+    story: list[Any] = [PageBreak(), Paragraph(_("2. Force picture"), st["h1"])]
     story.append(Paragraph(
-        "Requirement against pledges, per capability and unit. <b>Confirmed</b> includes deployed. "
-        "<b>Conditional</b> is the part of the offered amount subject to an active condition caveat. "
-        "The <b>gap</b> (in red: still short) is the requirement minus what is confirmed; the last column is the gap "
-        "if every conditional pledge fell away.", st["body"]))
+        _("Requirement against pledges, per capability and unit. <b>Confirmed</b> includes deployed. "
+          "<b>Conditional</b> is the part of the offered amount subject to an active condition caveat. "
+          "The <b>gap</b> (in red: still short) is the requirement minus what is confirmed; the last column is the "
+          "gap if every conditional pledge fell away."), st["body"]))
     story.append(Spacer(1, 3 * mm))
     chart = _force_chart(snap["force"])
     if chart is not None:
@@ -328,7 +344,8 @@ def _force(snap: dict[str, Any]) -> list[Any]:
         for line in snap["force"]
     ]
     story.append(_table(
-        ["Capability", "Unit", "Required", "Confirmed", "Indicative", "Conditional", "Gap", "Gap without conditional"],
+        [_("Capability"), _("Unit"), _("Required"), _("Confirmed"), _("Indicative"), _("Conditional"), _("Gap"),
+         _("Gap without conditional")],
         rows, [0.19, 0.1, 0.1, 0.115, 0.115, 0.125, 0.1, 0.155], right={2, 3, 4, 5, 6, 7},
     ))
     return story
@@ -339,7 +356,9 @@ def _delivery_chart(capabilities: list[dict[str, Any]]) -> Image | None:
     lines = [line for line in capabilities if line["offered"]]
     if not lines:
         return None
-    labels = [f"{line['category_name']}\n({line['offered']:,} {line['unit']} offered)" for line in lines][::-1]
+    labels = [f"{line['category_name']}\n" + _("(%(amount)s %(unit)s offered)") % {"amount": _num(line["offered"]),
+                                                                                   "unit": line["unit"]}
+              for line in lines][::-1]
     delivered = [100 * line["delivered"] / line["offered"] for line in lines][::-1]
     overdue = [min(100 * line["overdue"] / line["offered"], 100 - d) for line, d in
                zip(lines[::-1], delivered, strict=True)]
@@ -348,15 +367,15 @@ def _delivery_chart(capabilities: list[dict[str, Any]]) -> Image | None:
     plt.rcParams["text.parse_math"] = False
     fig, ax = plt.subplots(figsize=(7.2, 0.42 * len(lines) + 1.2), dpi=200)
     y = range(len(lines))
-    ax.barh(y, delivered, color="#2D6A4F", label="Delivered")
-    ax.barh(y, overdue, left=delivered, color="#A4161A", label="Overdue (planned, not arrived)")
+    ax.barh(y, delivered, color="#2D6A4F", label=_("Delivered"))
+    ax.barh(y, overdue, left=delivered, color="#A4161A", label=_("Overdue (planned, not arrived)"))
     ax.barh(y, rest, left=[d + o for d, o in zip(delivered, overdue, strict=True)], color="#DDE3EA",
-            label="Still to come")
+            label=_("Still to come"))
     for yi, d in zip(y, delivered, strict=True):
-        ax.text(101.5, yi, f"{d:.0f}% delivered", va="center", fontsize=7, color="#333333")
+        ax.text(101.5, yi, _("%(share)s%% delivered") % {"share": f"{d:.0f}"}, va="center", fontsize=7, color="#333333")
     ax.set_yticks(list(y), labels, fontsize=7.5)
     ax.set_xlim(0, 125)
-    ax.set_xlabel("Share of the amount offered (%)", fontsize=8)
+    ax.set_xlabel(_("Share of the amount offered (%)"), fontsize=8)
     ax.tick_params(axis="x", labelsize=7.5)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.45, 1.0), ncol=3, frameon=False)
@@ -371,11 +390,11 @@ def _delivery_chart(capabilities: list[dict[str, Any]]) -> Image | None:
 
 def _delivery(snap: dict[str, Any]) -> list[Any]:
     st, delivery = _styles(), snap["delivery"]
-    story: list[Any] = [PageBreak(), Paragraph("3. Delivery and currency", st["h1"])]
+    story: list[Any] = [PageBreak(), Paragraph(_("3. Delivery and currency"), st["h1"])]
     story.append(Paragraph(
-        "What was offered against what has arrived, per capability and unit (tranches recorded by each country). "
-        "<b>Overdue</b>: tranches whose planned day has passed without delivery. <b>Stale</b>: offers not "
-        "reconfirmed within the coalition's renewal period; they are still counted in the totals.", st["body"]))
+        _("What was offered against what has arrived, per capability and unit (tranches recorded by each country). "
+          "<b>Overdue</b>: tranches whose planned day has passed without delivery. <b>Stale</b>: offers not "
+          "reconfirmed within the coalition's renewal period; they are still counted in the totals."), st["body"]))
     story.append(Spacer(1, 3 * mm))
     chart = _delivery_chart(delivery["capabilities"])
     if chart is not None:
@@ -386,26 +405,30 @@ def _delivery(snap: dict[str, Any]) -> list[Any]:
          _overdue(line["overdue"]), _num(line["stale"])]
         for line in delivery["capabilities"]
     ]
-    story.append(_table(["Capability", "Unit", "Offered", "Delivered", "Delivered %", "Overdue", "Stale"], rows,
+    story.append(_table(
+        [_("Capability"), _("Unit"), _("Offered"), _("Delivered"), _("Delivered %"), _("Overdue"), _("Stale")], rows,
                         [0.24, 0.12, 0.13, 0.13, 0.13, 0.12, 0.13], right={2, 3, 4, 5, 6}))
-    story.append(Paragraph(f"Overdue tranches ({len(delivery['overdue'])})", st["h2"]))
+    story.append(Paragraph(_("Overdue tranches (%(count)s)") % {"count": _num(len(delivery["overdue"]))}, st["h2"]))
     if delivery["overdue"]:
         rows = [[_esc(r["country"]), _esc(r["category"]), _num(r["quantity"]), _esc(r["unit"]),
-                 _esc(r["planned_on"]), _num(r["days_late"])] for r in delivery["overdue"][:LISTED_IN_PDF]]
-        story.append(_table(["Country", "Capability", "Quantity", "Unit", "Planned for", "Days late"], rows,
+                 _date(r["planned_on"]), _num(r["days_late"])] for r in delivery["overdue"][:LISTED_IN_PDF]]
+        story.append(_table(
+            [_("Country"), _("Capability"), _("Quantity"), _("Unit"), _("Planned for"), _("Days late")], rows,
                             [0.22, 0.28, 0.12, 0.12, 0.14, 0.12], right={2, 5}, bold_first_column=True))
-        story += _more_in_annex(len(delivery["overdue"]), "Overdue tranches", st)
+        story += _more_in_annex(len(delivery["overdue"]), _("Overdue tranches"), st)
     else:
-        story.append(Paragraph("No tranche is overdue.", st["body"]))
-    story.append(Paragraph(f"Stale pledges ({len(delivery['stale'])})", st["h2"]))
+        story.append(Paragraph(_("No tranche is overdue."), st["body"]))
+    story.append(Paragraph(_("Stale pledges (%(count)s)") % {"count": _num(len(delivery["stale"]))}, st["h2"]))
     if delivery["stale"]:
         rows = [[_esc(r["country"]), _esc(r["category"]), _num(r["quantity"]), _esc(r["unit"]), _esc(r["status"]),
-                 _esc(r["reconfirmed_on"]) or "—", _num(r["days_since"])] for r in delivery["stale"][:LISTED_IN_PDF]]
-        story.append(_table(["Country", "Capability", "Quantity", "Unit", "Status", "Last reconfirmed", "Days since"],
+                 _date(r["reconfirmed_on"]) or "—", _num(r["days_since"])] for r in delivery["stale"][:LISTED_IN_PDF]]
+        story.append(_table(
+            [_("Country"), _("Capability"), _("Quantity"), _("Unit"), _("Status"), _("Last reconfirmed"),
+             _("Days since")],
                             rows, [0.2, 0.24, 0.1, 0.11, 0.11, 0.14, 0.1], right={2, 6}, bold_first_column=True))
-        story += _more_in_annex(len(delivery["stale"]), "Stale pledges", st)
+        story += _more_in_annex(len(delivery["stale"]), _("Stale pledges"), st)
     else:
-        story.append(Paragraph("Every offer has been reconfirmed in time.", st["body"]))
+        story.append(Paragraph(_("Every offer has been reconfirmed in time."), st["body"]))
     return story
 
 
@@ -413,18 +436,19 @@ def _more_in_annex(total: int, sheet: str, st: dict[str, ParagraphStyle]) -> lis
     """Past LISTED_IN_PDF rows a list is the annex's: the PDF says how many more, and where they are."""
     if total <= LISTED_IN_PDF:
         return []
-    return [Paragraph(f"The first {LISTED_IN_PDF:,} of {total:,}, by country; all {total:,} are in the XLSX "
-                      f"annex, sheet \u201c{sheet}\u201d.", st["body"])]
+    return [Paragraph(_("The first %(shown)s of %(total)s, by country; all %(total)s are in the XLSX annex, sheet "
+                        "“%(sheet)s”.") % {"shown": _num(LISTED_IN_PDF), "total": _num(total),
+                                                      "sheet": sheet}, st["body"])]
 
 
 def _overdue(value: int) -> str:
-    return f'<font color="#A4161A"><b>{value:,}</b></font>' if value else "—"
+    return f'<font color="#A4161A"><b>{_num(value)}</b></font>' if value else "—"
 
 
 def _countries(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
-    story: list[Any] = [PageBreak(), Paragraph("4. Contributions by country", st["h1"])]
-    story.append(Paragraph("Offered pledges per country, capability and unit (drafts are never included).",
+    story: list[Any] = [PageBreak(), Paragraph(_("4. Contributions by country"), st["h1"])]
+    story.append(Paragraph(_("Offered pledges per country, capability and unit (drafts are never included)."),
                            st["body"]))
     story.append(Spacer(1, 3 * mm))
     rows, rules, previous = [], [], None
@@ -438,69 +462,73 @@ def _countries(snap: dict[str, Any]) -> list[Any]:
                      _esc(names.get(line["category"], line["category"])), _esc(line["unit"]),
                      _num(line["confirmed"]), _num(line["indicative"]), _num(line["conditional"])])
     if not rows:
-        return [*story, Paragraph("No offered pledges.", st["body"])]
-    story.append(_table(["Country", "Capability", "Unit", "Confirmed", "Indicative", "Conditional"], rows,
+        return [*story, Paragraph(_("No offered pledges."), st["body"])]
+    story.append(_table(
+        [_("Country"), _("Capability"), _("Unit"), _("Confirmed"), _("Indicative"), _("Conditional")], rows,
                         [0.2, 0.3, 0.12, 0.125, 0.125, 0.13], right={3, 4, 5}, group_rule_rows=rules))
     return story
 
 
 def _caveats(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
-    story: list[Any] = [CondPageBreak(60 * mm), Paragraph("5. Caveats", st["h1"])]
-    story.append(Paragraph(f"Every active national caveat ({len(snap['caveats'])}), with its rationale.", st["body"]))
+    story: list[Any] = [CondPageBreak(60 * mm), Paragraph(_("5. Caveats"), st["h1"])]
+    story.append(Paragraph(_("Every active national caveat (%(count)s), with its rationale.") % {
+        "count": _num(len(snap["caveats"]))}, st["body"]))
     story.append(Spacer(1, 3 * mm))
     if not snap["caveats"]:
-        return [*story, Paragraph("No active caveats.", st["body"])]
+        return [*story, Paragraph(_("No active caveats."), st["body"])]
     rows = [[_esc(c["country"]), _esc(c["kind_label"]), _esc(c["text"]), _esc(c["rationale"]) or "—",
              _esc(c["scope"])] for c in snap["caveats"]]
-    story.append(_table(["Country", "Kind", "Caveat", "Rationale", "Applies to"], rows,
+    story.append(_table([_("Country"), _("Kind"), _("Caveat"), _("Rationale"), _("Applies to")], rows,
                         [0.14, 0.14, 0.3, 0.21, 0.21], bold_first_column=True))
     return story
 
 
 def _changes(snap: dict[str, Any]) -> list[Any]:
     st, changes = _styles(), snap["changes"]
-    story: list[Any] = [CondPageBreak(60 * mm), Paragraph("6. Changes since the previous meeting", st["h1"])]
+    story: list[Any] = [CondPageBreak(60 * mm), Paragraph(_("6. Changes since the previous meeting"), st["h1"])]
     if changes["previous_meeting"] is None:
-        return [*story, Paragraph("This is the coalition's first meeting on record.", st["body"])]
+        return [*story, Paragraph(_("This is the coalition's first meeting on record."), st["body"])]
     prev = changes["previous_meeting"]
     story.append(Paragraph(
-        f"Since <b>{_esc(prev['title'])}</b> ({_esc(prev['when'])}) up to the data date of this brief: "
-        f"{len(changes['pledges'])} pledge changes, {len(changes.get('deliveries', []))} deliveries, "
-        f"{len(changes['caveats'])} caveat changes.", st["body"]))
-    story.append(Paragraph("Pledges", st["h2"]))
+        _("Since <b>%(title)s</b> (%(when)s) up to the data date of this brief: %(pledges)s pledge changes, "
+          "%(deliveries)s deliveries, %(caveats)s caveat changes.") % {
+            "title": _esc(prev["title"]), "when": _esc(prev["when"]), "pledges": _num(len(changes["pledges"])),
+            "deliveries": _num(len(changes.get("deliveries", []))), "caveats": _num(len(changes["caveats"]))},
+        st["body"]))
+    story.append(Paragraph(_("Pledges"), st["h2"]))
     if changes["pledges"]:
         rows = [[_esc(c["kind_label"]), _esc(c["country"]), _esc(c["category"]), _esc(c["before"]),
                  _esc(c["after"])] for c in changes["pledges"][:LISTED_IN_PDF]]
-        story.append(_table(["Change", "Country", "Capability", "Before", "After"], rows,
+        story.append(_table([_("Change"), _("Country"), _("Capability"), _("Before"), _("After")], rows,
                             [0.14, 0.16, 0.26, 0.22, 0.22]))
-        story += _more_in_annex(len(changes["pledges"]), "Changes", st)
+        story += _more_in_annex(len(changes["pledges"]), _("Changes"), st)
     else:
-        story.append(Paragraph("No pledge changes.", st["body"]))
-    story.append(Paragraph("Deliveries made", st["h2"]))
+        story.append(Paragraph(_("No pledge changes."), st["body"]))
+    story.append(Paragraph(_("Deliveries made"), st["h2"]))
     if changes.get("deliveries"):
         rows = [[_esc(c["country"]), _esc(c["category"]), _num(c["quantity"]), _esc(c["unit"]),
-                 _esc(c["delivered_on"])] for c in changes["deliveries"][:LISTED_IN_PDF]]
-        story.append(_table(["Country", "Capability", "Quantity", "Unit", "Delivered on"], rows,
+                 _date(c["delivered_on"])] for c in changes["deliveries"][:LISTED_IN_PDF]]
+        story.append(_table([_("Country"), _("Capability"), _("Quantity"), _("Unit"), _("Delivered on")], rows,
                             [0.24, 0.32, 0.14, 0.14, 0.16], right={2}))
-        story += _more_in_annex(len(changes["deliveries"]), "Changes", st)
+        story += _more_in_annex(len(changes["deliveries"]), _("Changes"), st)
     else:
-        story.append(Paragraph("No deliveries recorded.", st["body"]))
-    story.append(Paragraph("Caveats", st["h2"]))
+        story.append(Paragraph(_("No deliveries recorded."), st["body"]))
+    story.append(Paragraph(_("Caveats"), st["h2"]))
     if changes["caveats"]:
         rows = [[_esc(c["kind_label"]), _esc(c["country"]), _esc(c["text"]), _esc(c["rationale"]) or "—"]
                 for c in changes["caveats"]]
-        story.append(_table(["Change", "Country", "Caveat", "Rationale"], rows, [0.15, 0.17, 0.4, 0.28]))
+        story.append(_table([_("Change"), _("Country"), _("Caveat"), _("Rationale")], rows, [0.15, 0.17, 0.4, 0.28]))
     else:
-        story.append(Paragraph("No caveats added or lifted.", st["body"]))
+        story.append(Paragraph(_("No caveats added or lifted."), st["body"]))
     return story
 
 
 def _agenda(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
-    story: list[Any] = [CondPageBreak(50 * mm), Paragraph("7. Agenda", st["h1"])]
+    story: list[Any] = [CondPageBreak(50 * mm), Paragraph(_("7. Agenda"), st["h1"])]
     if not snap["agenda"]:
-        return [*story, Paragraph("No agenda items yet.", st["body"])]
+        return [*story, Paragraph(_("No agenda items yet."), st["body"])]
     for item in snap["agenda"]:
         block = [Paragraph(f"<b>{item['position']}. {_esc(item['title'])}</b>", st["body"])]
         if item["description"]:
@@ -509,7 +537,8 @@ def _agenda(snap: dict[str, Any]) -> list[Any]:
         block.append(Spacer(1, 2 * mm))
         story.append(KeepTogether(block))
     if snap["meeting"]["outcome_notes"]:
-        story += [Paragraph("Outcome notes", st["h2"]), Paragraph(_esc(snap["meeting"]["outcome_notes"]), st["body"])]
+        story += [Paragraph(_("Outcome notes"), st["h2"]),
+                  Paragraph(_esc(snap["meeting"]["outcome_notes"]), st["body"])]
     return story
 
 
@@ -517,7 +546,9 @@ def render_pdf(snap: dict[str, Any]) -> bytes:
     regular, bold = _fonts()
     buffer = io.BytesIO()
     marking = snap["marking"]
-    footer_left = f"{snap['meeting']['title']} · brief no. {snap['brief']['number']} · data as of {snap['as_of_local']}"
+    footer_left = _("%(title)s · brief no. %(number)s · data as of %(moment)s") % {
+        "title": snap["meeting"]["title"], "number": snap["brief"]["number"], "moment": snap["as_of_local"]}
+    page_word = _("Page")
 
     def decorate(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -530,12 +561,14 @@ def render_pdf(snap: dict[str, Any]) -> bytes:
         canvas.setFillColor(GREY)
         canvas.setFont(regular, 7)
         canvas.drawString(MARGIN, 14.5 * mm, footer_left[:120])
-        canvas.drawRightString(A4[0] - MARGIN, 14.5 * mm, f"Page {doc.page}")
+        canvas.drawRightString(A4[0] - MARGIN, 14.5 * mm, f"{page_word} {doc.page}")
         canvas.restoreState()
 
     doc = BaseDocTemplate(
         buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=16 * mm, bottomMargin=20 * mm,
-        title=f"Brief: {snap['meeting']['title']}", author=snap["coalition"]["name"] + " secretariat",
+        title=_("Brief: %(title)s") % {"title": snap["meeting"]["title"]},
+        author=_("%(coalition)s secretariat") % {"coalition": snap["coalition"]["name"]},
+        lang=snap.get("language", "en"),
         subject=marking,
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")

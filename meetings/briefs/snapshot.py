@@ -14,9 +14,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from babel import Locale
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, gettext_lazy
 
 from meetings.models import Brief, DelegationLevel, InvitationStatus, Meeting
 from meetings.selectors import BRIEF_VIEWER, previous_meeting
@@ -24,21 +27,42 @@ from pledges.history import caveat_changes, caveats_as_of, deliveries_as_of, del
 from pledges.models import CapabilityCategory, CaveatKind, Country, PledgeStatus
 from pledges.selectors import OFFERED, coalition_force, pledge_list
 
-MARKING = "COALITION RESTRICTED"
-ILLUSTRATIVE_MARKING = "illustrative demo figures"
+MARKING = gettext_lazy("COALITION RESTRICTED")
+ILLUSTRATIVE_MARKING = gettext_lazy("illustrative demo figures")
 EN_DASH = "\u2013"
+
+# The snapshot is built in the brief's language (meetings.services compiles under translation.override): dates
+# as the language writes them ("jeudi 10 avril 2025"), country names from Babel's territory names (French),
+# category names through the catalogue. What users typed stays as typed.
+
+
+def _day(moment: dt.datetime | dt.date) -> str:
+    return date_format(moment, "l j F Y")
 
 
 def local_time(moment: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%A %-d %B %Y, %H:%M %Z")
+    local = moment.astimezone(tz)
+    return f"{_day(local)}, {local:%H:%M %Z}"
 
 
 def meeting_when(meeting: Meeting) -> str:
     tz = zoneinfo.ZoneInfo(meeting.time_zone)
     start, end = meeting.starts_at.astimezone(tz), meeting.ends_at.astimezone(tz)
     if start.date() == end.date():
-        return f"{start:%A %-d %B %Y}, {start:%H:%M}{EN_DASH}{end:%H:%M} {end:%Z} ({meeting.time_zone})"
-    return f"{start:%A %-d %B %Y %H:%M} {EN_DASH} {end:%A %-d %B %Y %H:%M} {end:%Z} ({meeting.time_zone})"
+        return f"{_day(start)}, {start:%H:%M}{EN_DASH}{end:%H:%M} {end:%Z} ({meeting.time_zone})"
+    return f"{_day(start)} {start:%H:%M} {EN_DASH} {_day(end)} {end:%H:%M} {end:%Z} ({meeting.time_zone})"
+
+
+def country_name(code: str, name: str) -> str:
+    """The country's name in the active language: Babel's territory names for French, ours for English."""
+    language = translation.get_language() or "en"
+    if language.startswith("en"):
+        return name
+    return str(Locale.parse(language.split("-")[0]).territories.get(code, name))
+
+
+def category_name(name: str) -> str:
+    return gettext(name)
 
 
 def _attendance(meeting: Meeting) -> dict[str, Any]:
@@ -54,9 +78,9 @@ def _attendance(meeting: Meeting) -> dict[str, Any]:
         "no_answer": counts[InvitationStatus.INVITED],
         "rows": [
             {
-                "country": inv.country.name, "code": inv.country.code, "status": inv.status,
-                "status_label": statuses[inv.status], "head_of_delegation": inv.head_of_delegation,
-                "level": levels.get(inv.level, ""),
+                "country": country_name(inv.country.code, inv.country.name), "code": inv.country.code,
+                "status": inv.status, "status_label": str(statuses[inv.status]),
+                "head_of_delegation": inv.head_of_delegation, "level": str(levels.get(inv.level, "")),
             }
             for inv in invitations
         ],
@@ -64,8 +88,8 @@ def _attendance(meeting: Meeting) -> dict[str, Any]:
 
 
 def _pledge_phrase(row: Any) -> str:
-    return f"{row.category.name}: {row.quantity:,} {row.unit.code}" + (f" ({row.description})" if row.description
-                                                                          else "")
+    phrase = f"{category_name(row.category.name)}: {number_format(row.quantity, force_grouping=True)} {row.unit.code}"
+    return phrase + (f" ({row.description})" if row.description else "")
 
 
 def _caveats(meeting: Meeting, as_of: dt.datetime, offered: QuerySet[Any]) -> list[dict[str, Any]]:
@@ -81,9 +105,11 @@ def _caveats(meeting: Meeting, as_of: dt.datetime, offered: QuerySet[Any]) -> li
     pledges = {row.id: row for row in offered.filter(id__in={row.pledge_id for row in rows if row.pledge_id})}
     return [
         {
-            "id": row.id, "country": row.country.name, "code": row.country.code, "kind": row.kind,
-            "kind_label": kinds.get(row.kind, row.kind), "text": row.text, "rationale": row.rationale,
-            "scope": _pledge_phrase(pledges[row.pledge_id]) if row.pledge_id else "All pledges to the coalition",
+            "id": row.id, "country": country_name(row.country.code, row.country.name), "code": row.country.code,
+            "kind": row.kind, "kind_label": str(kinds.get(row.kind, row.kind)), "text": row.text,
+            "rationale": row.rationale,
+            "scope": (_pledge_phrase(pledges[row.pledge_id]) if row.pledge_id
+                      else gettext("All pledges to the coalition")),
             "imposed_on": row.imposed_on,
         }
         for row in rows
@@ -105,8 +131,9 @@ def _delivery(force: list[dict[str, Any]], as_of: dt.datetime, offered: QuerySet
     overdue = sorted(
         (
             {
-                "country": pledges[t.pledge_id].country.name, "code": pledges[t.pledge_id].country.code,
-                "category": pledges[t.pledge_id].category.name, "unit": pledges[t.pledge_id].unit.code,
+                "country": country_name(pledges[t.pledge_id].country.code, pledges[t.pledge_id].country.name),
+                "code": pledges[t.pledge_id].country.code,
+                "category": category_name(pledges[t.pledge_id].category.name), "unit": pledges[t.pledge_id].unit.code,
                 "quantity": t.quantity, "planned_on": t.planned_on, "days_late": (day - t.planned_on).days,
                 "pledge_id": t.pledge_id, "note": t.note,
             }
@@ -116,7 +143,7 @@ def _delivery(force: list[dict[str, Any]], as_of: dt.datetime, offered: QuerySet
     )
     return {
         "capabilities": [
-            {"category_name": line["category_name"], "unit": line["unit"],
+            {"category_name": category_name(line["category_name"]), "unit": line["unit"],
              "offered": line["confirmed"] + line["indicative"], "delivered": line["delivered"],
              "overdue": line["overdue"], "stale": line["stale"]}
             for line in force
@@ -124,8 +151,9 @@ def _delivery(force: list[dict[str, Any]], as_of: dt.datetime, offered: QuerySet
         "overdue": overdue,
         "stale": [
             {
-                "country": p.country.name, "code": p.country.code, "category": p.category.name, "unit": p.unit.code,
-                "quantity": p.quantity, "status": p.status, "pledge_id": p.id,
+                "country": country_name(p.country.code, p.country.name), "code": p.country.code,
+                "category": category_name(p.category.name), "unit": p.unit.code,
+                "quantity": p.quantity, "status": str(PledgeStatus(p.status).label), "pledge_id": p.id,
                 "reconfirmed_on": p.reconfirmed_at.astimezone(tz).date() if p.reconfirmed_at else None,
                 "days_since": (as_of - p.reconfirmed_at).days if p.reconfirmed_at else None,
             }
@@ -135,8 +163,9 @@ def _delivery(force: list[dict[str, Any]], as_of: dt.datetime, offered: QuerySet
 
 
 CHANGE_LABELS = {
-    "new": "New pledge", "raised": "Raised", "lowered": "Lowered", "withdrawn": "Withdrawn",
-    "status": "Status change", "changed": "Details changed", "removed": "No longer offered",
+    "new": gettext_lazy("New pledge"), "raised": gettext_lazy("Raised"), "lowered": gettext_lazy("Lowered"),
+    "withdrawn": gettext_lazy("Withdrawn"), "status": gettext_lazy("Status change"),
+    "changed": gettext_lazy("Details changed"), "removed": gettext_lazy("No longer offered"),
 }
 
 
@@ -145,18 +174,20 @@ def _changes(meeting: Meeting, as_of: dt.datetime) -> dict[str, Any]:
     if previous is None:
         return {"previous_meeting": None, "since": None, "pledges": [], "caveats": [], "deliveries": []}
     since = previous.starts_at
-    names = dict(Country.objects.values_list("code", "name"))
-    categories = dict(CapabilityCategory.objects.values_list("code", "name"))
+    names = {code: country_name(code, name) for code, name in Country.objects.values_list("code", "name")}
+    categories = {code: category_name(name) for code, name in CapabilityCategory.objects.values_list("code", "name")}
     statuses = dict(PledgeStatus.choices)
     pledge_rows: list[dict[str, Any]] = []
     for change in pledge_changes(user=BRIEF_VIEWER, since=since, until=as_of, coalition=meeting.coalition):
-        before = (f"{change.quantity_before:,} {change.unit}, {statuses[change.status_before]}"
+        before = (f"{number_format(change.quantity_before, force_grouping=True)} {change.unit}, "
+                  f"{statuses[change.status_before]}"
                   if change.quantity_before is not None and change.status_before else "—")
-        after = (f"{change.quantity_after:,} {change.unit}, {statuses[change.status_after]}"
+        after = (f"{number_format(change.quantity_after, force_grouping=True)} {change.unit}, "
+                 f"{statuses[change.status_after]}"
                  if change.quantity_after is not None and change.status_after else "—")
         pledge_rows.append({
             "pledge_id": change.pledge_id, "kind": change.kind,
-            "kind_label": CHANGE_LABELS.get(change.kind, change.kind),
+            "kind_label": str(CHANGE_LABELS.get(change.kind, change.kind)),
             "country": names.get(change.country, change.country), "code": change.country,
             "category": categories.get(change.category, change.category), "unit": change.unit,
             "quantity_before": change.quantity_before, "quantity_after": change.quantity_after,
@@ -168,7 +199,7 @@ def _changes(meeting: Meeting, as_of: dt.datetime) -> dict[str, Any]:
     caveat_rows = [
         {
             "caveat_id": c.caveat_id, "kind": c.kind,
-            "kind_label": "Caveat added" if c.kind == "added" else "Caveat lifted",
+            "kind_label": gettext("Caveat added") if c.kind == "added" else gettext("Caveat lifted"),
             "caveat_kind": c.caveat_kind, "country": names.get(c.country, c.country), "code": c.country,
             "text": c.text, "rationale": c.rationale, "at": c.at,
         }
@@ -204,6 +235,11 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
     illustrative = offered.filter(is_illustrative=True).exists()
     on_progress(10)
     force = coalition_force(coalition=meeting.coalition, user=BRIEF_VIEWER, as_of=as_of).as_dict()
+    for line in force["categories"]:
+        line["category_name"] = category_name(line["category_name"])
+    for row in force["countries"]:
+        row["country_name"] = country_name(row["country"], row["country_name"])
+    force["countries"].sort(key=lambda row: row["country_name"])  # in the language's own order of names
     on_progress(25)
     caveats = _caveats(meeting, as_of, offered)
     delivery = _delivery(force["categories"], as_of, offered, tz)
@@ -212,15 +248,16 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
     on_progress(50)
     data = {
         "brief": {"id": brief.pk, "number": brief.number},
-        "marking": f"{MARKING} — {ILLUSTRATIVE_MARKING}" if illustrative else MARKING,
+        "marking": f"{MARKING} — {ILLUSTRATIVE_MARKING}" if illustrative else str(MARKING),
+        "language": translation.get_language(),
         "illustrative": illustrative,
         "as_of": as_of,
         "as_of_local": local_time(as_of, tz),
         "meeting": {
-            "id": meeting.pk, "title": meeting.title, "kind": meeting.get_kind_display(),
-            "status": meeting.get_status_display(), "when": meeting_when(meeting),
+            "id": meeting.pk, "title": meeting.title, "kind": str(meeting.get_kind_display()),
+            "status": str(meeting.get_status_display()), "when": meeting_when(meeting),
             "starts_at": meeting.starts_at, "ends_at": meeting.ends_at, "time_zone": meeting.time_zone,
-            "place": meeting.place, "chairs": [c.name for c in meeting.chairs.order_by("name")],
+            "place": meeting.place, "chairs": [country_name(c.code, c.name) for c in meeting.chairs.order_by("name")],
             "outcome_notes": meeting.outcome_notes,
         },
         "coalition": {"id": meeting.coalition_id, "name": meeting.coalition.name,

@@ -8,8 +8,10 @@ Texts are whole here (the PDF cuts a very long one and points to this annex).
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -19,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from coalition.text import printable
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
+LINE_BREAKS = re.compile(r"\r\n?")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 
 
@@ -30,7 +33,9 @@ def _append(sheet: Worksheet, values: list[Any]) -> None:
 
 
 def _text_cell(sheet: Worksheet, value: str) -> Cell:
-    cell = Cell(sheet, value=printable(value))
+    # A carriage return cannot survive in XML text (every reader turns it into a line feed): write line breaks as
+    # the line feeds a spreadsheet shows, so what is written is what is read.
+    cell = Cell(sheet, value=LINE_BREAKS.sub("\n", printable(value)))
     cell.data_type = "s"
     return cell
 
@@ -53,18 +58,18 @@ def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[Any]],
 def render_xlsx(snap: dict[str, Any]) -> bytes:
     book = Workbook()
     about = book.active
-    about.title = "About"
+    about.title = _("About")
     meeting = snap["meeting"]
     for label, value in [
-        ("Marking", snap["marking"]),
-        ("Meeting", meeting["title"]),
-        ("When", meeting["when"]),
-        ("Where", meeting["place"]),
-        ("Chairs", ", ".join(meeting["chairs"])),
-        ("Coalition", snap["coalition"]["name"]),
-        ("Brief number", snap["brief"]["number"]),
-        ("Data as of (UTC)", snap["as_of"]),
-        ("Data as of (local)", snap["as_of_local"]),
+        (_("Marking"), snap["marking"]),
+        (_("Meeting"), meeting["title"]),
+        (_("When"), meeting["when"]),
+        (_("Where"), meeting["place"]),
+        (_("Chairs"), ", ".join(meeting["chairs"])),
+        (_("Coalition"), snap["coalition"]["name"]),
+        (_("Brief number"), snap["brief"]["number"]),
+        (_("Data as of (UTC)"), snap["as_of"]),
+        (_("Data as of (local)"), snap["as_of_local"]),
     ]:
         _append(about, [label, value])
     for cell in about["A"]:
@@ -72,29 +77,33 @@ def render_xlsx(snap: dict[str, Any]) -> bytes:
     about.column_dimensions["A"].width = 20
     about.column_dimensions["B"].width = 80
 
-    _sheet(book, "Force",
-           ["Category", "Category name", "Unit", "Requirement", "Confirmed", "Deployed", "Indicative", "Conditional",
-            "Conditional confirmed", "Gap", "Gap without conditional", "Pledges", "Delivered", "Overdue", "Stale"],
+    _sheet(book, _("Force"),
+           [_("Category"), _("Category name"), _("Unit"), _("Requirement"), _("Confirmed"), _("Deployed"),
+            _("Indicative"), _("Conditional"),
+            _("Conditional confirmed"), _("Gap"), _("Gap without conditional"), _("Pledges"), _("Delivered"),
+            _("Overdue"), _("Stale")],
            [[f["category"], f["category_name"], f["unit"], f["requirement"], f["confirmed"], f["deployed"],
              f["indicative"], f["conditional"], f["conditional_confirmed"], f["gap"], f["gap_without_conditional"],
              f["pledge_count"], f["delivered"], f["overdue"], f["stale"]] for f in snap["force"]],
            [14, 34, 12, 12, 11, 11, 11, 12, 12, 10, 14, 9, 11, 11, 11])
-    _sheet(book, "Countries",
-           ["Country code", "Country", "Category", "Unit", "Confirmed", "Indicative", "Conditional", "Pledges",
-            "Delivered", "Overdue", "Stale"],
+    _sheet(book, _("Countries"),
+           [_("Country code"), _("Country"), _("Category"), _("Unit"), _("Confirmed"), _("Indicative"),
+            _("Conditional"), _("Pledges"),
+            _("Delivered"), _("Overdue"), _("Stale")],
            [[c["country"], c["country_name"], c["category"], c["unit"], c["confirmed"], c["indicative"],
              c["conditional"], c["pledge_count"], c["delivered"], c["overdue"], c["stale"]] for c in snap["countries"]],
            [10, 24, 14, 12, 11, 11, 12, 9, 11, 11, 11])
-    _sheet(book, "Caveats",
-           ["Country code", "Country", "Kind", "Caveat", "Rationale", "Applies to", "Imposed on"],
+    _sheet(book, _("Caveats"),
+           [_("Country code"), _("Country"), _("Kind"), _("Caveat"), _("Rationale"), _("Applies to"), _("Imposed on")],
            [[c["code"], c["country"], c["kind"], c["text"], c["rationale"], c["scope"], c["imposed_on"]]
             for c in snap["caveats"]],
            [10, 20, 14, 60, 45, 45, 12])
     changes = snap["changes"]
     since = changes["previous_meeting"]["title"] if changes["previous_meeting"] else ""
-    _sheet(book, "Changes",
-           ["Since meeting", "Change", "Country code", "Country", "Category", "Unit", "Quantity before",
-            "Quantity after", "Status before", "Status after", "Caveat", "At"],
+    _sheet(book, _("Changes"),
+           [_("Since meeting"), _("Change"), _("Country code"), _("Country"), _("Category"), _("Unit"),
+            _("Quantity before"),
+            _("Quantity after"), _("Status before"), _("Status after"), _("Caveat"), _("At")],
            [[since, c["kind"], c["code"], c["country"], c["category"], c["unit"], c["quantity_before"],
              c["quantity_after"], c["status_before"], c["status_after"], "", c["at"]] for c in changes["pledges"]]
            + [[since, f"caveat_{c['kind']}", c["code"], c["country"], "", "", None, None, None, None, c["text"],
@@ -103,25 +112,27 @@ def render_xlsx(snap: dict[str, Any]) -> bytes:
                "", c["at"]] for c in changes.get("deliveries", [])],
            [30, 16, 10, 20, 24, 12, 12, 12, 12, 12, 50, 22])
     delivery = snap["delivery"]
-    _sheet(book, "Delivery",
-           ["Category name", "Unit", "Offered", "Delivered", "Overdue", "Stale"],
+    _sheet(book, _("Delivery"),
+           [_("Category name"), _("Unit"), _("Offered"), _("Delivered"), _("Overdue"), _("Stale")],
            [[c["category_name"], c["unit"], c["offered"], c["delivered"], c["overdue"], c["stale"]]
             for c in delivery["capabilities"]],
            [34, 12, 11, 11, 11, 11])
-    _sheet(book, "Overdue tranches",
-           ["Country code", "Country", "Capability", "Quantity", "Unit", "Planned for", "Days late", "Pledge id",
-            "Note"],
+    _sheet(book, _("Overdue tranches"),
+           [_("Country code"), _("Country"), _("Capability"), _("Quantity"), _("Unit"), _("Planned for"),
+            _("Days late"), _("Pledge id"),
+            _("Note")],
            [[r["code"], r["country"], r["category"], r["quantity"], r["unit"], r["planned_on"], r["days_late"],
              r["pledge_id"], r["note"]] for r in delivery["overdue"]],
            [10, 20, 30, 10, 12, 12, 10, 10, 50])
-    _sheet(book, "Stale pledges",
-           ["Country code", "Country", "Capability", "Quantity", "Unit", "Status", "Last reconfirmed", "Days since",
-            "Pledge id"],
+    _sheet(book, _("Stale pledges"),
+           [_("Country code"), _("Country"), _("Capability"), _("Quantity"), _("Unit"), _("Status"),
+            _("Last reconfirmed"), _("Days since"),
+            _("Pledge id")],
            [[r["code"], r["country"], r["category"], r["quantity"], r["unit"], r["status"], r["reconfirmed_on"],
              r["days_since"], r["pledge_id"]] for r in delivery["stale"]],
            [10, 20, 30, 10, 12, 12, 14, 10, 10])
     attendance = snap["attendance"]
-    _sheet(book, "Attendance", ["Country code", "Country", "Answer", "Head of delegation", "Level"],
+    _sheet(book, _("Attendance"), [_("Country code"), _("Country"), _("Answer"), _("Head of delegation"), _("Level")],
            [[r["code"], r["country"], r["status"], r["head_of_delegation"], r["level"]] for r in attendance["rows"]],
            [10, 24, 12, 30, 24])
     buffer = io.BytesIO()

@@ -11,8 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from coalition.admin_inlines import LabelledTabularInline
 from coalition.service_admin import EventHistoryMixin, ServiceAdminMixin, ServiceModelForm, call_service
@@ -73,7 +75,8 @@ def may_edit_caveat(request: HttpRequest, caveat: Caveat | None) -> bool:
 
 
 class CaveatInlineForm(forms.ModelForm):
-    lift = forms.BooleanField(required=False, label="Lift", help_text="Tick to lift this caveat as of today.")
+    lift = forms.BooleanField(required=False, label=gettext_lazy("Lift"),
+                              help_text=gettext_lazy("Tick to lift this caveat as of today."))
 
     class Meta:
         model = Caveat
@@ -100,7 +103,7 @@ class CaveatInline(LabelledTabularInline):
     verbose_name = "caveat"
     verbose_name_plural = "caveats (national restrictions and conditions on this pledge)"
 
-    @admin.display(description="state")
+    @admin.display(description=gettext_lazy("state"))
     def state(self, obj: Caveat) -> str:
         if obj.pk is None:
             return "new"
@@ -137,7 +140,7 @@ class DeliveryInline(LabelledTabularInline):
     verbose_name = "tranche"
     verbose_name_plural = "tranches (what was planned and what arrived)"
 
-    @admin.display(description="state")
+    @admin.display(description=gettext_lazy("state"))
     def state(self, obj: Delivery) -> str:
         if obj.pk is None:
             return "new"
@@ -165,11 +168,11 @@ class DeliveryInline(LabelledTabularInline):
 
 
 class StaleFilter(admin.SimpleListFilter):
-    title = "reconfirmation"
+    title = gettext_lazy("reconfirmation")
     parameter_name = "stale"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Stale (not reconfirmed in time)"), ("no", "Current")]
+        return [("yes", _("Stale (not reconfirmed in time)")), ("no", _("Current"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() in ("yes", "no"):
@@ -178,11 +181,11 @@ class StaleFilter(admin.SimpleListFilter):
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "tranches"
+    title = gettext_lazy("tranches")
     parameter_name = "overdue"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "With an overdue tranche"), ("no", "None overdue")]
+        return [("yes", _("With an overdue tranche")), ("no", _("None overdue"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() in ("yes", "no"):
@@ -269,30 +272,34 @@ class PledgeAdmin(NationalRowsAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pledge]:
         return pledge_list(user=request.user)
 
-    @admin.display(description="offer", ordering="quantity")
+    @admin.display(description=gettext_lazy("offer"), ordering="quantity")
     def offer(self, obj: Any) -> str:
-        return f"{obj.quantity:,} {obj.unit.code}"
+        return f"{number_format(obj.quantity, force_grouping=True)} {obj.unit.code}"
 
-    @admin.display(description="delivered", ordering="delivered_quantity")
+    @admin.display(description=gettext_lazy("delivered"), ordering="delivered_quantity")
     def delivered(self, obj: Any) -> str:
-        return f"{obj.delivered_quantity:,} of {obj.quantity:,}" if obj.delivered_quantity else "—"
+        if not obj.delivered_quantity:
+            return "—"
+        return _("%(delivered)s of %(quantity)s") % {
+            "delivered": number_format(obj.delivered_quantity, force_grouping=True),
+            "quantity": number_format(obj.quantity, force_grouping=True)}
 
-    @admin.display(description="to do", ordering="reconfirmed_at")
+    @admin.display(description=gettext_lazy("to do"), ordering="reconfirmed_at")
     def attention(self, obj: Any) -> str:
         """Stale (not reconfirmed in time) and overdue tranches, in words: the filters of the same names."""
-        needs = [word for word, flag in (("reconfirm", obj.is_stale), ("tranche overdue", obj.has_overdue_delivery))
-                 if flag]
+        needs = [str(word) for word, flag in ((_("reconfirm"), obj.is_stale),
+                                              (_("tranche overdue"), obj.has_overdue_delivery)) if flag]
         return ", ".join(needs) or "—"
 
-    @admin.display(description="shared with", ordering="releasability")
+    @admin.display(description=gettext_lazy("shared with"), ordering="releasability")
     def shared_with(self, obj: Any) -> str:
         return obj.get_releasability_display()
 
-    @admin.display(description="updated", ordering="updated_at")
+    @admin.display(description=gettext_lazy("updated"), ordering="updated_at")
     def updated(self, obj: Any) -> str:
         return date_format(timezone.localtime(obj.updated_at), "j M Y")
 
-    @admin.action(description="Reconfirm the selected pledges (the offer still stands)")
+    @admin.action(description=gettext_lazy("Reconfirm the selected pledges (the offer still stands)"))
     def reconfirm_selected(self, request: HttpRequest, queryset: QuerySet[Pledge]) -> None:
         own = queryset.filter(pk__in=pledges_editable_by(request.user).values("pk"))
         done = 0
@@ -303,9 +310,10 @@ class PledgeAdmin(NationalRowsAdmin):
             except (ValidationError, PermissionDenied) as error:
                 messages.error(request, f"{pledge}: {' '.join(getattr(error, 'messages', [str(error)]))}")
         if skipped := queryset.count() - own.count():
-            messages.warning(request, f"{skipped} pledge(s) belong to another country and were left alone.")
+            messages.warning(request, _("%(count)s pledge(s) belong to another country and were left alone.") % {
+                "count": skipped})
         if done:
-            messages.success(request, f"Reconfirmed {done} pledge(s).")
+            messages.success(request, _("Reconfirmed %(count)s pledge(s).") % {"count": done})
 
     def get_actions(self, request: HttpRequest) -> Any:
         actions = super().get_actions(request)
@@ -444,7 +452,8 @@ class PledgeAdmin(NationalRowsAdmin):
 
 class CaveatForm(ServiceModelForm):
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    lift = forms.BooleanField(required=False, label="Lift this caveat", help_text="Lifted as of today.")
+    lift = forms.BooleanField(required=False, label=gettext_lazy("Lift this caveat"),
+                              help_text=gettext_lazy("Lifted as of today."))
 
     class Meta:
         model = Caveat
@@ -481,15 +490,15 @@ class CaveatAdmin(NationalRowsAdmin):
     actions = ["lift_selected"]
     history_fields = CAVEAT_HISTORY_FIELDS
 
-    @admin.display(description="applies to")
+    @admin.display(description=gettext_lazy("applies to"))
     def scope(self, obj: Caveat) -> str:
         return str(obj.pledge) if obj.pledge_id else "all pledges to the coalition"
 
-    @admin.display(description="text")
+    @admin.display(description=gettext_lazy("text"))
     def short_text(self, obj: Caveat) -> str:
         return Truncator(obj.text).chars(80)
 
-    @admin.display(description="rationale")
+    @admin.display(description=gettext_lazy("rationale"))
     def rationale_short(self, obj: Caveat) -> str:
         return Truncator(obj.rationale).chars(60)
 
@@ -545,7 +554,7 @@ class CaveatAdmin(NationalRowsAdmin):
         obj.refresh_from_db()
         obj._state.adding = False
 
-    @admin.action(description="Lift the selected caveats (as of today)")
+    @admin.action(description=gettext_lazy("Lift the selected caveats (as of today)"))
     def lift_selected(self, request: HttpRequest, queryset: QuerySet[Caveat]) -> None:
         lifted = 0
         for caveat in queryset.filter(pk__in=caveats_editable_by(request.user).values("pk")):
@@ -556,9 +565,10 @@ class CaveatAdmin(NationalRowsAdmin):
                 messages.error(request, f"{caveat}: {' '.join(getattr(error, 'messages', [str(error)]))}")
         skipped = queryset.count() - queryset.filter(pk__in=caveats_editable_by(request.user).values("pk")).count()
         if skipped:
-            messages.warning(request, f"{skipped} caveat(s) belong to another country and were left alone.")
+            messages.warning(request, _("%(count)s caveat(s) belong to another country and were left alone.") % {
+                "count": skipped})
         if lifted:
-            messages.success(request, f"Lifted {lifted} caveat(s).")
+            messages.success(request, _("Lifted %(count)s caveat(s).") % {"count": lifted})
 
     def get_actions(self, request: HttpRequest) -> Any:
         return super().get_actions(request) if is_ministry(request.user) else {}
@@ -580,7 +590,7 @@ class DeliveryAdmin(EventHistoryMixin, admin.ModelAdmin):
     list_select_related = ("pledge__country", "pledge__category", "pledge__unit")
     history_fields = DELIVERY_HISTORY_FIELDS
 
-    @admin.display(description="overdue", boolean=True)
+    @admin.display(description=gettext_lazy("overdue"), boolean=True)
     def overdue(self, obj: Delivery) -> bool:
         return obj.is_overdue_on(timezone.localdate())
 

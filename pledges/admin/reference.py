@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from coalition.admin_inlines import LabelledTabularInline
 from pledges.models import (
@@ -121,7 +122,7 @@ class CoalitionAdmin(ReferenceDataAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Coalition]:
         return coalitions_visible_to(request.user).annotate(member_count=Count("memberships"))
 
-    @admin.display(description="members", ordering="member_count")
+    @admin.display(description=gettext_lazy("members"), ordering="member_count")
     def member_count(self, obj: Any) -> int:
         return int(obj.member_count)
 
@@ -141,6 +142,6 @@ class CapabilityCategoryAdmin(ReferenceDataAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[CapabilityCategory]:
         return super().get_queryset(request).prefetch_related("units")
 
-    @admin.display(description="units")
+    @admin.display(description=gettext_lazy("units"))
     def unit_list(self, obj: CapabilityCategory) -> str:
         return ", ".join(unit.code for unit in obj.units.all())

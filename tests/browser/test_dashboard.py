@@ -220,3 +220,23 @@ def test_a_desk_officer_round_trips_a_spreadsheet_in_chromium(page: Any, live_se
     page.wait_for_selector("ul.messagelist")
     assert "Applied: 1 pledge(s) created, 1 changed" in page.inner_text("ul.messagelist")
     watch.assert_clean()
+
+
+def test_a_french_speaking_officer_works_in_french_in_chromium(page: Any, live_server: Any, world: World,  # noqa: F811
+                                                               scene: Scene) -> None:
+    watch = Watch(page, live_server.url)
+    sign_in(page, live_server.url, "secretariat")
+    page.click("form.language-switch button[value=fr]")
+    page.wait_for_selector("text=Tableau de bord")
+    assert "Réunions à venir" in page.inner_text("main") and "État des forces" in page.inner_text("main")
+    assert page.get_attribute("html", "lang") == "fr"
+    page.goto(f"{live_server.url}/admin/pledges/pledge/")
+    table = page.inner_text("#result_list")
+    assert "OFFRE" in table.upper() and "À FAIRE" in table.upper() and "Confirmée" in table
+    assert "Par statut" in page.inner_text("#changelist-filter")
+    page.screenshot(path=str(SHOTS / "admin-fr-1280.png"), full_page=True)
+    assert_accessible(page)
+    page.goto(f"{live_server.url}/admin/pledges/pledge/{scene.pl_confirmed.pk}/change/")
+    assert "Quantité" in page.inner_text("main") or "quantité" in page.inner_text("main")
+    assert "préavis de mouvement (jours)" in page.inner_text("main").lower()
+    watch.assert_clean()

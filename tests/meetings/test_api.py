@@ -362,3 +362,17 @@ def test_fuzzing_the_invitation_and_agenda_writes_finds_no_server_error(world: W
     assert {200, 201, 204, 400} <= answers  # the generated requests reached the services, and were refused too
     positions = list(meeting.agenda_items.order_by("position").values_list("position", flat=True))
     assert positions == list(range(1, len(positions) + 1))
+
+
+def test_a_brief_is_asked_for_in_a_language(world: World, meeting: Meeting) -> None:
+    from accounts.models import User
+
+    secretariat = client_for(world.secretariat)
+    french = secretariat.post(f"/api/v1/meetings/{meeting.pk}/briefs/", {"language": "fr"}, format="json")
+    assert french.status_code == 202 and french.json()["language"] == "fr"
+    refused = secretariat.post(f"/api/v1/meetings/{meeting.pk}/briefs/", {"language": "de"}, format="json")
+    assert refused.status_code == 400 and "language" in refused.json()
+    assert secretariat.post(f"/api/v1/meetings/{meeting.pk}/briefs/", format="json").json()["language"] == "en"
+    User.objects.filter(pk=world.secretariat.pk).update(preferred_language="fr")
+    assert client_for(User.objects.get(pk=world.secretariat.pk)).post(
+        f"/api/v1/meetings/{meeting.pk}/briefs/", format="json").json()["language"] == "fr"

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -75,6 +75,7 @@ def render(meeting: Meeting) -> tuple[bytes, bytes]:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(text=any_text, other=any_text)
+@example(text="0\r0", other="a\r\nb")  # found by hypothesis: a carriage return did not come back from the XLSX
 def test_any_accepted_text_renders_in_the_pdf_and_the_xlsx(world: World, text: str, other: str) -> None:
     meeting = upcoming_meeting(world, title="Brief of anything")
     pledge = make_pledge(country=world.fr, coalition=world.coalition, status="indicative")
@@ -101,7 +102,8 @@ def test_any_accepted_text_renders_in_the_pdf_and_the_xlsx(world: World, text: s
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
     if isinstance(caveat, Caveat):
         shown = {row["Caveat"] for row in xlsx_rows(xlsx, "Caveats")}
-        assert caveat.text in shown  # whole, as stored
+        # whole, as stored (line breaks as line feeds: XML text cannot carry a carriage return)
+        assert caveat.text.replace("\r\n", "\n").replace("\r", "\n") in shown
 
 
 def test_a_thousand_caveats_of_the_maximum_length_compile(world: World) -> None:

@@ -248,3 +248,50 @@ def test_a_long_list_is_cut_in_the_pdf_and_whole_in_the_xlsx(world: World, meeti
     assert "Stale pledges (3)" in text
     assert "The first 2 of 3, by country; all 3 are in the XLSX annex, sheet “Stale pledges”." in text
     assert sorted(r["Quantity"] for r in xlsx_rows(bytes(brief.xlsx), "Stale pledges")) == [3, 4, 5]
+
+
+def test_a_french_brief_reads_in_french(world: World, meeting: Meeting) -> None:
+    import re
+
+    from pledges import services as pledge_services
+
+    pledges_with_caveats(world)
+    pledge_services.requirement_set(actor=world.secretariat, coalition=world.coalition, category=world.air,
+                                    unit=world.aircraft, quantity=25000)
+    brief = services.brief_request(actor=world.secretariat, meeting=meeting, language="fr")
+    assert brief.language == "fr"
+    done = services.brief_compile(brief_id=brief.pk)
+    assert done is not None, Brief.objects.get(pk=brief.pk).error
+    text = " ".join(pdf_text(bytes(done.pdf)).replace("\u202f", " ").replace("\xa0", " ").split())
+    for heading in ("1. Participation", "2. État des forces", "3. Livraisons et actualité des offres",
+                    "4. Contributions par pays", "5. Réserves", "6. Changements depuis la réunion précédente",
+                    "7. Ordre du jour", "DIFFUSION RESTREINTE COALITION", "pays invités", "Pologne", "France",
+                    "NOTE PRÉPARATOIRE", "Sommaire",
+                    "Royaume-Uni"):  # country names from Babel; "Minister of Poland", as typed, stays
+        assert heading in text, heading
+    for english in ("1. Attendance", "2. Force picture", "3. Delivery and currency", "4. Contributions by country",
+                    "5. Caveats", "6. Changes since", "7. Agenda", "COALITION RESTRICTED", "countries invited",
+                    "Delivered", "Requirement", "PRE-MEETING BRIEF", "Contents", " over"):
+        assert english not in text, english
+    day = timezone.localtime(meeting.starts_at, timezone.get_fixed_timezone(60))
+    assert re.search(r"(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) \d{1,2} "
+                     r"(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre) "
+                     rf"{day.year}", text), text[:600]
+    assert "25 000" in text and "1 200" in text  # French digit grouping
+    assert "Only once a ceasefire is in force." in text  # typed text stays as typed
+    sheets = load_workbook(io.BytesIO(bytes(done.xlsx)), read_only=True).sheetnames
+    assert sheets[:3] == ["À propos", "Forces", "Pays"] and "Tranches en retard" in sheets
+
+
+def test_the_brief_language_is_en_or_fr(world: World, meeting: Meeting) -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        services.brief_request(actor=world.secretariat, meeting=meeting, language="de")
+    assert "language" in refused.value.message_dict
+    world.secretariat.preferred_language = "fr"
+    assert services.brief_request(actor=world.secretariat, meeting=meeting).language == "fr"
+    world.coalition.default_language = "fr"
+    world.coalition.save()
+    meeting.refresh_from_db()
+    assert services.brief_request(actor=None, meeting=meeting, system=True).language == "fr"

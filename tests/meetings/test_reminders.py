@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import re
 import socket
 import threading
 from collections.abc import Iterator
+from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
@@ -173,3 +175,18 @@ def test_without_a_mail_server_each_mail_is_an_eml_file(world: World, meeting: M
     assert len(files) == 2
     assert {email.message_from_bytes(f.read_bytes())["To"] for f in files} == {
         "ministry-pl@example.org", "ministry-fr@example.org"}
+
+
+def test_each_person_gets_mail_in_their_own_language(world: World, meeting: Meeting, inbox: Inbox) -> None:
+    from accounts.models import User
+
+    make_pledge(country=world.pl, coalition=world.coalition, quantity=7)  # a draft not yet offered
+    User.objects.filter(pk=world.ministry_pl.pk).update(preferred_language="fr")
+    reminders_send_due()
+    french = inbox.to("ministry-pl@example.org")[0]
+    body = french.get_payload(decode=True).decode()
+    assert "1 élément à examiner" in str(make_header(decode_header(french["Subject"])))
+    assert body.startswith("Cher collègue,") and "Brouillons pas encore offerts (1)" in body
+    assert re.search(r"se tient le (lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) \d", body), body[:300]
+    english = inbox.to("ministry-fr@example.org")[0].get_payload(decode=True).decode()
+    assert english.startswith("Dear colleague,")
