@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from imports import services
-from imports.api.views import imports_visible_to
 from imports.forms import UploadForm
 from imports.models import Import, ImportStatus
 from imports.reader import FileRefused
+from imports.services import imports_visible_to
 from pledges.visibility import coalitions_visible_to, is_ministry
 
 

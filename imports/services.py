@@ -19,8 +19,10 @@ from decimal import Decimal
 from typing import Any
 
 import pghistory
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -58,6 +60,26 @@ class Outcome:
     def as_json(self) -> dict[str, Any]:
         return {"row": self.number, "action": self.action, "pledge": self.pledge, "changes": self.changes,
                 "errors": self.errors}
+
+
+def imports_visible_to(user: Any) -> QuerySet[Import]:
+    """A country's imports are seen (and applied) by its own ministry staff only."""
+    if not is_ministry(user):
+        return Import.objects.none()
+    return Import.objects.filter(country_id=user.country_id).select_related("country", "uploaded_by")
+
+
+def progress_key(import_id: int) -> str:
+    return f"imports:{import_id}:progress"
+
+
+def progress_in_cache(import_id: int) -> Callable[[int], None]:
+    """Where a worker leaves a long import's progress for GET /api/v1/imports/{id}/ to show."""
+    return lambda percent: cache.set(progress_key(import_id), percent, timeout=3600)
+
+
+def import_progress(import_id: int) -> int:
+    return int(cache.get(progress_key(import_id), 0))
 
 
 def ensure_may_import(actor: Any, coalition: Coalition) -> None:
@@ -121,7 +143,7 @@ def import_apply(*, actor: Any, import_id: int, progress: Callable[[int], None] 
     """Write every row of a previewed import, or none. Raises ImportRefused (nothing written) when a row fails."""
     with transaction.atomic():
         imported = Import.objects.select_for_update(of=("self",)).select_related("coalition").get(pk=import_id)
-        if imported.uploaded_by_id != actor.pk and imported.country_id != getattr(actor, "country_id", None):
+        if not imports_visible_to(actor).filter(pk=imported.pk).exists():
             raise PermissionDenied(_("Only the import's own country may apply it."))
         if imported.status == ImportStatus.APPLIED:
             return imported  # applying twice changes nothing more

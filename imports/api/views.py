@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -22,21 +21,11 @@ from imports import services
 from imports.api.serializers import ImportSerializer, ImportUploadSerializer
 from imports.models import Import, ImportStatus
 from imports.reader import FileRefused
+from imports.services import imports_visible_to
 from imports.template import template_xlsx
 from pledges.visibility import coalitions_visible_to, is_ministry
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def imports_visible_to(user: Any) -> QuerySet[Import]:
-    """A country's imports are seen by its own ministry staff only."""
-    if not is_ministry(user):
-        return Import.objects.none()
-    return Import.objects.filter(country_id=user.country_id).select_related("country", "uploaded_by")
-
-
-def progress_key(import_id: int) -> str:
-    return f"imports:{import_id}:progress"
 
 
 class TemplateView(WritesInOneTransaction, APIView):
@@ -88,7 +77,7 @@ class ImportDetailView(WritesInOneTransaction, generics.RetrieveAPIView):
         imported = self.get_object()
         data = dict(ImportSerializer(imported).data)
         if imported.status in (ImportStatus.APPLYING, ImportStatus.PREVIEWING):
-            data["progress"] = cache.get(progress_key(imported.pk), 0)
+            data["progress"] = services.import_progress(imported.pk)
         return Response(data)
 
 
