@@ -12,10 +12,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from coalition.api import parse_moment
 from dashboard.forms import ForcePictureForm
 from dashboard.panels import country_panel, force_panel, meetings_panel
 from meetings import services as meeting_services
@@ -101,14 +101,9 @@ def _since(request: HttpRequest, coalition_id: int) -> dt.datetime:
     """`since` as given, else the start of the coalition's previous meeting, else thirty days ago."""
     if text := request.GET.get("since"):
         try:
-            moment = parse_datetime(text)
-            day = parse_date(text) if moment is None else None
+            return parse_moment(text)  # as the API reads since
         except ValueError:
-            moment = day = None
-        if day is not None:
-            moment = dt.datetime.combine(day, dt.time.min)
-        if moment is None:
-            raise ValidationError(_("since: give a day or a moment, such as 2026-10-01 or 2026-10-01T09:00:00Z."))
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+            raise ValidationError(
+                _("since: give a day or a moment, such as 2026-10-01 or 2026-10-01T09:00:00Z.")) from None
     previous = last_meeting_before(coalition_id=coalition_id, moment=timezone.now())
     return previous.starts_at if previous else timezone.now() - dt.timedelta(days=30)

@@ -12,11 +12,11 @@ from typing import Any
 
 from django.utils.translation import gettext
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from coalition.spreadsheet import text_cell
 from imports.columns import COLUMNS
 from pledges.models import CapabilityCategory, CaveatKind, Coalition, PledgeStatus, Releasability, Unit
 from pledges.selectors import pledge_list
@@ -24,15 +24,6 @@ from pledges.selectors import pledge_list
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 ROOM = 1000  # rows below the pledges that still offer the drop-downs
-
-
-def _text(sheet: Any, value: Any) -> Any:
-    """A typed text stays text (a description starting with '=' is not a formula)."""
-    if not isinstance(value, str):
-        return value
-    cell = Cell(sheet, value=value)
-    cell.data_type = "s"
-    return cell
 
 
 def template_xlsx(*, user: Any, coalition: Coalition) -> bytes:
@@ -55,7 +46,7 @@ def template_xlsx(*, user: Any, coalition: Coalition) -> bytes:
             "available_until": pledge.available_until, "notice_to_move_days": pledge.notice_to_move_days,
             "estimated_value_eur": pledge.estimated_value_eur, "caveats": caveats,
         }
-        sheet.append([_text(sheet, row[name]) for name in names])
+        sheet.append([text_cell(sheet, row[name]) if isinstance(row[name], str) else row[name] for name in names])
     last = sheet.max_row + ROOM
     for index, column in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)

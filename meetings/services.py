@@ -357,7 +357,9 @@ def brief_request(*, actor: Any, meeting: Meeting, system: bool = False, queue: 
     `system=True` is the scheduler or a command (no user; the coalition's default language unless told);
     `queue=False` leaves the compiling to the caller (manage.py compile_brief runs it in the foreground).
     """
-    language = brief_language(language, actor) if not system or language else meeting.coalition.default_language
+    if system and language is None:
+        language = meeting.coalition.default_language
+    language = brief_language(language, actor)
     if not system:
         ensure_may_request_brief(actor)
     locked = _lock_meeting(meeting)  # numbers are handed out one at a time per meeting

@@ -8,20 +8,17 @@ Texts are whole here (the PDF cuts a very long one and points to this annex).
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from coalition.text import printable
+from coalition.spreadsheet import text_cell
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
-LINE_BREAKS = re.compile(r"\r\n?")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 
 
@@ -29,15 +26,7 @@ def _append(sheet: Worksheet, values: list[Any]) -> None:
     """One row; a str becomes a text cell whatever it starts with (openpyxl would store "=..." as a formula).
     The cells are made here, not looked up after the append: looking a row up scans the sheet, which made a
     sheet of n rows cost n² (minutes for the tranches of 100,000 pledges)."""
-    sheet.append([_text_cell(sheet, value) if isinstance(value, str) else value for value in values])
-
-
-def _text_cell(sheet: Worksheet, value: str) -> Cell:
-    # A carriage return cannot survive in XML text (every reader turns it into a line feed): write line breaks as
-    # the line feeds a spreadsheet shows, so what is written is what is read.
-    cell = Cell(sheet, value=LINE_BREAKS.sub("\n", printable(value)))
-    cell.data_type = "s"
-    return cell
+    sheet.append([text_cell(sheet, value) if isinstance(value, str) else value for value in values])
 
 
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[Any]], widths: list[int]) -> None:
