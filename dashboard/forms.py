@@ -39,3 +39,23 @@ class ForcePictureForm(forms.Form):
             return None
         return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone()) \
             - dt.timedelta(microseconds=1)
+
+
+class MapSizeForm(forms.Form):
+    """What the map's circles measure: the number of pledges at a place, or one capability's amount there (in
+    its unit: troops and ships share no measure). The choices are the capabilities on the map."""
+
+    size_by = forms.ChoiceField(required=False, label=gettext_lazy("Size the circles by"))
+
+    def __init__(self, *args: Any, capabilities: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["size_by"]
+        field.choices = [("", gettext_lazy("Number of pledges")), *capabilities]
+
+    def chosen(self) -> tuple[str, str] | None:
+        """(category, unit), or None for the number of pledges."""
+        value = self.cleaned_data.get("size_by") if self.is_valid() else ""
+        if not value:
+            return None
+        category, _slash, unit = value.partition("/")
+        return category, unit

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dashboard.charts import BulletBar, bullet_bars
+from dashboard.forms import MapSizeForm
+from dashboard.maps import MapDrawing, capabilities_on, draw_force_map
 from meetings.models import Brief, Invitation, Meeting
 from meetings.selectors import (
     country_invitations_upcoming,
@@ -23,7 +25,13 @@ from meetings.selectors import (
     upcoming_meetings,
 )
 from pledges.models import Coalition, PledgeStatus
-from pledges.selectors import ForcePicture, coalition_force, country_attention, pledge_counts_by_status
+from pledges.selectors import (
+    ForcePicture,
+    coalition_force,
+    coalition_map,
+    country_attention,
+    pledge_counts_by_status,
+)
 from pledges.visibility import is_secretariat
 
 SHOWN = 8  # rows per list; the rest is one link away
@@ -39,10 +47,17 @@ class ForcePanel:
     as_of: dt.datetime | None
     previous_meeting: Meeting | None
     api_links: list[tuple[str, str]]  # (what it gives, the URL)
+    map: MapDrawing
+    map_form: MapSizeForm
 
 
-def force_panel(*, user: Any, coalition: Coalition, as_of: dt.datetime | None) -> ForcePanel:
+def force_panel(*, user: Any, coalition: Coalition, as_of: dt.datetime | None,
+                size_by: dict[str, Any] | None = None) -> ForcePanel:
+    """`size_by`: the map's MapSizeForm data (the request's query)."""
     picture = coalition_force(coalition=coalition, user=user, as_of=as_of)
+    places = coalition_map(coalition=coalition, user=user, as_of=as_of)
+    map_form = MapSizeForm(size_by if size_by and "size_by" in size_by else None,
+                           capabilities=capabilities_on(places))
     force_query = {"as_of": as_of.isoformat()} if as_of else {}
     pledge_query = {"coalition": coalition.pk, "status": "indicative,confirmed,deployed", **force_query}
     api_links = [
@@ -50,11 +65,13 @@ def force_panel(*, user: Any, coalition: Coalition, as_of: dt.datetime | None) -
         (_("Offered pledges (CSV)"), _url("pledge-list", None, {**pledge_query, "format": "csv"})),
         (_("Offered pledges (JSON)"), _url("pledge-list", None, pledge_query)),
         (_("Tranches (CSV)"), _url("delivery-list", None, {"coalition": coalition.pk, "format": "csv"})),
+        (_("Where the force stands (GeoJSON)"), _url("coalition-force-map", coalition.pk, force_query)),
     ]
     return ForcePanel(
         coalition=coalition, picture=picture, bars=bullet_bars(picture.categories), as_of=as_of,
         previous_meeting=last_meeting_before(coalition_id=coalition.pk, moment=as_of or timezone.now()),
-        api_links=api_links,
+        api_links=api_links, map=draw_force_map(places, map_form.chosen() if map_form.is_bound else None),
+        map_form=map_form,
     )
 
 

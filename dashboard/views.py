@@ -50,7 +50,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return _page(request, "dashboard/index.html", {
         "title": _("Dashboard"),
         "form": form,
-        "force": force_panel(user=user, coalition=coalition, as_of=form.moment()) if coalition else None,
+        "force": force_panel(user=user, coalition=coalition, as_of=form.moment(), size_by=request.GET)
+        if coalition else None,
         "country": country_panel(user=user) if is_ministry(user) else None,
         "meetings": meetings,
         "is_ministry": is_ministry(user),

@@ -31,7 +31,9 @@ COLUMNS = (
     Column("releasability", "secretariat (the secretariat and analysts only) or coalition (every member country). "
                             "Empty for a new pledge: secretariat.", width=14),
     Column("description", "What exactly is offered.", width=40),
-    Column("location", "A city or region, e.g. Rzeszów.", width=18),
+    Column("location", "Where, in words: a region, or more about the place (e.g. Eastern Poland).", width=18),
+    Column("place", "The place's GeoNames id, a whole number (the admin's Places, or GET /api/v1/places/?search=Kyiv "
+                    "find it: Rzeszów is 759734). Empty for none.", width=10),
     Column("available_from", "A date: a date cell, or written 2026-04-03 (year-month-day).", width=14),
     Column("available_until", "A date, as available_from; not before it.", width=14),
     Column("notice_to_move_days", "Days' notice needed to move, a whole number.", width=10),
@@ -45,5 +47,5 @@ REQUIRED = tuple(column.name for column in COLUMNS if column.required)
 # What the CSV export has besides: read-only figures, taken as they come and ignored (`coalition` is checked).
 EXPORT_ONLY = frozenset({
     "coalition", "is_conditional", "is_illustrative", "created_at", "updated_at", "delivered_quantity",
-    "has_overdue_delivery", "reconfirmed_at", "is_stale",
+    "has_overdue_delivery", "reconfirmed_at", "is_stale", "place_name",
 })

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from imports.reader import Row, as_date
+from places.models import Place
 from pledges.models import CapabilityCategory, CaveatKind, Coalition, Country, PledgeStatus, Releasability
 
 WHOLE = re.compile(r"^\d{1,3}([ ,\u00a0\u202f]?\d{3})*$|^\d+$")  # 1200, 1,200, 1 200
@@ -22,6 +23,12 @@ class Lookups:
 
     categories: dict[str, CapabilityCategory]  # by code and by lower-case name
     units_of: dict[int, dict[str, int]]  # category id -> unit code -> unit id
+    places: dict[int, Place | None] = field(default_factory=dict)  # asked once per id in the file
+
+    def place(self, place_id: int) -> Place | None:
+        if place_id not in self.places:
+            self.places[place_id] = Place.objects.filter(pk=place_id).first()
+        return self.places[place_id]
 
     @classmethod
     def load(cls) -> Lookups:
@@ -125,6 +132,18 @@ def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Look
     for name in ("description", "location"):
         if name in values:
             fields[name] = text(name)
+    if "place" in values:
+        fields["place_id"] = None
+        place_id = _whole(text("place"), "place", error, minimum=1)
+        if place_id is not None:
+            place = lookups.place(place_id) if place_id < 2**63 else None
+            if place is None:
+                error("place", _("no place has the GeoNames id %(id)s.") % {"id": place_id})
+            elif coalition.theatre and place.country_code not in coalition.theatre:
+                error("place", _("%(place)s is outside the theatre of %(coalition)s (%(countries)s).") % {
+                    "place": place, "coalition": coalition, "countries": ", ".join(coalition.theatre)})
+            else:
+                fields["place_id"] = place_id
     for name in ("available_from", "available_until"):
         if name in values:
             try:

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from imports.models import Import, ImportStatus, RowAction
 from imports.reader import FileRefused, read_rows
 from imports.rows import Lookups, PledgeRow, clean_row
+from places.models import Place
 from pledges import services as pledge_services
 from pledges.models import CapabilityCategory, Coalition, Pledge, Unit
 from pledges.visibility import coalitions_visible_to, is_ministry, pledges_editable_by
@@ -37,8 +38,6 @@ from pledges.visibility import coalitions_visible_to, is_ministry, pledges_edita
 logger = logging.getLogger(__name__)
 
 QUEUED_ABOVE = 500  # rows: a longer import is applied by a Celery worker, with progress
-COMPARED = ("category_id", "unit_id", "quantity", "description", "location", "available_from", "available_until",
-            "notice_to_move_days", "estimated_value_eur", "releasability")
 
 
 class ImportRefused(Exception):
@@ -244,6 +243,9 @@ def _service_values(row: PledgeRow, categories: dict[int, Any], units: dict[int,
         values["category"] = categories[values.pop("category_id")]
     if "unit_id" in values:
         values["unit"] = units[values.pop("unit_id")]
+    if "place_id" in values:
+        place_id = values.pop("place_id")
+        values["place"] = None if place_id is None else Place.objects.filter(pk=place_id).first()
     for name in ("available_from", "available_until"):
         if values.get(name):
             values[name] = dt.date.fromisoformat(values[name])
@@ -296,6 +298,8 @@ def _write(actor: Any, coalition: Coalition, row: PledgeRow, editable: dict[int,
 def _shown(value: Any) -> Any:
     if isinstance(value, CapabilityCategory | Unit):
         return value.code
+    if isinstance(value, Place):
+        return value.pk
     if isinstance(value, dt.date | Decimal):
         return str(value)
     return value

@@ -42,7 +42,7 @@ def template_xlsx(*, user: Any, coalition: Coalition) -> bytes:
             "id": pledge.pk, "version": pledge.version, "country": pledge.country.code,
             "category": pledge.category.code, "unit": pledge.unit.code, "quantity": pledge.quantity,
             "status": pledge.status, "releasability": pledge.releasability, "description": pledge.description,
-            "location": pledge.location, "available_from": pledge.available_from,
+            "location": pledge.location, "place": pledge.place_id, "available_from": pledge.available_from,
             "available_until": pledge.available_until, "notice_to_move_days": pledge.notice_to_move_days,
             "estimated_value_eur": pledge.estimated_value_eur, "caveats": caveats,
         }

@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from places.gazetteer import ensure_gazetteer
+from places.models import Place
 from pledges import services
 from pledges.models import (
     CapabilityCategory,
@@ -89,10 +91,19 @@ class DemoPledge:
     status: str
     description: str
     location: str = ""
+    place: int | None = None  # a GeoNames id (places.Place)
     releasability: str = Releasability.COALITION
     notice_days: int | None = None
     caveat: tuple[str, str, str] | None = None  # kind, text, rationale
 
+
+# GeoNames ids of the demo's places (the gazetteer shipped with the product).
+KYIV, ODESA, LVIV, KHARKIV = 703448, 698740, 702550, 706483
+RZESZOW, CONSTANTA, ALEXANDROUPOLI, GRAFENWOHR = 759734, 680963, 736928, 2918258
+# Where the coalition of the willing's pledges may be placed: Ukraine, its neighbours and the Black Sea states,
+# and the countries where Ukrainian forces are trained.
+COALITION_OF_THE_WILLING_THEATRE = ["UA", "PL", "RO", "MD", "SK", "HU", "BG", "GR", "TR", "LT", "LV", "EE", "FI",
+                                    "DE", "FR", "GB"]
 
 P, S = DemoPledge, PledgeStatus
 STEPS_AFTER_OFFER: dict[str, list[str]] = {
@@ -100,53 +111,59 @@ STEPS_AFTER_OFFER: dict[str, list[str]] = {
 }
 PLEDGES = [
     P("GB", "troops", "personnel", 10000, S.INDICATIVE, "Reassurance brigade headquarters and battlegroups",
-      "Kyiv", notice_days=30),
+      "Kyiv", notice_days=30, place=KYIV),
     P("GB", "air", "aircraft", 12, S.CONFIRMED, "Typhoon air policing detachment", "Western Ukraine"),
-    P("GB", "naval", "vessels", 2, S.CONFIRMED, "Mine countermeasures vessels, Black Sea", "Odesa"),
-    P("GB", "intelligence", "platforms", 3, S.CONFIRMED, "ISR aircraft sorties", "Black Sea"),
+    P("GB", "naval", "vessels", 2, S.CONFIRMED, "Mine countermeasures vessels, Black Sea", "Odesa", place=ODESA),
+    P("GB", "intelligence", "platforms", 3, S.CONFIRMED, "ISR aircraft sorties", "Black Sea", place=CONSTANTA),
     P("FR", "troops", "personnel", 8000, S.INDICATIVE, "Armoured brigade in strategic cities", "Kyiv, Lviv, Odesa",
       notice_days=30,
       caveat=(CaveatKind.GEOGRAPHIC, "Deployed only in strategic cities, away from the line of contact.",
               "Reassurance role, not a combat mission.")),
     P("FR", "air", "aircraft", 10, S.CONFIRMED, "Rafale air policing detachment", "Western Ukraine"),
-    P("FR", "air_defense", "systems", 2, S.CONFIRMED, "SAMP/T batteries", "Kyiv"),
+    P("FR", "air_defense", "systems", 2, S.CONFIRMED, "SAMP/T batteries", "Kyiv", place=KYIV),
     P("FR", "training", "personnel", 400, S.DEPLOYED, "Training teams for Ukrainian brigades", "Poland and France"),
     P("DE", "air_defense", "systems", 3, S.CONFIRMED, "Patriot and IRIS-T SLM fire units", "Western Ukraine",
       releasability=Releasability.SECRETARIAT),
-    P("DE", "logistics", "vehicles", 300, S.INDICATIVE, "Heavy transport and recovery vehicles", "Rzeszów hub"),
-    P("DE", "training", "personnel", 500, S.DEPLOYED, "Training mission (EUMAM)", "Germany"),
-    P("PL", "logistics", "personnel", 1200, S.CONFIRMED, "Logistics hub and onward movement", "Rzeszów"),
+    P("DE", "logistics", "vehicles", 300, S.INDICATIVE, "Heavy transport and recovery vehicles", "Rzeszów hub",
+      place=RZESZOW),
+    P("DE", "training", "personnel", 500, S.DEPLOYED, "Training mission (EUMAM)", "Germany", place=GRAFENWOHR),
+    P("PL", "logistics", "personnel", 1200, S.CONFIRMED, "Logistics hub and onward movement", "Rzeszów", place=RZESZOW),
     P("PL", "air", "aircraft", 6, S.INDICATIVE, "Air policing from Polish bases", "Eastern Poland"),
     P("PL", "air_defense", "systems", 2, S.DRAFT, "Short-range air defence (government decision pending)",
-      "Rzeszów"),
-    P("GR", "naval", "vessels", 2, S.INDICATIVE, "Frigate and support ship for maritime security", "Black Sea"),
-    P("GR", "logistics", "personnel", 150, S.INDICATIVE, "Sealift and port support", "Alexandroupolis"),
-    P("IT", "naval", "vessels", 2, S.INDICATIVE, "Minehunters, Black Sea demining", "Odesa"),
+      "Rzeszów", place=RZESZOW),
+    P("GR", "naval", "vessels", 2, S.INDICATIVE, "Frigate and support ship for maritime security", "Black Sea",
+      place=CONSTANTA),
+    P("GR", "logistics", "personnel", 150, S.INDICATIVE, "Sealift and port support", "Alexandroupolis",
+      place=ALEXANDROUPOLI),
+    P("IT", "naval", "vessels", 2, S.INDICATIVE, "Minehunters, Black Sea demining", "Odesa", place=ODESA),
     P("IT", "air_defense", "systems", 1, S.CONFIRMED, "SAMP/T battery", "Western Ukraine"),
     P("NL", "air", "aircraft", 8, S.INDICATIVE, "F-35 detachment", "Western Ukraine"),
     P("NL", "troops", "personnel", 1000, S.DRAFT, "Airmobile battalion (national decision pending)", "",
       releasability=Releasability.SECRETARIAT),
     P("DK", "troops", "personnel", 500, S.INDICATIVE, "Mechanised company group", "Lviv",
-      caveat=(CaveatKind.CONDITION, "Subject to a ceasefire agreement being in force.", "Parliamentary mandate.")),
-    P("SE", "naval", "vessels", 2, S.INDICATIVE, "Corvettes for maritime security", "Black Sea"),
+      caveat=(CaveatKind.CONDITION, "Subject to a ceasefire agreement being in force.", "Parliamentary mandate."),
+      place=LVIV),
+    P("SE", "naval", "vessels", 2, S.INDICATIVE, "Corvettes for maritime security", "Black Sea", place=CONSTANTA),
     P("SE", "intelligence", "platforms", 2, S.CONFIRMED, "Airborne early warning sorties", "Baltic/Black Sea"),
-    P("NO", "naval", "vessels", 1, S.CONFIRMED, "Frigate", "Black Sea"),
-    P("FI", "engineering", "personnel", 200, S.INDICATIVE, "Demining and engineering company", "Kharkiv region"),
-    P("EE", "troops", "personnel", 150, S.INDICATIVE, "Infantry company", "Kyiv"),
-    P("LT", "troops", "personnel", 200, S.INDICATIVE, "Infantry company", "Kyiv"),
-    P("LV", "troops", "personnel", 100, S.INDICATIVE, "Staff officers and a rifle platoon", "Kyiv"),
+    P("NO", "naval", "vessels", 1, S.CONFIRMED, "Frigate", "Black Sea", place=CONSTANTA),
+    P("FI", "engineering", "personnel", 200, S.INDICATIVE, "Demining and engineering company", "Kharkiv region",
+      place=KHARKIV),
+    P("EE", "troops", "personnel", 150, S.INDICATIVE, "Infantry company", "Kyiv", place=KYIV),
+    P("LT", "troops", "personnel", 200, S.INDICATIVE, "Infantry company", "Kyiv", place=KYIV),
+    P("LV", "troops", "personnel", 100, S.INDICATIVE, "Staff officers and a rifle platoon", "Kyiv", place=KYIV),
     P("BE", "air", "aircraft", 4, S.INDICATIVE, "F-16 detachment", "Western Ukraine"),
     P("CA", "training", "personnel", 300, S.CONFIRMED, "Operation UNIFIER trainers", "United Kingdom"),
     P("AU", "troops", "personnel", 250, S.INDICATIVE, "Peacekeeping contribution under consideration", "Kyiv",
-      notice_days=60),
+      notice_days=60, place=KYIV),
     P("TR", "naval", "vessels", 2, S.INDICATIVE, "Black Sea maritime security and demining", "Black Sea",
       caveat=(CaveatKind.GEOGRAPHIC, "Black Sea operations only, under the Montreux Convention.",
               "Turkish control of the Straits.")),
-    P("ES", "medical", "personnel", 120, S.INDICATIVE, "Role 2 field hospital staff", "Lviv"),
-    P("CZ", "logistics", "personnel", 100, S.INDICATIVE, "CBRN defence unit", "Kyiv region"),
-    P("RO", "medical", "facilities", 1, S.CONFIRMED, "Field hospital", "Odesa region"),
-    P("PT", "naval", "vessels", 1, S.INDICATIVE, "Patrol vessel", "Black Sea"),
-    P("JP", "logistics", "vehicles", 50, S.INDICATIVE, "Non-lethal vehicles and equipment", "Rzeszów hub"),
+    P("ES", "medical", "personnel", 120, S.INDICATIVE, "Role 2 field hospital staff", "Lviv", place=LVIV),
+    P("CZ", "logistics", "personnel", 100, S.INDICATIVE, "CBRN defence unit", "Kyiv region", place=KYIV),
+    P("RO", "medical", "facilities", 1, S.CONFIRMED, "Field hospital", "Odesa region", place=ODESA),
+    P("PT", "naval", "vessels", 1, S.INDICATIVE, "Patrol vessel", "Black Sea", place=CONSTANTA),
+    P("JP", "logistics", "vehicles", 50, S.INDICATIVE, "Non-lethal vehicles and equipment", "Rzeszów hub",
+      place=RZESZOW),
 ]
 # Tranches, in days from today (so that a fresh start always has some overdue): (country, pledge description) ->
 # [(quantity, planned in, delivered in or None)]. Illustrative, like every figure here.
@@ -222,6 +239,9 @@ def load_reference_data() -> tuple[Coalition, Coalition]:
         for unit_code in units:
             CategoryUnit.objects.get_or_create(category=category, unit=Unit.objects.get(code=unit_code))
     cotw, udcg = _coalitions()
+    if not cotw.theatre:
+        cotw.theatre = COALITION_OF_THE_WILLING_THEATRE
+        cotw.save(update_fields=["theatre"])
     for coalition, codes in ((cotw, COALITION_OF_THE_WILLING), (udcg, CONTACT_GROUP)):
         for code in codes:
             Membership.objects.get_or_create(coalition=coalition, country=Country.objects.get(code=code))
@@ -237,15 +257,22 @@ def load_pledges(coalition: Coalition) -> int:
     for category, unit, quantity in REQUIREMENTS:
         services.requirement_set(actor=SEED_ACTOR, system=True, coalition=coalition, category=categories[category],
                                  unit=units[unit], quantity=quantity, notes="Illustrative figure.")
+    ensure_gazetteer()  # a test database flushed between tests has an empty gazetteer
+    places = Place.objects.in_bulk([demo.place for demo in PLEDGES if demo.place])
     created = 0
     for demo in PLEDGES:
         country = countries[demo.country]
-        if Pledge.objects.filter(country=country, coalition=coalition, description=demo.description).exists():
+        place = places.get(demo.place) if demo.place else None
+        if existing := Pledge.objects.filter(country=country, coalition=coalition, description=demo.description,
+                                             ).first():
+            if place is not None and existing.place_id is None and existing.status != S.WITHDRAWN:
+                # loaded before places existed: placed now, as a change like any other
+                services.pledge_update(actor=SEED_ACTOR, system=True, pledge=existing, place=place)
             continue
         pledge = services.pledge_create(
             actor=SEED_ACTOR, system=True, country=country, coalition=coalition, category=categories[demo.category],
             unit=units[demo.unit], quantity=demo.quantity, description=demo.description, location=demo.location,
-            releasability=demo.releasability, notice_to_move_days=demo.notice_days, is_illustrative=True,
+            place=place, releasability=demo.releasability, notice_to_move_days=demo.notice_days, is_illustrative=True,
             available_from=dt.date(2025, 6, 1) if demo.status != S.DRAFT else None,
             status=S.DRAFT if demo.status == S.DRAFT else S.INDICATIVE,
         )

@@ -44,7 +44,8 @@ DeliveryEvent = Delivery.pgh_event_model  # type: ignore[attr-defined]
 
 PLEDGE_FIELDS = (
     "country_id", "coalition_id", "category_id", "unit_id", "quantity", "description", "available_from",
-    "available_until", "notice_to_move_days", "location", "estimated_value_eur", "status", "releasability",
+    "available_until", "notice_to_move_days", "location", "place_id", "estimated_value_eur", "status",
+    "releasability",
 )
 
 

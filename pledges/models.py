@@ -13,6 +13,7 @@ from typing import Any
 
 import pghistory
 import pgtrigger
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -24,6 +25,13 @@ from django.utils.translation import pgettext_lazy
 from coalition.text import length_constraint_condition, long_text_validators, validate_plain_text
 
 LINE = [validate_plain_text]  # a one-line text: its max_length, and no control characters
+
+
+def validate_country_code(code: str) -> None:
+    from places.gazetteer import country_codes
+
+    if code not in country_codes():
+        raise ValidationError(_("'%(code)s' is not an ISO country code.") % {"code": code})
 
 
 class Country(models.Model):
@@ -61,6 +69,12 @@ class Coalition(models.Model):
     default_language = models.CharField(
         _("default language"), max_length=2, choices=[("en", "English"), ("fr", "Français")], default="en",
         help_text=_("The language of the briefs the scheduler compiles before meetings."),
+    )
+    theatre = ArrayField(
+        models.CharField(max_length=2, validators=[validate_country_code]), verbose_name=_("theatre"),
+        blank=True, default=list,
+        help_text=_("ISO codes of the countries where this coalition's pledges may be placed, comma-separated "
+                    "(e.g. UA,PL,RO). Empty: anywhere."),
     )
     reminder_days = models.PositiveSmallIntegerField(
         _("remind (days before a meeting)"), default=7, validators=[MinValueValidator(1)],
@@ -212,8 +226,12 @@ class Pledge(models.Model):
     available_from = models.DateField(_("available from"), null=True, blank=True)
     available_until = models.DateField(_("available until"), null=True, blank=True)
     notice_to_move_days = models.PositiveSmallIntegerField(_("notice to move (days)"), null=True, blank=True)
+    place = models.ForeignKey(
+        "places.Place", verbose_name=_("place"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("Where it is based or delivered, from the gazetteer: type a few letters (Kyiv, Kiev, Odesa)."),
+    )
     location = models.CharField(_("location"), max_length=200, blank=True, validators=LINE,
-                                help_text=_("A city or region, e.g. Kyiv."))
+                                help_text=_("In words, where no place fits or to say more (e.g. Eastern Poland)."))
     estimated_value_eur = models.DecimalField(
         _("estimated value (EUR)"), max_digits=14, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(0)],

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -30,6 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from places.models import Place
 from pledges.history import (
     CaveatEvent,
     DeliveryEvent,
@@ -100,7 +102,7 @@ def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]
         overdue_quantity=Coalesce(Subquery(overdue.annotate(total=Sum("quantity")).values("total")), 0),
     ).annotate(
         has_overdue_delivery=ExpressionWrapper(Q(overdue_quantity__gt=0), output_field=BooleanField()),
-    ).select_related("country", "coalition", "category", "unit")
+    ).select_related("country", "coalition", "category", "unit", "place")
 
 
 def _with_conditions(rows: QuerySet[Any], caveats: QuerySet[Any], user: Any, moment: dt.datetime) -> QuerySet[Any]:
@@ -287,6 +289,70 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
     )
     return ForcePicture(coalition_id=coalition.pk, as_of=moment, categories=lines, countries=country_lines)
 
+
+
+# --- where the force stands ------------------------------------------------------------------
+
+@dataclass
+class MapQuantity:
+    category: str
+    category_name: str
+    unit: str
+    quantity: int  # offered: indicative, confirmed and deployed
+    confirmed: int  # confirmed or deployed
+
+
+@dataclass
+class MapPoint:
+    place: Place
+    pledges: list[int]
+    quantities: list[MapQuantity]
+    # The place's share of the offered pledges the reader sees (placed or not), 0 to 1: pledges count alike
+    # whatever their unit, as troops, ships and aircraft share no measure.
+    weight: float
+
+
+@dataclass
+class ForceMap:
+    coalition_id: int
+    as_of: dt.datetime
+    points: list[MapPoint]
+    unplaced: int  # offered pledges the reader sees that have no place (their location is words only)
+
+
+def coalition_map(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None) -> ForceMap:
+    """The offered pledges `user` may see (now or as of a moment), gathered by place: one point per place with
+    the pledges there and the amounts per capability. Two aggregate queries and the names."""
+    moment = as_of or timezone.now()
+    rows, _caveats, _deliveries = _sources(user, as_of)
+    offered = rows.filter(coalition_id=coalition.pk, status__in=OFFERED).order_by()
+    counts = offered.aggregate(total=Count("id"), unplaced=Count("id", filter=Q(place_id__isnull=True)))
+    lines = list(
+        offered.filter(place_id__isnull=False).values("place_id", "category_id", "unit_id")
+        .annotate(offered=Sum("quantity"), committed=Coalesce(Sum("quantity", filter=Q(status__in=COMMITTED)), 0),
+                  ids=ArrayAgg("id", order_by="id"))
+    )
+    places = Place.objects.in_bulk({line["place_id"] for line in lines})
+    categories = {c.pk: c for c in CapabilityCategory.objects.all()}
+    units = {u.pk: u.code for u in Unit.objects.all()}
+    by_place: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        by_place[line["place_id"]].append(line)
+    points = []
+    for place_id, place_lines in by_place.items():
+        place_lines.sort(key=lambda r: (categories[r["category_id"]].sort_order, categories[r["category_id"]].code,
+                                        units[r["unit_id"]]))
+        ids = sorted(pledge_id for r in place_lines for pledge_id in r["ids"])
+        points.append(MapPoint(
+            place=places[place_id],
+            pledges=ids,
+            quantities=[MapQuantity(category=categories[r["category_id"]].code,
+                                    category_name=categories[r["category_id"]].name, unit=units[r["unit_id"]],
+                                    quantity=r["offered"], confirmed=r["committed"]) for r in place_lines],
+            weight=round(len(ids) / counts["total"], 6),
+        ))
+    points.sort(key=lambda p: (-p.weight, p.place.name, p.place.pk))
+    return ForceMap(coalition_id=coalition.pk, as_of=moment, points=points, unplaced=counts["unplaced"])
 
 
 # --- what a country's staff should look at ---------------------------------------------------

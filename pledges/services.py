@@ -19,6 +19,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from places.models import Place
 from pledges.models import (
     CapabilityCategory,
     CategoryUnit,
@@ -51,7 +52,7 @@ CAVEAT_IMPOSED_AHEAD = dt.timedelta(days=366)
 
 PLEDGE_EDITABLE_FIELDS = frozenset({
     "category", "unit", "quantity", "description", "available_from", "available_until",
-    "notice_to_move_days", "location", "estimated_value_eur", "releasability", "is_illustrative",
+    "notice_to_move_days", "location", "place", "estimated_value_eur", "releasability", "is_illustrative",
 })
 CAVEAT_EDITABLE_FIELDS = frozenset({"kind", "text", "rationale", "releasability"})
 DELIVERY_EDITABLE_FIELDS = frozenset({"quantity", "planned_on", "delivered_on", "note"})
@@ -119,6 +120,13 @@ def _validate_membership(country: Country, coalition: Coalition) -> None:
             "country": country.name, "coalition": coalition}})
 
 
+def _validate_place(place: Place | None, coalition: Coalition) -> None:
+    """A pledge is placed within its coalition's theatre (any country when the coalition names none)."""
+    if place is not None and coalition.theatre and place.country_code not in coalition.theatre:
+        raise ValidationError({"place": _("%(place)s is outside the theatre of %(coalition)s (%(countries)s).") % {
+            "place": place, "coalition": coalition, "countries": ", ".join(coalition.theatre)}})
+
+
 def _lock(model: type[Any], pk: int) -> Any:
     return model.objects.select_for_update().get(pk=pk)
 
@@ -137,6 +145,7 @@ def pledge_create(
     available_until: dt.date | None = None,
     notice_to_move_days: int | None = None,
     location: str = "",
+    place: Place | None = None,
     estimated_value_eur: Decimal | None = None,
     releasability: str = Releasability.SECRETARIAT,
     status: str = S.DRAFT,
@@ -158,13 +167,15 @@ def pledge_create(
     pledge = Pledge(
         country=country, coalition=coalition, category=category, unit=unit, quantity=quantity,
         description=description, available_from=available_from, available_until=available_until,
-        notice_to_move_days=notice_to_move_days, location=location, estimated_value_eur=estimated_value_eur,
-        releasability=releasability, status=status, is_illustrative=is_illustrative,
+        notice_to_move_days=notice_to_move_days, location=location, place=place,
+        estimated_value_eur=estimated_value_eur, releasability=releasability, status=status,
+        is_illustrative=is_illustrative,
         reconfirmed_at=timezone.now() if status != S.DRAFT else None,
     )
     pledge.full_clean()
     _validate_membership(country, coalition)
     _validate_category_unit(category, unit)
+    _validate_place(place, coalition)
     with history_context(actor, "pledge_create"):
         pledge.save()
     pledge.refresh_from_db(fields=["created_at", "updated_at"])
@@ -195,6 +206,8 @@ def pledge_update(
         _validate_category_unit(locked.category, locked.unit)
         if locked.deliveries.exists():
             raise ValidationError({"unit": _("The pledge has tranches counted in its unit; remove them first.")})
+    if "place" in changed:
+        _validate_place(locked.place, locked.coalition)
     if "quantity" in changed and (tranches := _tranche_total(locked)) > locked.quantity:
         raise ValidationError({"quantity": _("Its tranches add up to %(total)s; it cannot be less than that.") % {
             "total": f"{tranches:,}"}})

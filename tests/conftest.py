@@ -82,6 +82,15 @@ def session_database_url() -> str:
     return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+@pytest.fixture
+def gazetteer(db: None) -> None:
+    """The GeoNames places, as migration places/0002 loads them: a test that flushed the database (transaction=True)
+    empties the table, so tests that need places ask for it (it loads again in about a second when empty)."""
+    from places.gazetteer import ensure_gazetteer
+
+    ensure_gazetteer()
+
+
 @dataclass
 class World:
     """Two coalitions, four countries and a user of every role."""

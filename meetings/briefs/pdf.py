@@ -21,6 +21,10 @@ import matplotlib.pyplot as plt
 from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from matplotlib import patheffects
+from matplotlib.collections import PolyCollection
+from matplotlib.patches import Rectangle
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -45,6 +49,7 @@ from reportlab.platypus import (
 )
 
 from coalition.text import printable
+from places.maps import Projection, country_labels, country_name, frame_around, place_labels, radius, shapes_in
 
 # Rows of a list of tranches, stale pledges or changes in the PDF; the XLSX annex has them all. (Every caveat is
 # listed whole: that is what a brief is for, and the text rule bounds each one.)
@@ -283,7 +288,8 @@ def _cover(snap: dict[str, Any]) -> list[Any]:
     box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), LIGHT), ("TOPPADDING", (0, 0), (-1, 0), 10),
                              ("BOTTOMPADDING", (0, 1), (-1, 1), 10), ("LINEABOVE", (0, 0), (-1, 0), 2, NAVY)]))
     story += [box, Spacer(1, 8 * mm)]
-    contents = [_("Attendance"), _("Force picture"), _("Delivery and currency"), _("Contributions by country"),
+    contents = [_("Attendance"), _("Force picture"), _("Where the force stands"), _("Delivery and currency"),
+                _("Contributions by country"),
                 _("Caveats"), _("Changes since the previous meeting"), _("Agenda")]
     story.append(Paragraph("<b>" + _("Contents") + "</b>", st["body"]))
     story += [Paragraph(f"{i}. {title}", st["body"]) for i, title in enumerate(contents, start=1)]
@@ -351,6 +357,84 @@ def _force(snap: dict[str, Any]) -> list[Any]:
     return story
 
 
+MAP_HEIGHT_MAX = 6.2  # inches: the map and the start of its table on one page
+
+
+def _map_figure(points: list[dict[str, Any]]) -> Image | None:
+    """The places on a map of the region (places.maps: Natural Earth boundaries, the dashboard's projection and
+    label placement), drawn in points so that text sizes are the sizes printed; circle areas by pledges."""
+    if not points:
+        return None
+    width_pt = 7.2 * 72
+    frame = frame_around([(p["lon"], p["lat"]) for p in points])
+    projection = Projection(frame, width_pt)
+    if projection.height > MAP_HEIGHT_MAX * 72:
+        projection = Projection(frame, width_pt, MAP_HEIGHT_MAX * 72)
+    height_pt = projection.height
+    plt.rcParams["font.family"] = "DejaVu Sans"
+    plt.rcParams["text.parse_math"] = False
+    fig = plt.figure(figsize=(width_pt / 72, height_pt / 72), dpi=220)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width_pt)
+    ax.set_ylim(height_pt, 0)
+    ax.set_axis_off()
+    ax.add_patch(Rectangle((0, 0), width_pt, height_pt, facecolor="#DCE8F1", edgecolor="none", zorder=0))
+    rings = [ring for shape in shapes_in(projection, detail=0.4) for ring in shape.rings]
+    ax.add_collection(PolyCollection(rings, facecolors="#F4F1EA", edgecolors="#8A8F98", linewidths=0.4, zorder=1))
+    heaviest = max(p["pledges"] for p in points)
+    circles = [(*projection(p["lon"], p["lat"]), radius(p["pledges"], heaviest, smallest=3.5, largest=15))
+               for p in points]
+    ax.scatter([c[0] for c in circles], [c[1] for c in circles], s=[(2 * c[2]) ** 2 for c in circles],
+               color="#1F3A5F", alpha=0.75, edgecolors="white", linewidths=0.8, zorder=3)
+    texts = [f"{p['number']} {p['name']}" for p in points]
+    halo = [patheffects.withStroke(linewidth=2.4, foreground="white")]
+    labels, placer = place_labels(circles, texts, size=8.5, width=width_pt, height=height_pt)
+    shapes = shapes_in(projection, detail=0.4)
+    for country, name in country_labels(shapes, placer, size=7.5, name=country_name):
+        ax.text(country.x, country.y, name.upper(), fontsize=7, color="#6B7380", ha="center", va="baseline",
+                zorder=2)
+    for text, label in zip(texts, labels, strict=True):
+        if label is not None:
+            ax.text(label.x, label.y, text, fontsize=8.5, fontweight="bold", color="#1A1A1A", zorder=4,
+                    ha={"start": "left", "end": "right"}.get(label.anchor, "center"), va="baseline",
+                    path_effects=halo)
+    ax.add_patch(Rectangle((0, 0), width_pt, height_pt, facecolor="none", edgecolor="#8A8F98", linewidth=0.8,
+                           zorder=5))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    buffer.seek(0)
+    return Image(buffer, width=WIDTH, height=WIDTH * height_pt / width_pt)
+
+
+def _places(snap: dict[str, Any]) -> list[Any]:
+    st, places = _styles(), snap.get("places", {"points": [], "unplaced": 0})
+    story: list[Any] = [PageBreak(), Paragraph(_("3. Where the force stands"), st["h1"])]
+    points = places["points"]
+    if not points:
+        story.append(Paragraph(_("No offered pledge has a place yet: locations are in words only."), st["body"]))
+        return story
+    story.append(Paragraph(
+        _("Offered pledges by place. A circle's area is the number of pledges there; the numbers match the table "
+          "below, which gives the amounts.") + " " + (
+            ngettext("%(count)s offered pledge has no place (its location is in words only) and is not on the map.",
+                     "%(count)s offered pledges have no place (their location is in words only) and are not on the "
+                     "map.", places["unplaced"]) % {"count": _num(places["unplaced"])}
+            if places["unplaced"] else ""), st["body"]))
+    story.append(Spacer(1, 2 * mm))
+    figure = _map_figure(points)
+    if figure is not None:
+        story += [figure, Paragraph(_("Boundaries: Natural Earth. Places: GeoNames."), st["small"]),
+                  Spacer(1, 3 * mm)]
+    rows = [[str(p["number"]), f"<b>{_esc(p['name'])}</b>", _esc(p["code"]),
+             _esc("; ".join(f"{q['category_name']}: {_num(q['quantity'])} {q['unit']}" for q in p["quantities"])),
+             _num(p["pledges"])] for p in points[:LISTED_IN_PDF]]
+    story.append(_table([_("No."), _("Place"), _("Country"), _("Offered there"), _("Pledges")], rows,
+                        [0.07, 0.2, 0.1, 0.51, 0.12], right={0, 4}))
+    story += _more_in_annex(len(points), _("Places"), st)
+    return story
+
+
 def _delivery_chart(capabilities: list[dict[str, Any]]) -> Image | None:
     """Per capability offered: how much of it has arrived (dark), how much is overdue (red), the rest to come."""
     lines = [line for line in capabilities if line["offered"]]
@@ -390,7 +474,7 @@ def _delivery_chart(capabilities: list[dict[str, Any]]) -> Image | None:
 
 def _delivery(snap: dict[str, Any]) -> list[Any]:
     st, delivery = _styles(), snap["delivery"]
-    story: list[Any] = [PageBreak(), Paragraph(_("3. Delivery and currency"), st["h1"])]
+    story: list[Any] = [PageBreak(), Paragraph(_("4. Delivery and currency"), st["h1"])]
     story.append(Paragraph(
         _("What was offered against what has arrived, per capability and unit (tranches recorded by each country). "
           "<b>Overdue</b>: tranches whose planned day has passed without delivery. <b>Stale</b>: offers not "
@@ -447,7 +531,7 @@ def _overdue(value: int) -> str:
 
 def _countries(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
-    story: list[Any] = [PageBreak(), Paragraph(_("4. Contributions by country"), st["h1"])]
+    story: list[Any] = [PageBreak(), Paragraph(_("5. Contributions by country"), st["h1"])]
     story.append(Paragraph(_("Offered pledges per country, capability and unit (drafts are never included)."),
                            st["body"]))
     story.append(Spacer(1, 3 * mm))
@@ -471,7 +555,7 @@ def _countries(snap: dict[str, Any]) -> list[Any]:
 
 def _caveats(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
-    story: list[Any] = [CondPageBreak(60 * mm), Paragraph(_("5. Caveats"), st["h1"])]
+    story: list[Any] = [CondPageBreak(60 * mm), Paragraph(_("6. Caveats"), st["h1"])]
     story.append(Paragraph(_("Every active national caveat (%(count)s), with its rationale.") % {
         "count": _num(len(snap["caveats"]))}, st["body"]))
     story.append(Spacer(1, 3 * mm))
@@ -486,7 +570,7 @@ def _caveats(snap: dict[str, Any]) -> list[Any]:
 
 def _changes(snap: dict[str, Any]) -> list[Any]:
     st, changes = _styles(), snap["changes"]
-    story: list[Any] = [CondPageBreak(60 * mm), Paragraph(_("6. Changes since the previous meeting"), st["h1"])]
+    story: list[Any] = [CondPageBreak(60 * mm), Paragraph(_("7. Changes since the previous meeting"), st["h1"])]
     if changes["previous_meeting"] is None:
         return [*story, Paragraph(_("This is the coalition's first meeting on record."), st["body"])]
     prev = changes["previous_meeting"]
@@ -526,7 +610,7 @@ def _changes(snap: dict[str, Any]) -> list[Any]:
 
 def _agenda(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
-    story: list[Any] = [CondPageBreak(50 * mm), Paragraph(_("7. Agenda"), st["h1"])]
+    story: list[Any] = [CondPageBreak(50 * mm), Paragraph(_("8. Agenda"), st["h1"])]
     if not snap["agenda"]:
         return [*story, Paragraph(_("No agenda items yet."), st["body"])]
     for item in snap["agenda"]:
@@ -573,7 +657,7 @@ def render_pdf(snap: dict[str, Any]) -> bytes:
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
-    story = [*_cover(snap), *_attendance(snap), *_force(snap), *_delivery(snap), *_countries(snap),
+    story = [*_cover(snap), *_attendance(snap), *_force(snap), *_places(snap), *_delivery(snap), *_countries(snap),
              *_caveats(snap), *_changes(snap), *_agenda(snap)]
     doc.build(story)
     return buffer.getvalue()

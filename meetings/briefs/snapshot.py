@@ -25,7 +25,7 @@ from meetings.models import Brief, DelegationLevel, InvitationStatus, Meeting
 from meetings.selectors import BRIEF_VIEWER, previous_meeting
 from pledges.history import caveat_changes, caveats_as_of, deliveries_as_of, delivery_changes, pledge_changes
 from pledges.models import CapabilityCategory, CaveatKind, Country, PledgeStatus
-from pledges.selectors import OFFERED, coalition_force, pledge_list
+from pledges.selectors import OFFERED, coalition_force, coalition_map, pledge_list
 
 MARKING = gettext_lazy("COALITION RESTRICTED")
 ILLUSTRATIVE_MARKING = gettext_lazy("illustrative demo figures")
@@ -162,6 +162,25 @@ def _delivery(force: list[dict[str, Any]], as_of: dt.datetime, offered: QuerySet
     }
 
 
+def _places(meeting: Meeting, as_of: dt.datetime) -> dict[str, Any]:
+    """Where the force stands (pledges.selectors.coalition_map, as the API's map/ for the same moment): the
+    places numbered by their number of pledges, each with its amounts per capability."""
+    picture = coalition_map(coalition=meeting.coalition, user=BRIEF_VIEWER, as_of=as_of)
+    return {
+        "unplaced": picture.unplaced,
+        "points": [
+            {
+                "number": number, "id": point.place.pk, "name": point.place.name, "code": point.place.country_code,
+                "lat": point.place.latitude, "lon": point.place.longitude, "pledges": len(point.pledges),
+                "weight": point.weight,
+                "quantities": [{"category_name": category_name(q.category_name), "unit": q.unit,
+                                "quantity": q.quantity, "confirmed": q.confirmed} for q in point.quantities],
+            }
+            for number, point in enumerate(picture.points, start=1)
+        ],
+    }
+
+
 CHANGE_LABELS = {
     "new": gettext_lazy("New pledge"), "raised": gettext_lazy("Raised"), "lowered": gettext_lazy("Lowered"),
     "withdrawn": gettext_lazy("Withdrawn"), "status": gettext_lazy("Status change"),
@@ -243,6 +262,7 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
     on_progress(25)
     caveats = _caveats(meeting, as_of, offered)
     delivery = _delivery(force["categories"], as_of, offered, tz)
+    places = _places(meeting, as_of)
     on_progress(35)
     changes = _changes(meeting, as_of)
     on_progress(50)
@@ -267,6 +287,7 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
         "countries": force["countries"],
         "caveats": caveats,
         "delivery": delivery,
+        "places": places,
         "changes": changes,
         "agenda": [
             {"position": item.position, "title": item.title, "description": item.description}

@@ -120,6 +120,13 @@ def render_xlsx(snap: dict[str, Any]) -> bytes:
            [[r["code"], r["country"], r["category"], r["quantity"], r["unit"], r["status"], r["reconfirmed_on"],
              r["days_since"], r["pledge_id"]] for r in delivery["stale"]],
            [10, 20, 30, 10, 12, 12, 14, 10, 10])
+    places = snap.get("places", {"points": []})
+    _sheet(book, _("Places"),
+           [_("No."), _("Place"), _("Country code"), _("GeoNames id"), _("Latitude"), _("Longitude"), _("Capability"),
+            _("Unit"), _("Offered"), _("Confirmed")],
+           [[p["number"], p["name"], p["code"], p["id"], p["lat"], p["lon"], q["category_name"], q["unit"],
+             q["quantity"], q["confirmed"]] for p in places["points"] for q in p["quantities"]],
+           [6, 24, 10, 12, 10, 10, 34, 12, 11, 11])
     attendance = snap["attendance"]
     _sheet(book, _("Attendance"), [_("Country code"), _("Country"), _("Answer"), _("Head of delegation"), _("Level")],
            [[r["code"], r["country"], r["status"], r["head_of_delegation"], r["level"]] for r in attendance["rows"]],

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from coalition.admin_inlines import LabelledTabularInline
 from coalition.service_admin import EventHistoryMixin, ServiceAdminMixin, ServiceModelForm, call_service
+from places.admin import PlaceBox
 from pledges import services
 from pledges.history import Version, caveat_versions, delivery_versions, pledge_versions
 from pledges.models import (
@@ -40,7 +41,7 @@ from pledges.visibility import (
 
 PLEDGE_HISTORY_FIELDS = (
     "status", "category", "unit", "quantity", "description", "available_from", "available_until",
-    "notice_to_move_days", "location", "estimated_value_eur", "releasability", "reconfirmed_at",
+    "notice_to_move_days", "location", "place", "estimated_value_eur", "releasability", "reconfirmed_at",
 )
 CAVEAT_HISTORY_FIELDS = ("kind", "text", "rationale", "releasability", "is_active", "imposed_on", "lifted_on")
 DELIVERY_HISTORY_FIELDS = ("quantity", "planned_on", "delivered_on", "note")
@@ -194,7 +195,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 PLEDGE_OPTIONAL_FIELDS = (
-    "description", "available_from", "available_until", "notice_to_move_days", "location",
+    "description", "available_from", "available_until", "notice_to_move_days", "place", "location",
     "estimated_value_eur", "releasability",
 )
 
@@ -258,13 +259,14 @@ class PledgeAdmin(NationalRowsAdmin):
         ("coalition", admin.RelatedOnlyFieldListFilter),
     )
     actions = ["reconfirm_selected"]
+    autocomplete_fields = ("place",)  # the gazetteer's 69,000 places, found by any of their names
 
     def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         """A new pledge has no tranches yet: they are planned on its page once it is offered."""
         inlines = super().get_inline_instances(request, obj)
         return [inline for inline in inlines if obj is not None or not isinstance(inline, DeliveryInline)]
     search_fields = ("description", "location", "country__name", "=country__code")
-    list_select_related = ("country", "coalition", "category", "unit")
+    list_select_related = ("country", "coalition", "category", "unit", "place")
     list_per_page = 100
     history_fields = PLEDGE_HISTORY_FIELDS
 
@@ -337,7 +339,8 @@ class PledgeAdmin(NationalRowsAdmin):
             offer.append("seen_version")
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
             (None, {"fields": offer}),
-            ("When and where", {"fields": ["available_from", "available_until", "notice_to_move_days", "location"]}),
+            ("When and where", {"fields": ["available_from", "available_until", "notice_to_move_days", "place",
+                                           "location"]}),
             ("Value and release", {"fields": ["estimated_value_eur", "releasability"]}),
         ]
         if obj is not None:
@@ -353,6 +356,8 @@ class PledgeAdmin(NationalRowsAdmin):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "coalition":
             kwargs["queryset"] = member_coalitions(request.user) if is_ministry(request.user) else Coalition.objects
+        if db_field.name == "place":
+            kwargs["widget"] = PlaceBox(db_field, self.admin_site)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # -- the writes, all through pledges.services

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import Any
 
 from django.utils import timezone
@@ -11,6 +12,7 @@ from rest_framework import serializers
 
 from coalition.api import IdField, MomentField, RejectUnknownFieldsMixin, WholeNumberField
 from coalition.text import LONG_TEXT
+from places.api import PlaceField
 from pledges.models import (
     CapabilityCategory,
     Caveat,
@@ -24,6 +26,7 @@ from pledges.models import (
     Requirement,
     Unit,
 )
+from pledges.selectors import ForceMap
 from pledges.visibility import pledges_editable_by, pledges_visible_to
 
 MAX_INT = 2_147_483_647
@@ -40,10 +43,13 @@ DELIVERY_CHANGE_KINDS = ["planned", "delivered", "changed", "removed"]
 # The pledge columns, in this order, in JSON and in the CSV export (?format=csv).
 PLEDGE_COLUMNS = (
     "id", "country", "coalition", "category", "unit", "quantity", "status", "is_conditional", "description",
-    "available_from", "available_until", "notice_to_move_days", "location", "estimated_value_eur", "releasability",
-    "is_illustrative", "version", "created_at", "updated_at", "delivered_quantity", "has_overdue_delivery",
-    "reconfirmed_at", "is_stale",
+    "available_from", "available_until", "notice_to_move_days", "location", "place", "estimated_value_eur",
+    "releasability", "is_illustrative", "version", "created_at", "updated_at", "delivered_quantity",
+    "has_overdue_delivery", "reconfirmed_at", "is_stale",
 )
+# In CSV the place is two columns: its GeoNames id (`place`, as a write takes it) and its name.
+PLEDGE_CSV_COLUMNS = tuple(name for column in PLEDGE_COLUMNS
+                           for name in (("place", "place_name") if column == "place" else (column,)))
 
 
 class CountrySerializer(serializers.ModelSerializer):
@@ -95,6 +101,7 @@ class PledgeSerializer(serializers.ModelSerializer):
     is_stale = serializers.BooleanField(
         read_only=True, default=False,
         help_text="Offered, and not reconfirmed within the coalition's reconfirm_days (default 180).")
+    place = PlaceField(read_only=True, help_text="Where it is based or delivered: a place of the gazetteer, or null.")
 
     class Meta:
         model = Pledge
@@ -111,6 +118,7 @@ PLEDGE_LIST_FIELDS = (
     "description", "available_from", "available_until", "notice_to_move_days", "location", "estimated_value_eur",
     "releasability", "is_illustrative", "version", "created_at", "updated_at", "delivered_quantity",
     "has_overdue_delivery", "reconfirmed_at", "is_stale",
+    "place_id", "place__name", "place__country_code", "place__latitude", "place__longitude",
 )
 _VALUE_EUR = serializers.DecimalField(max_digits=14, decimal_places=2)  # as ModelSerializer maps the model field
 
@@ -135,6 +143,8 @@ def pledge_list_rows(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
             "available_from": available_from.isoformat() if available_from else None,
             "available_until": available_until.isoformat() if available_until else None,
             "notice_to_move_days": notice_to_move_days, "location": location,
+            "place": None if place_id is None else {"id": place_id, "name": place_name, "country": place_country,
+                                                    "lat": place_lat, "lon": place_lon},
             "estimated_value_eur": None if estimated_value_eur is None else value_eur(estimated_value_eur),
             "releasability": releasability, "is_illustrative": is_illustrative, "version": version,
             "created_at": _moment(created_at, zone), "updated_at": _moment(updated_at, zone),
@@ -145,7 +155,7 @@ def pledge_list_rows(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
             pledge_id, country, coalition, category, unit, quantity, status, is_conditional, description,
             available_from, available_until, notice_to_move_days, location, estimated_value_eur, releasability,
             is_illustrative, version, created_at, updated_at, delivered_quantity, has_overdue_delivery,
-            reconfirmed_at, is_stale,
+            reconfirmed_at, is_stale, place_id, place_name, place_country, place_lat, place_lon,
         ) in rows
     ]
 
@@ -180,6 +190,8 @@ class PledgeUpdateSerializer(RejectUnknownFieldsMixin, _AvailabilityOrderMixin, 
     notice_to_move_days = serializers.IntegerField(required=False, allow_null=True, min_value=0,
                                                    max_value=MAX_SMALLINT)
     location = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    place = PlaceField(required=False, help_text="The place's GeoNames id (GET /api/v1/places/?search=Kyiv), or null; "
+                                                 "within the coalition's theatre.")
     estimated_value_eur = serializers.DecimalField(required=False, allow_null=True, max_digits=14, decimal_places=2,
                                                    min_value=0)
     releasability = serializers.ChoiceField(choices=Releasability.choices, required=False)
@@ -320,6 +332,74 @@ class ForceSerializer(serializers.Serializer):
     as_of = serializers.DateTimeField()
     categories = ForceLineSerializer(many=True)
     countries = CountryLineSerializer(many=True)
+
+
+# --- map ------------------------------------------------------------------------------------
+
+def force_map_geojson(picture: ForceMap) -> dict[str, Any]:
+    """The map as a GeoJSON FeatureCollection (RFC 7946): a Point per place, [lon, lat]."""
+    features = []
+    for point in picture.points:
+        place = point.place.as_dict()
+        flat = {f"{q.category}_{q.unit}": q.quantity for q in point.quantities}
+        features.append({
+            "type": "Feature",
+            "id": point.place.pk,
+            "geometry": {"type": "Point", "coordinates": [point.place.longitude, point.place.latitude]},
+            "properties": {
+                "place": place, "pledges": point.pledges,
+                "quantities": [asdict(q) for q in point.quantities], "weight": point.weight, **flat,
+            },
+        })
+    return {"type": "FeatureCollection", "coalition": picture.coalition_id,
+            "as_of": serializers.DateTimeField().to_representation(picture.as_of),
+            "unplaced_pledges": picture.unplaced, "features": features}
+
+
+class MapQuantitySerializer(serializers.Serializer):
+    category = serializers.CharField()
+    category_name = serializers.CharField()
+    unit = serializers.CharField()
+    quantity = serializers.IntegerField(help_text="Offered: indicative, confirmed and deployed.")
+    confirmed = serializers.IntegerField(help_text="Confirmed or deployed.")
+
+
+class MapPlaceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="GeoNames id.")
+    name = serializers.CharField()
+    country = serializers.CharField()
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+
+
+class MapPropertiesSerializer(serializers.Serializer):
+    place = MapPlaceSerializer()
+    pledges = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the pledges there.")
+    quantities = MapQuantitySerializer(many=True)
+    weight = serializers.FloatField(help_text="The place's share of the offered pledges you see (placed or not), "
+                                              "0 to 1. Besides these, one property per category and unit, e.g. "
+                                              "troops_personnel: 1200.")
+
+
+class MapGeometrySerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Point"])
+    coordinates = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2,
+                                        help_text="[longitude, latitude]")
+
+
+class MapFeatureSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Feature"])
+    id = serializers.IntegerField()
+    geometry = MapGeometrySerializer()
+    properties = MapPropertiesSerializer()
+
+
+class ForceMapSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    coalition = serializers.IntegerField()
+    as_of = serializers.DateTimeField()
+    unplaced_pledges = serializers.IntegerField(help_text="Offered pledges you see that have no place.")
+    features = MapFeatureSerializer(many=True)
 
 
 class AsOfQuerySerializer(serializers.Serializer):

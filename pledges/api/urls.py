@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework.routers import SimpleRouter
 
+from places.api import PlaceViewSet
 from pledges.api import views
 
 router = SimpleRouter()
@@ -14,5 +15,6 @@ router.register("pledges", views.PledgeViewSet, basename="pledge")
 router.register("caveats", views.CaveatViewSet, basename="caveat")
 router.register("requirements", views.RequirementViewSet, basename="requirement")
 router.register("deliveries", views.DeliveryViewSet, basename="delivery")
+router.register("places", PlaceViewSet, basename="place")
 
 urlpatterns = router.urls

@@ -33,7 +33,7 @@ from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
 from pledges.history import ChangesWindow
 from pledges.models import CapabilityCategory, Coalition, Country, Delivery, Releasability, Requirement
-from pledges.selectors import coalition_force, pledge_list
+from pledges.selectors import coalition_force, coalition_map, pledge_list
 from pledges.visibility import (
     caveats_visible_to,
     coalitions_visible_to,
@@ -87,6 +87,11 @@ def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
         raise ValidationError({field: [str(error)]}) from None
 
 
+class GeoJSONRenderer(JSONRenderer):
+    media_type = "application/geo+json"
+    format = "geojson"
+
+
 class CoalitionViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
     """Coalitions (formats) with their member countries; `force/` gives totals and gaps."""
 
@@ -106,6 +111,18 @@ class CoalitionViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
         picture = coalition_force(coalition=coalition, user=request.user, as_of=query.validated_data.get("as_of"))
         return Response(s.ForceSerializer(picture.as_dict()).data)
 
+    @extend_schema(parameters=[s.AsOfQuerySerializer], responses={200: s.ForceMapSerializer})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None, url_path="map",
+            renderer_classes=[GeoJSONRenderer, JSONRenderer])
+    def force_map(self, request: Request, pk: str | None = None) -> Response:
+        """Where the force stands, as GeoJSON: one Point per place with the offered pledges you may see there and
+        the amounts per capability (live, or as of a moment)."""
+        coalition = self.get_object()
+        query = s.AsOfQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        picture = coalition_map(coalition=coalition, user=request.user, as_of=query.validated_data.get("as_of"))
+        return Response(s.force_map_geojson(picture))
+
 
 # --- pledges ---------------------------------------------------------------------------------
 
@@ -116,7 +133,7 @@ class PledgeCSVRenderer(BaseRenderer):
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
-    columns: tuple[str, ...] = s.PLEDGE_COLUMNS
+    columns: tuple[str, ...] = s.PLEDGE_CSV_COLUMNS
 
     @staticmethod
     def cell(value: Any) -> str:
@@ -136,8 +153,14 @@ class PledgeCSVRenderer(BaseRenderer):
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(self.columns)
         for row in rows:
-            writer.writerow([self.cell(row.get(column)) for column in self.columns])
+            writer.writerow([self.cell(value) for value in self.values(row)])
         return out.getvalue().encode("utf-8")
+
+
+    def values(self, row: dict[str, Any]) -> list[Any]:
+        place = row.get("place") or {}
+        flat = {**row, "place": place.get("id"), "place_name": place.get("name")}
+        return [flat.get(column) for column in self.columns]
 
 
 class DeliveryCSVRenderer(PledgeCSVRenderer):
@@ -165,7 +188,8 @@ class CountedRows:
 
 PLEDGE_DEFAULTS: dict[str, Any] = {
     "description": "", "available_from": None, "available_until": None, "notice_to_move_days": None,
-    "location": "", "estimated_value_eur": None, "releasability": Releasability.SECRETARIAT, "is_illustrative": False,
+    "location": "", "place": None, "estimated_value_eur": None, "releasability": Releasability.SECRETARIAT,
+    "is_illustrative": False,
 }
 
 

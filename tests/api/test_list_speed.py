@@ -19,8 +19,15 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from places.models import Place
 from pledges import services
-from pledges.api.serializers import PLEDGE_COLUMNS, PLEDGE_LIST_FIELDS, PledgeSerializer, pledge_list_rows
+from pledges.api.serializers import (
+    PLEDGE_COLUMNS,
+    PLEDGE_CSV_COLUMNS,
+    PLEDGE_LIST_FIELDS,
+    PledgeSerializer,
+    pledge_list_rows,
+)
 from pledges.api.views import PledgeCSVRenderer
 from pledges.models import Pledge
 from pledges.selectors import pledge_list
@@ -29,9 +36,10 @@ from tests.factories import make_pledge
 
 
 @pytest.fixture
-def varied(world: World) -> list[Pledge]:
+def varied(world: World, gazetteer: None) -> list[Pledge]:
     full: dict[str, Any] = dict(description="=SUM(A1): a mechanised battalion", available_from=dt.date(2025, 3, 1),
                 available_until=dt.date(2026, 12, 31), notice_to_move_days=30, location="Kyiv",
+                place=Place.objects.get(pk=703448),
                 estimated_value_eur=Decimal("1234567.80"), releasability="coalition", is_illustrative=True)
     pledges = [
         make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, quantity=300,
@@ -125,8 +133,8 @@ def test_csv_rows_are_the_serializer_rows(world: World, varied: list[Pledge],
     expected = PledgeCSVRenderer().render(serializer_rows(world.analyst))
     assert response.content == expected
     lines = list(csv.reader(io.StringIO(response.content.decode())))
-    assert lines[0] == list(PLEDGE_COLUMNS)
-    assert lines[1][PLEDGE_COLUMNS.index("description")].startswith("'=SUM")
+    assert lines[0] == list(PLEDGE_CSV_COLUMNS)
+    assert lines[1][PLEDGE_CSV_COLUMNS.index("description")].startswith("'=SUM")
 
 
 def test_json_list_is_byte_identical_to_serializer_rendering(world: World, varied: list[Pledge],

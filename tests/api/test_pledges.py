@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from pledges import services
-from pledges.api.serializers import PLEDGE_COLUMNS
+from pledges.api.serializers import PLEDGE_COLUMNS, PLEDGE_CSV_COLUMNS
 from pledges.models import Pledge
 from tests.conftest import World
 from tests.factories import CategoryFactory, make_pledge
@@ -284,7 +284,7 @@ def test_csv_export(analyst: APIClient, world: World) -> None:
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == list(PLEDGE_COLUMNS)
+    assert rows[0] == list(PLEDGE_CSV_COLUMNS)  # the JSON columns, the place as its id and its name
     assert len(rows) == 4
     by_country = {row[1]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     assert [row[1] for row in rows[1:]] == ["FR", "PL", "GB"]

@@ -240,3 +240,48 @@ def test_a_french_speaking_officer_works_in_french_in_chromium(page: Any, live_s
     assert "Quantité" in page.inner_text("main") or "quantité" in page.inner_text("main")
     assert "préavis de mouvement (jours)" in page.inner_text("main").lower()
     watch.assert_clean()
+
+
+def test_the_map_in_chromium_drawn_here_read_aloud_and_redrawn(page: Any, live_server: Any,  # noqa: F811
+                                                               world: World, scene: Scene, gazetteer: None) -> None:
+    """The force on a map: a circle per place of the API's map, the numbers as a table, nothing fetched from
+    another host (no tiles, no CDN), the French draft's place nowhere, axe-clean, and redrawn by one capability."""
+    from places.models import Place
+    from pledges import services
+    from pledges.models import Pledge
+    from tests.dashboard.test_views import api_map
+
+    kyiv, odesa, brest = (Place.objects.get(pk=pk) for pk in (703448, 698740, 3030300))
+    services.pledge_update(actor=world.ministry_pl, pledge=scene.pl_confirmed, place=kyiv)
+    services.pledge_update(actor=world.ministry_gb, pledge=Pledge.objects.get(country=world.gb), place=odesa)
+    services.pledge_update(actor=world.ministry_fr, pledge=scene.fr_draft, place=brest)
+    watch = Watch(page, live_server.url)
+    sign_in(page, live_server.url, world.ministry_pl.username)
+    expected = api_map(world, "ministry_pl")
+    assert set(expected) == {kyiv.pk, odesa.pk}
+    assert page.locator("svg.map .marker circle").count() == len(expected)
+    rows = page.evaluate("() => Array.from(document.querySelectorAll('#map-table tbody tr')).map(tr => "
+                         "[Number(tr.dataset.place), Number(tr.cells[4].innerText)])")
+    assert dict(rows) == expected
+    assert page.locator("svg.map .land path").count() >= 5  # Ukraine and its neighbours around the two places
+    section = page.locator("section[aria-labelledby=map-title]")
+    assert "Brest" not in section.inner_text()
+    SHOTS.mkdir(exist_ok=True)
+    section.screenshot(path=str(SHOTS / "map-1280.png"))
+    box = page.locator("svg.map").bounding_box()
+    assert box is not None and box["width"] > 800 and box["height"] > 300  # drawn at the column's width
+    assert_accessible(page)
+
+    page.select_option("#id_size_by", "troops/personnel")
+    page.locator("section[aria-labelledby=map-title] button").click()
+    page.wait_for_load_state()
+    assert "size_by=troops%2Fpersonnel" in page.url or "size_by=troops/personnel" in page.url
+    assert "the amount of Troops (personnel) there" in section.inner_text()
+    assert page.locator("svg.map .marker.without").count() == 1  # Odesa holds aircraft only: a ring
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.locator("section[aria-labelledby=map-title]").screenshot(path=str(SHOTS / "map-390.png"))
+    assert_accessible(page)
+    watch.assert_clean()

@@ -16,8 +16,11 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from meetings.models import Brief, BriefStatus
+from places.models import Place
+from places.selectors import places_matching
 from pledges import services
 from pledges.history import PledgeEvent
+from pledges.models import Pledge
 from tests.conftest import World
 from tests.dashboard.conftest import FR_DRAFT, PL_DRAFT, Scene
 from tests.factories import make_pledge
@@ -236,11 +239,13 @@ def test_the_changes_of_a_coalition_one_is_not_in_are_404(world: World, scene: S
     assert browser_for(world, "ministry_us").get(f"/coalitions/{world.coalition.pk}/changes/").status_code == 404
 
 
-PINNED_QUERIES = {"ministry_pl": 25, "analyst": 16, "secretariat": 16, "admin": 14}
+# The map adds five: its two aggregates, the places, the categories and the units.
+PINNED_QUERIES = {"ministry_pl": 30, "analyst": 21, "secretariat": 21, "admin": 19}
 
 
 @pytest.mark.parametrize("role", list(PINNED_QUERIES))
-def test_the_dashboard_costs_a_fixed_number_of_queries(world: World, scene: Scene, role: str) -> None:
+def test_the_dashboard_costs_a_fixed_number_of_queries(world: World, scene: Scene, role: str, placed: None
+                                                       ) -> None:
     client = browser_for(world, role)
     client.post(f"/meetings/{scene.meeting.pk}/briefs/") if role == "secretariat" else None
 
@@ -253,5 +258,65 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(world: World, scene: Scen
     for n in range(30):
         for country in (world.pl, world.fr, world.gb):
             make_pledge(country=country, coalition=world.coalition, category=world.troops, unit=world.personnel,
-                        quantity=10 + n, status=("draft", "indicative", "confirmed")[n % 3])
+                        quantity=10 + n, status=("draft", "indicative", "confirmed")[n % 3],
+                        place=Place.objects.get(pk=PLACES[n % len(PLACES)]))
     assert count() == before == PINNED_QUERIES[role]
+
+
+# --- the map -------------------------------------------------------------------------------------
+
+PLACES = (703448, 698740, 702550, 759734)  # Kyiv, Odesa, Lviv, Rzeszów
+MAP_ROW = re.compile(r'<tr data-place="(\d+)">\s*<td class="num">(\d+)</td>.*?<td class="num">(\d+)</td>', re.S)
+
+
+def map_table(page: str) -> dict[int, tuple[int, int]]:
+    """The map's table: place id -> (its number on the map, how many pledges there)."""
+    return {int(place): (int(number), int(count)) for place, number, count in MAP_ROW.findall(page)}
+
+
+def api_map(world: World, role: str) -> dict[int, int]:
+    api = APIClient()
+    api.force_authenticate(User.objects.get(pk=getattr(world, role).pk))
+    body = api.get(f"/api/v1/coalitions/{world.coalition.pk}/map/").json()
+    return {f["id"]: len(f["properties"]["pledges"]) for f in body["features"]}
+
+
+@pytest.fixture
+def placed(world: World, scene: Scene, gazetteer: None) -> None:
+    """Places on the scene's pledges, the French draft's included (at Brest, which no one else may see)."""
+    kyiv, odesa = Place.objects.get(pk=PLACES[0]), Place.objects.get(pk=PLACES[1])
+    services.pledge_update(actor=world.ministry_pl, pledge=scene.pl_confirmed, place=kyiv)
+    services.pledge_update(actor=world.ministry_pl, pledge=scene.pl_stale, place=odesa)
+    gb = Pledge.objects.get(country=world.gb, coalition=world.coalition)
+    services.pledge_update(actor=world.ministry_gb, pledge=gb, place=kyiv)
+    services.pledge_update(actor=world.ministry_fr, pledge=scene.fr_draft, place=places_matching("Brest").first())
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_map_shows_the_places_of_the_api_map_with_a_circle_each(world: World, placed: None, role: str) -> None:
+    page = browser_for(world, role).get("/", {"coalition": world.coalition.pk}).content.decode()
+    table = map_table(page)
+    assert {place: count for place, (_number, count) in table.items()} == api_map(world, role)
+    assert sorted(number for number, _count in table.values()) == list(range(1, len(table) + 1))
+    assert page.count('<g class="marker') == len(table)
+    section = page[page.index('aria-labelledby="map-title"'):]
+    assert "Brest" not in section  # the French draft's place, for every role (a draft is never on a map)
+    assert 'class="land"' in page and page.count("<path d=\"M") > 10  # the countries are drawn
+
+
+def test_the_map_is_drawn_by_the_server_with_no_script_and_no_other_host(world: World, placed: None) -> None:
+    page = browser_for(world, "analyst").get("/").content.decode()
+    svg = page[page.index('<svg class="map"'):page.index("</svg>", page.index('<svg class="map"'))]
+    assert "<script" not in svg and "href" not in svg and "style=" not in svg  # nothing the CSP would refuse
+    assert "<title>1. Kyiv (UA): Air: 12 aircraft; Troops: 1,200 personnel (2 pledges)</title>" in html.unescape(svg)
+
+
+def test_circles_sized_by_one_capability_and_a_bad_choice_is_a_form_error(world: World, placed: None) -> None:
+    client = browser_for(world, "secretariat")
+    chosen = client.get("/", {"coalition": world.coalition.pk, "size_by": "air/aircraft"}).content.decode()
+    assert '<option value="air/aircraft" selected>' in chosen
+    assert "the amount of Air (aircraft) there" in html.unescape(chosen)
+    bad = client.get("/", {"coalition": world.coalition.pk, "size_by": "ships/galleons"})
+    assert bad.status_code == 200
+    assert "Select a valid choice" in bad.content.decode()
+    assert map_table(bad.content.decode()) == map_table(client.get("/").content.decode())

@@ -19,7 +19,8 @@ from tests.factories import make_pledge
 from tests.imports.helpers import edited, sheet_rows, workbook
 
 HEADER = ["id", "version", "country", "category", "unit", "quantity", "status", "releasability", "description",
-          "location", "available_from", "available_until", "notice_to_move_days", "estimated_value_eur", "caveats"]
+          "location", "place", "available_from", "available_until", "notice_to_move_days", "estimated_value_eur",
+          "caveats"]
 
 
 @pytest.fixture
@@ -288,3 +289,40 @@ def test_a_european_csv_with_semicolons_reads(world: World, pledges: dict[str, P
     data = b"category;unit;quantity;status;available_from\ntroops;personnel;1 200;draft;2026-06-01\n"
     result = upload(client_for("ministry_pl"), world.coalition.pk, data, "pledges.csv").json()["rows"][0]
     assert result["action"] == "create", result
+
+
+@pytest.mark.usefixtures("gazetteer")
+def test_a_place_goes_round_the_spreadsheet_by_its_geonames_id(world: World, pledges: dict[str, Pledge],
+                                                                client_for: Callable[[str], APIClient]) -> None:
+    world.coalition.theatre = ["UA", "PL"]
+    world.coalition.save()
+    pl = client_for("ministry_pl")
+    troops = pledges["pl_troops"]
+    template = pl.get(f"/api/v1/coalitions/{world.coalition.pk}/template.xlsx").content
+    assert {r["id"]: r["place"] for r in sheet_rows(template)}[troops.pk] is None
+    data = edited(template, change={troops.pk: {"place": 703448}},
+                  add=[{"category": "troops", "unit": "personnel", "quantity": 10, "status": "draft",
+                        "place": "759734"},
+                       {"category": "troops", "unit": "personnel", "quantity": 11, "status": "draft",
+                        "place": 999999999},
+                       {"category": "troops", "unit": "personnel", "quantity": 12, "status": "draft",
+                        "place": 2988507},
+                       {"category": "troops", "unit": "personnel", "quantity": 13, "status": "draft",
+                        "place": "Kyiv"}])
+    body = upload(pl, world.coalition.pk, data).json()
+    rows = {r["row"]: r for r in body["rows"]}
+    assert rows[2]["changes"]["place"] == {"before": None, "after": 703448}
+    assert rows[4]["action"] == "create"
+    assert rows[5]["errors"]["place"] == ["no place has the GeoNames id 999999999."]
+    assert "outside the theatre" in rows[6]["errors"]["place"][0]
+    assert rows[7]["errors"]["place"] == ["'Kyiv' is not a whole number."]
+    assert pl.post(f"/api/v1/imports/{body['id']}/apply/").status_code == 400  # errors: nothing applied
+    troops.refresh_from_db()
+    assert troops.place_id is None
+    fixed = edited(template, change={troops.pk: {"place": 703448}})
+    applied = pl.post(f"/api/v1/imports/{upload(pl, world.coalition.pk, fixed).json()['id']}/apply/")
+    assert applied.status_code == 200, applied.content
+    troops.refresh_from_db()
+    assert troops.place_id == 703448
+    again = pl.get(f"/api/v1/coalitions/{world.coalition.pk}/template.xlsx").content
+    assert {r["id"]: r["place"] for r in sheet_rows(again)}[troops.pk] == 703448

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -74,7 +77,7 @@ def test_xlsx_figures_equal_the_force_picture_as_of_the_brief(world: World, meet
     assert sum(r["Confirmed"] for r in countries if r["Category"] == "troops") == 1200
     assert load_workbook(io.BytesIO(bytes(brief.xlsx))).sheetnames == [
         "About", "Force", "Countries", "Caveats", "Changes", "Delivery", "Overdue tranches", "Stale pledges",
-        "Attendance"]
+        "Places", "Attendance"]
 
 
 def test_running_the_task_twice_makes_one_version(world: World, meeting: Meeting) -> None:
@@ -213,7 +216,7 @@ def test_delivery_and_currency_section_in_the_pdf_and_the_xlsx(world: World, mee
                                      at=timezone.now() - dt.timedelta(days=300))
     brief = compiled(world, meeting)
     text = pdf_text(bytes(brief.pdf))
-    for expected in ("3. Delivery and currency", "Overdue tranches (1)", "Stale pledges (1)", "Days late",
+    for expected in ("4. Delivery and currency", "Overdue tranches (1)", "Stale pledges (1)", "Days late",
                      "Last reconfirmed"):
         assert expected in text, expected
     layout = pdf_text(bytes(brief.pdf), layout=True)
@@ -263,15 +266,17 @@ def test_a_french_brief_reads_in_french(world: World, meeting: Meeting) -> None:
     done = services.brief_compile(brief_id=brief.pk)
     assert done is not None, Brief.objects.get(pk=brief.pk).error
     text = " ".join(pdf_text(bytes(done.pdf)).replace("\u202f", " ").replace("\xa0", " ").split())
-    for heading in ("1. Participation", "2. État des forces", "3. Livraisons et actualité des offres",
-                    "4. Contributions par pays", "5. Réserves", "6. Changements depuis la réunion précédente",
-                    "7. Ordre du jour", "DIFFUSION RESTREINTE COALITION", "pays invités", "Pologne", "France",
-                    "NOTE PRÉPARATOIRE", "Sommaire",
+    for heading in ("1. Participation", "2. État des forces", "3. Où se trouvent les forces",
+                    "4. Livraisons et actualité des offres", "5. Contributions par pays", "6. Réserves",
+                    "7. Changements depuis la réunion précédente", "8. Ordre du jour",
+                    "DIFFUSION RESTREINTE COALITION", "pays invités", "Pologne", "France", "NOTE PRÉPARATOIRE",
+                    "Sommaire",
                     "Royaume-Uni"):  # country names from Babel; "Minister of Poland", as typed, stays
         assert heading in text, heading
-    for english in ("1. Attendance", "2. Force picture", "3. Delivery and currency", "4. Contributions by country",
-                    "5. Caveats", "6. Changes since", "7. Agenda", "COALITION RESTRICTED", "countries invited",
-                    "Delivered", "Requirement", "PRE-MEETING BRIEF", "Contents", " over"):
+    for english in ("1. Attendance", "2. Force picture", "3. Where the force", "4. Delivery and currency",
+                    "5. Contributions by country", "6. Caveats", "7. Changes since", "8. Agenda",
+                    "COALITION RESTRICTED", "countries invited", "Delivered", "Requirement", "PRE-MEETING BRIEF",
+                    "Contents", " over"):
         assert english not in text, english
     day = timezone.localtime(meeting.starts_at, timezone.get_fixed_timezone(60))
     assert re.search(r"(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) \d{1,2} "
@@ -295,3 +300,50 @@ def test_the_brief_language_is_en_or_fr(world: World, meeting: Meeting) -> None:
     world.coalition.save()
     meeting.refresh_from_db()
     assert services.brief_request(actor=None, meeting=meeting, system=True).language == "fr"
+
+
+@pytest.mark.usefixtures("gazetteer")
+def test_the_brief_has_a_map_page_a_minister_can_read(world: World, meeting: Meeting, tmp_path: Path) -> None:
+    """The map page read back (pdftotext) and rendered (pdftoppm): places, numbers and a drawn map; the XLSX
+    sheet of places; a draft's place nowhere."""
+    from places.models import Place
+
+    kyiv, odesa, lviv, rzeszow = (Place.objects.get(pk=pk) for pk in (703448, 698740, 702550, 759734))
+    make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, quantity=1200,
+                status="confirmed", place=rzeszow, location="Rzeszów hub")
+    make_pledge(country=world.fr, coalition=world.coalition, category=world.troops, quantity=800, status="indicative",
+                place=kyiv)
+    make_pledge(country=world.gb, coalition=world.coalition, category=world.air, unit=world.aircraft, quantity=6,
+                status="confirmed", place=kyiv)
+    make_pledge(country=world.gb, coalition=world.coalition, category=world.air, unit=world.aircraft, quantity=2,
+                status="indicative", place=odesa)
+    make_pledge(country=world.gb, coalition=world.coalition, category=world.troops, quantity=50, status="indicative",
+                location="Western Ukraine")
+    make_pledge(country=world.fr, coalition=world.coalition, category=world.troops, quantity=77, place=lviv)  # draft
+    brief = compiled(world, meeting)
+    text = pdf_text(bytes(brief.pdf))
+    assert "3. Where the force stands" in text
+    assert "1 offered pledge has no place (its location is in words only)" in text
+    layout = pdf_text(bytes(brief.pdf), layout=True)
+    assert re.search(r"1\s+Kyiv\s+UA\s+Air: 6 aircraft; Troops: 800 personnel\s+2", layout), layout
+    assert re.search(r"2\s+Odesa\s+UA\s+Air: 2 aircraft\s+1", layout)
+    assert re.search(r"3\s+Rzeszów\s+PL\s+Troops: 1,200 personnel\s+1", layout)
+    assert "Lviv" not in text  # only a draft is there
+    (tmp_path / "brief.pdf").write_bytes(bytes(brief.pdf))
+    page = next(number for number in range(1, 12) if "Where the force stands" in subprocess.run(
+        ["pdftotext", "-f", str(number), "-l", str(number), str(tmp_path / "brief.pdf"), "-"],
+        capture_output=True, text=True, check=True).stdout)
+    subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", "60", "-png", str(tmp_path / "brief.pdf"),
+                    str(tmp_path / "map")], check=True)
+    image = next(tmp_path.glob("map*.png")).read_bytes()
+    assert image.startswith(b"\x89PNG")
+    from matplotlib import image as mpimage
+
+    pixels = mpimage.imread(str(next(tmp_path.glob("map*.png"))))
+    colours = {tuple(round(float(c), 1) for c in pixel[:3]) for row in pixels[::4] for pixel in row[::4]}
+    sea, land = (0.9, 0.9, 0.9), (1.0, 0.9, 0.9)  # #DCE8F1 and #F4F1EA, rounded
+    assert sea in colours and land in colours, "the page shows the map's sea and land"
+    rows = xlsx_rows(bytes(brief.xlsx), "Places")
+    assert {(r["Place"], r["Capability"], r["Offered"]) for r in rows} == {
+        ("Kyiv", "Troops", 800), ("Kyiv", "Air", 6), ("Odesa", "Air", 2), ("Rzeszów", "Troops", 1200)}
+    assert {r["GeoNames id"] for r in rows} == {703448, 698740, 759734}

@@ -5,8 +5,11 @@ from django.core.management import call_command
 
 from accounts.models import User
 from meetings.models import Invitation, Meeting
+from meetings.selectors import BRIEF_VIEWER
+from places.models import Place
 from pledges.history import PledgeEvent
 from pledges.models import Caveat, Coalition, Country, Pledge
+from pledges.selectors import coalition_map
 
 
 def counts() -> dict[str, int]:
@@ -73,3 +76,22 @@ def test_the_seed_leaves_the_planner_statistics_fresh() -> None:
         analysed = {row[0] for row in cursor.fetchall()}
     assert {"pledges_pledge", "pledges_pledgeevent", "pledges_caveat", "pledges_caveatevent",
             "meetings_meeting", "meetings_invitationevent"} <= analysed
+
+
+@pytest.mark.django_db
+def test_the_demo_places_its_pledges_and_places_those_loaded_before_places_existed() -> None:
+    call_command("seed_demo")
+    cotw = Coalition.objects.get(short_name="CotW")
+    assert "UA" in cotw.theatre and "PL" in cotw.theatre
+    placed = Pledge.objects.filter(coalition=cotw, place__isnull=False)
+    assert placed.count() >= 20
+    assert not placed.exclude(place__country_code__in=cotw.theatre).exists()
+    names = {point.place.name for point in coalition_map(coalition=cotw, user=BRIEF_VIEWER).points}
+    assert {"Kyiv", "Odesa", "Lviv", "Rzeszów", "Constanţa"} <= names
+    # A demo loaded before places existed: its pledges lose their places; loading again puts them back.
+    kyiv = Pledge.objects.filter(coalition=cotw, place_id=703448, status="indicative").first()
+    assert kyiv is not None
+    Pledge.objects.filter(coalition=cotw).update(place=None)
+    call_command("seed_demo")
+    kyiv.refresh_from_db()
+    assert kyiv.place_id == 703448 and Place.objects.filter(pk=703448).exists()

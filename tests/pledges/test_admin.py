@@ -45,7 +45,7 @@ def change_data(pledge: Pledge, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "category": pledge.category_id, "unit": pledge.unit_id, "quantity": pledge.quantity,
         "status": pledge.status, "description": pledge.description, "available_from": "",
-        "available_until": "", "notice_to_move_days": "", "location": pledge.location,
+        "available_until": "", "notice_to_move_days": "", "location": pledge.location, "place": pledge.place_id or "",
         "estimated_value_eur": "", "releasability": pledge.releasability, "seen_version": pledge.version,
         **management(len(caveats), len(caveats)),
     }
