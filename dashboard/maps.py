@@ -104,8 +104,8 @@ def draw_force_map(picture: ForceMap, size_by: tuple[str, str] | None = None) ->
     for number, (point, (x, y, r), label, text, size) in enumerate(
             zip(points, circles, labels, texts, sizes, strict=True), start=1):
         amounts = amounts_in_words(point)
-        pledges = ngettext("%(count)s pledge", "%(count)s pledges", len(point.pledges)) % {
-            "count": len(point.pledges)}
+        pledges = ngettext("%(count)s pledge", "%(count)s pledges", point.pledge_count) % {
+            "count": point.pledge_count}
         markers.append(Marker(
             number=number, x=round(x, 1), y=round(y, 1), r=round(r, 1), point=point, label=label, text=text,
             amounts=amounts, holds=bool(size),

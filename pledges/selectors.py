@@ -305,7 +305,8 @@ class MapQuantity:
 @dataclass
 class MapPoint:
     place: Place
-    pledges: list[int]
+    pledge_count: int
+    pledges: list[int]  # their ids; empty unless asked for (with_ids: the API's GeoJSON lists them)
     quantities: list[MapQuantity]
     # The place's share of the offered pledges the reader sees (placed or not), 0 to 1: pledges count alike
     # whatever their unit, as troops, ships and aircraft share no measure.
@@ -320,7 +321,8 @@ class ForceMap:
     unplaced: int  # offered pledges the reader sees that have no place (their location is words only)
 
 
-def coalition_map(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None) -> ForceMap:
+def coalition_map(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None,
+                  with_ids: bool = False) -> ForceMap:
     """The offered pledges `user` may see (now or as of a moment), gathered by place: one point per place with
     the pledges there and the amounts per capability. Two aggregate queries and the names."""
     moment = as_of or timezone.now()
@@ -330,7 +332,7 @@ def coalition_map(*, coalition: Coalition, user: Any, as_of: dt.datetime | None 
     lines = list(
         offered.filter(place_id__isnull=False).values("place_id", "category_id", "unit_id")
         .annotate(offered=Sum("quantity"), committed=Coalesce(Sum("quantity", filter=Q(status__in=COMMITTED)), 0),
-                  ids=ArrayAgg("id", order_by="id"))
+                  count=Count("id"), **({"ids": ArrayAgg("id", order_by="id")} if with_ids else {}))
     )
     places = Place.objects.in_bulk({line["place_id"] for line in lines})
     categories = {c.pk: c for c in CapabilityCategory.objects.all()}
@@ -342,14 +344,15 @@ def coalition_map(*, coalition: Coalition, user: Any, as_of: dt.datetime | None 
     for place_id, place_lines in by_place.items():
         place_lines.sort(key=lambda r: (categories[r["category_id"]].sort_order, categories[r["category_id"]].code,
                                         units[r["unit_id"]]))
-        ids = sorted(pledge_id for r in place_lines for pledge_id in r["ids"])
+        count = sum(r["count"] for r in place_lines)
         points.append(MapPoint(
             place=places[place_id],
-            pledges=ids,
+            pledge_count=count,
+            pledges=sorted(pledge_id for r in place_lines for pledge_id in r["ids"]) if with_ids else [],
             quantities=[MapQuantity(category=categories[r["category_id"]].code,
                                     category_name=categories[r["category_id"]].name, unit=units[r["unit_id"]],
                                     quantity=r["offered"], confirmed=r["committed"]) for r in place_lines],
-            weight=round(len(ids) / counts["total"], 6),
+            weight=round(count / counts["total"], 6),
         ))
     points.sort(key=lambda p: (-p.weight, p.place.name, p.place.pk))
     return ForceMap(coalition_id=coalition.pk, as_of=moment, points=points, unplaced=counts["unplaced"])

@@ -373,13 +373,14 @@ def _map_figure(points: list[dict[str, Any]]) -> Image | None:
     height_pt = projection.height
     plt.rcParams["font.family"] = "DejaVu Sans"
     plt.rcParams["text.parse_math"] = False
-    fig = plt.figure(figsize=(width_pt / 72, height_pt / 72), dpi=220)
+    fig = plt.figure(figsize=(width_pt / 72, height_pt / 72), dpi=200)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width_pt)
     ax.set_ylim(height_pt, 0)
     ax.set_axis_off()
     ax.add_patch(Rectangle((0, 0), width_pt, height_pt, facecolor="#DCE8F1", edgecolor="none", zorder=0))
-    rings = [ring for shape in shapes_in(projection, detail=0.4) for ring in shape.rings]
+    shapes = shapes_in(projection, detail=0.4)
+    rings = [ring for shape in shapes for ring in shape.rings]
     ax.add_collection(PolyCollection(rings, facecolors="#F4F1EA", edgecolors="#8A8F98", linewidths=0.4, zorder=1))
     heaviest = max(p["pledges"] for p in points)
     circles = [(*projection(p["lon"], p["lat"]), radius(p["pledges"], heaviest, smallest=3.5, largest=15))
@@ -389,7 +390,6 @@ def _map_figure(points: list[dict[str, Any]]) -> Image | None:
     texts = [f"{p['number']} {p['name']}" for p in points]
     halo = [patheffects.withStroke(linewidth=2.4, foreground="white")]
     labels, placer = place_labels(circles, texts, size=8.5, width=width_pt, height=height_pt)
-    shapes = shapes_in(projection, detail=0.4)
     for country, name in country_labels(shapes, placer, size=7.5, name=country_name):
         ax.text(country.x, country.y, name.upper(), fontsize=7, color="#6B7380", ha="center", va="baseline",
                 zorder=2)

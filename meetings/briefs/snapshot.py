@@ -171,7 +171,7 @@ def _places(meeting: Meeting, as_of: dt.datetime) -> dict[str, Any]:
         "points": [
             {
                 "number": number, "id": point.place.pk, "name": point.place.name, "code": point.place.country_code,
-                "lat": point.place.latitude, "lon": point.place.longitude, "pledges": len(point.pledges),
+                "lat": point.place.latitude, "lon": point.place.longitude, "pledges": point.pledge_count,
                 "weight": point.weight,
                 "quantities": [{"category_name": category_name(q.category_name), "unit": q.unit,
                                 "quantity": q.quantity, "confirmed": q.confirmed} for q in point.quantities],

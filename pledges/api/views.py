@@ -120,7 +120,8 @@ class CoalitionViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
         coalition = self.get_object()
         query = s.AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        picture = coalition_map(coalition=coalition, user=request.user, as_of=query.validated_data.get("as_of"))
+        picture = coalition_map(coalition=coalition, user=request.user, as_of=query.validated_data.get("as_of"),
+                                with_ids=True)
         return Response(s.force_map_geojson(picture))
 
 
