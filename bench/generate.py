@@ -45,8 +45,10 @@ from bench.common import (
 
 BATCH = 10_000
 N_COUNTRIES = 50
-CITIES = ["Kyiv", "Lviv", "Odesa", "Dnipro", "Kharkiv region", "Rzeszów hub", "Western Ukraine", "Black Sea",
-          "Constanța", "Vinnytsia", "Zhytomyr", "Chernivtsi", ""]
+# Locations in words and, where one fits, the GeoNames place (places.Place): most pledges on the map, some not.
+CITIES = [("Kyiv", 703448), ("Lviv", 702550), ("Odesa", 698740), ("Dnipro", 709930), ("Kharkiv region", 706483),
+          ("Rzeszów hub", 759734), ("Western Ukraine", None), ("Black Sea", None), ("Constanța", 680963),
+          ("Vinnytsia", 689558), ("Zhytomyr", 686967), ("Chernivtsi", 710719), ("", None)]
 CAVEAT_TEXTS = {
     "no_deployment": ("No troops on Ukrainian territory.", "Threat on the national border."),
     "geographic": ("Only west of the Dnipro, away from the line of contact.", "Reassurance role only."),
@@ -86,10 +88,12 @@ def generate(*, pledges: int, caveats: int = 2_000, meetings: int = 40, seed: in
     """Top the bench coalition up to `pledges` pledges (with history), `caveats` caveats and `meetings` meetings."""
     from django.db import connection, transaction
 
+    from places.gazetteer import ensure_gazetteer
     from pledges.demo import load_reference_data
     from pledges.models import Pledge
 
     load_reference_data()
+    ensure_gazetteer()  # the places the generated pledges point at
     coalition = _bench_coalition()
     _bench_user()
     _requirements(coalition)
@@ -177,8 +181,9 @@ def _copy_pledges(cursor, coalition_id: int, size: int, rng: random.Random) -> i
     max_before = cursor.fetchone()[0]
     now = dt.datetime.now(dt.UTC)
     columns = ("country_id", "coalition_id", "category_id", "unit_id", "quantity", "description",
-               "available_from", "available_until", "notice_to_move_days", "location", "estimated_value_eur",
-               "status", "releasability", "is_illustrative", "version", "created_at", "updated_at", "reconfirmed_at")
+               "available_from", "available_until", "notice_to_move_days", "location", "place_id",
+               "estimated_value_eur", "status", "releasability", "is_illustrative", "version", "created_at",
+               "updated_at", "reconfirmed_at")
     raw = cursor.cursor  # the psycopg cursor under Django's wrapper
     with raw.copy(f"COPY pledges_pledge ({', '.join(columns)}) FROM STDIN") as copy:
         for _ in range(size):
@@ -190,7 +195,7 @@ def _copy_pledges(cursor, coalition_id: int, size: int, rng: random.Random) -> i
                 rng.choice(countries), coalition_id, category_id, unit_id, quantity,
                 f"Generated pledge: {quantity} units", start,
                 start + dt.timedelta(days=rng.choice((180, 365, 730))) if rng.random() < 0.7 else None,
-                rng.choice((7, 14, 30, 60)) if rng.random() < 0.5 else None, rng.choice(CITIES),
+                rng.choice((7, 14, 30, 60)) if rng.random() < 0.5 else None, *rng.choice(CITIES),
                 round(quantity * rng.uniform(1e4, 1e6), 2) if rng.random() < 0.4 else None,
                 status := "draft" if rng.random() < 0.1 else "indicative",
                 "coalition" if rng.random() < 0.5 else "secretariat",

@@ -18,6 +18,7 @@ Writes bench/RESULTS.md and prints it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -30,7 +31,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,8 @@ class Measurement:
     queries_per_page: dict[int, int] = field(default_factory=dict)
     force_api_ms: float | None = None
     force_selector_ms: float | None = None
+    map_api_ms: float | None = None
+    map_points: int | None = None
     brief_s: float | None = None
     brief_note: str = ""
     rps: float | None = None
@@ -70,6 +73,7 @@ class Measurement:
     load_non_2xx: int | None = None
     load_tool: str = ""
     notes: list[str] = field(default_factory=list)
+    peer: Any = None  # bench.peer.PeerMeasurement, with --peer directus
 
     @property
     def ratio(self) -> float | None:
@@ -87,6 +91,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="reuse the bench database instead of recreating it")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-brief", action="store_true")
+    parser.add_argument("--peer", choices=["directus"], help="also measure Directus on the same tables, side by side")
     return parser.parse_args()
 
 
@@ -109,6 +114,8 @@ def main() -> int:
         measure_in_process(measurement, coalition_id, args.repeats, skip_brief=args.skip_brief)
         if not args.skip_load:
             measure_load(measurement, args.load_seconds, args.connections)
+        if args.peer:
+            measure_against_peer(measurement, coalition_id, args.repeats, args.load_seconds, args.connections)
         measurements.append(measurement)
         print(json.dumps(measurement.__dict__ | {"ratio": measurement.ratio}, default=str), flush=True)
     report = render(measurements, args)
@@ -230,6 +237,11 @@ def measure_in_process(m: Measurement, coalition_id: int, repeats: int, *, skip_
             m.force_api_ms = _median_ms(lambda: client.get(force_url, **headers), force_repeats)
         else:
             m.notes.append("force endpoint not available; selector timed instead")
+        map_url = f"/api/v1/coalitions/{coalition_id}/map/"
+        answer = client.get(map_url, **headers)
+        if answer.status_code == 200:
+            m.map_points = len(answer.json()["features"])
+            m.map_api_ms = _median_ms(lambda: client.get(map_url, **headers), force_repeats)
     analyst = User.objects.get(username=BENCH_USER)
     coalition = Coalition.objects.get(pk=coalition_id)
     m.force_selector_ms = _median_ms(lambda: coalition_force(coalition=coalition, user=analyst), force_repeats)
@@ -284,14 +296,13 @@ def _wait_until_up(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"gunicorn did not answer at {url}")
 
 
-def measure_load(m: Measurement, seconds: int, connections: int) -> None:
-    if not m.list_url:
-        m.notes.append("load test skipped: no API list page")
-        return
+@contextlib.contextmanager
+def _gunicorn(workers: int = 2) -> Iterator[tuple[str, str]]:
+    """The product under gunicorn on a free loopback port: (base URL, an analyst's token)."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     gunicorn = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "coalition.wsgi:application", "--workers", "2",
+        [str(ROOT / ".venv/bin/gunicorn"), "coalition.wsgi:application", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=ROOT, env=dict(os.environ),
     )
@@ -303,15 +314,83 @@ def measure_load(m: Measurement, seconds: int, connections: int) -> None:
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
-            token = json.loads(response.read())["token"]
+            yield base, json.loads(response.read())["token"]
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=15)
+
+
+FORCE_FLOOR_SQL = """
+SELECT coalesce(json_agg(row_to_json(r)), '[]'::json)::text FROM (
+  SELECT category_id, unit_id, status, sum(quantity) AS quantity FROM pledges_pledge
+  WHERE coalition_id = %(coalition)s AND status IN ('indicative', 'confirmed', 'deployed')
+  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+) r
+"""
+
+
+def measure_against_peer(m: Measurement, coalition_id: int, repeats: int, seconds: int, connections: int) -> None:
+    """The product (gunicorn, 2 workers), the SQL floor and Directus in one interleaved loop, then wrk both ways."""
+    import psycopg
+
+    from bench import peer
+    from pledges.models import CapabilityCategory
+
+    result = peer.PeerMeasurement()
+    m.peer = result
+    if not m.list_url:
+        result.notes.append("no API list page: peer not measured")
+        return
+    category_id = CapabilityCategory.objects.get(code=LIST_FILTERS["category"]).pk
+    statuses = LIST_FILTERS["status"].split(",")
+    peer_list = peer.list_paths(coalition_id, category_id, statuses)
+    peer_force = peer.force_path(coalition_id)
+    force_path = f"/api/v1/coalitions/{coalition_id}/force/"
+    floor_sql = FLOOR_SQL.format(order=FLOOR_ORDER["-updated_at"])
+    floor_params = {"coalition": coalition_id, "statuses": statuses, "category": LIST_FILTERS["category"],
+                    "limit": 100}
+    with _gunicorn() as (base, token), peer.directus(os.environ["DATABASE_URL"], _free_port()) as (
+            peer_base, peer_token), psycopg.connect(os.environ["DATABASE_URL"]) as floor:
+        product = peer.Client(base, {"Authorization": f"Token {token}"})
+        other = peer.Client(peer_base, {"Authorization": f"Bearer {peer_token}"})
+        _status, body = product.get(m.list_url)
+        ours = [row["id"] for row in json.loads(body)["results"]]
+        status_peer, body_peer = other.get(peer_list)
+        if status_peer != 200:
+            result.notes.append(f"Directus answered {status_peer}: {body_peer[:300]!r}")
+            return
+        theirs = [int(row["id"]) for row in json.loads(body_peer)["data"]]  # Directus gives bigints as text
+        result.same_rows = ours == theirs and len(ours) == 100
+        if not result.same_rows:
+            result.notes.append(f"the pages differ: ours {ours[:5]}…, Directus {theirs[:5]}…")
+        lists = peer.interleaved({
+            "product": lambda: product.get(m.list_url),
+            "floor": lambda: floor.execute(floor_sql, floor_params).fetchone(),
+            "peer": lambda: other.get(peer_list),
+        }, repeats)
+        result.list_product, result.list_floor, result.list_peer = lists["product"], lists["floor"], lists["peer"]
+        forces = peer.interleaved({
+            "product": lambda: product.get(force_path),
+            "floor": lambda: floor.execute(FORCE_FLOOR_SQL, {"coalition": coalition_id}).fetchone(),
+            "peer": lambda: other.get(peer_force),
+        }, max(5, repeats // 2), warmup=2)
+        result.force_product, result.force_floor, result.force_peer = (
+            forces["product"], forces["floor"], forces["peer"])
+        result.rps_product = peer.wrk_rps(base + m.list_url, f"Authorization: Token {token}", seconds, connections)
+        result.rps_peer = peer.wrk_rps(peer_base + peer_list, f"Authorization: Bearer {peer_token}", seconds,
+                                       connections)
+
+
+def measure_load(m: Measurement, seconds: int, connections: int) -> None:
+    if not m.list_url:
+        m.notes.append("load test skipped: no API list page")
+        return
+    with _gunicorn() as (base, token):
         url = base + m.list_url
         if shutil.which("wrk"):
             _wrk(m, url, token, seconds, connections)
         else:
             _python_load(m, url, token, seconds, connections)
-    finally:
-        gunicorn.terminate()
-        gunicorn.wait(timeout=15)
 
 
 def _wrk(m: Measurement, url: str, token: str, seconds: int, connections: int) -> None:
@@ -404,6 +483,9 @@ def render(ms: list[Measurement], args: argparse.Namespace) -> str:
                                            GOALS["force_s"]) for m in ms], growth("force_api_ms"), "< 1 s"),
         ("force selector (coalition_force), median", [_fmt(m.force_selector_ms, " ms") for m in ms],
          growth("force_selector_ms"), ""),
+        ("map endpoint (GeoJSON), median", [_fmt(m.map_api_ms, " ms") + (f" ({m.map_points} places)"
+                                                                       if m.map_points is not None else "")
+                                            for m in ms], growth("map_api_ms"), ""),
         ("brief compile (compile_brief), warm median",
          [_fmt(m.brief_s, " s", 2) + ok(m.brief_s, GOALS["brief_s"]) for m in ms],
          growth("brief_s"), "< 3 s"),
@@ -422,10 +504,56 @@ def render(ms: list[Measurement], args: argparse.Namespace) -> str:
     lines += [f"| {name} | {' | '.join(values)} | {grow} | {goal} |" for name, values, grow, goal in rows]
     lines += ["", f"List page: `{first.list_url or 'n/a'}` as an analyst, token auth.",
               f"Load: {first.load_tool or 'n/a'} on loopback.", ""]
+    lines += render_peer(ms)
     for m in ms:
         for note in m.notes + ([f"brief: {m.brief_note}"] if m.brief_note else []):
             lines.append(f"- {m.pledges:,}: {note}")
     return "\n".join(lines) + "\n"
+
+
+PEER_GOALS = {"list_floor": 2.5, "list_peer": 2.0, "force_peer": 1.0, "rps_peer": 3.0}
+
+
+def render_peer(ms: list[Measurement]) -> list[str]:
+    measured = [m for m in ms if m.peer is not None and m.peer.list_product is not None]
+    if not measured:
+        return []
+
+    def t(timing: Any) -> str:
+        return "n/a" if timing is None else f"{timing.median:.1f} ms (p95 {timing.p95:.1f})"
+
+    def x(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None or b == 0 else a / b
+
+    lines = ["## Against the peer: Directus 12 on the same tables", "",
+             "One interleaved loop per size (product, floor, Directus, in turn; same keep-alive client; warm-up "
+             "first); the product under gunicorn (2 sync workers), Directus 12.4.0 on Node 22 with its cache off; "
+             "`wrk -t2 -c8` both ways on the list page.", "",
+             "| pledges | measure | product | floor (SQL) | Directus | product / floor | Directus / product | goal |",
+             "|---|---|---|---|---|---|---|---|"]
+    for m in measured:
+        p = m.peer
+        floor_ratio = x(p.list_product.median, p.list_floor.median)
+        peer_ratio = x(p.list_peer.median, p.list_product.median)
+        lines.append(f"| {m.pledges:,} | list page, 100 rows{' (same ids)' if p.same_rows else ' (ids differ!)'} | "
+                     f"{t(p.list_product)} | {t(p.list_floor)} | {t(p.list_peer)} | {_fmt(floor_ratio, 'x', 2)} "
+                     f"{'✅' if floor_ratio and floor_ratio <= PEER_GOALS['list_floor'] else '❌'} | "
+                     f"{_fmt(peer_ratio, 'x', 2)} "
+                     f"{'✅' if peer_ratio and peer_ratio >= PEER_GOALS['list_peer'] else '❌'}"
+                     f" | within 2.5x of the floor; 2x faster than Directus |")
+        force_ratio = x(p.force_peer.median if p.force_peer else None,
+                        p.force_product.median if p.force_product else None)
+        lines.append(f"| {m.pledges:,} | force picture (Directus: sum per category, unit, status) | "
+                     f"{t(p.force_product)} | {t(p.force_floor)} | {t(p.force_peer)} | "
+                     f"{_fmt(x(p.force_product.median, p.force_floor.median) if p.force_product else None, 'x', 2)}"
+                     f" | {_fmt(force_ratio, 'x', 2)} {'✅' if force_ratio and force_ratio >= 1 else '❌'} | "
+                     f"faster than Directus |")
+        rps_ratio = x(p.rps_product, p.rps_peer)
+        lines.append(f"| {m.pledges:,} | list page, requests/s under wrk -c8 | {_fmt(p.rps_product, '', 0)} | | "
+                     f"{_fmt(p.rps_peer, '', 0)} | | {_fmt(rps_ratio, 'x', 2)} product/Directus "
+                     f"{'✅' if rps_ratio and rps_ratio >= PEER_GOALS['rps_peer'] else '❌'} | 3x Directus |")
+        lines += [f"- {m.pledges:,}: {note}" for note in p.notes]
+    return [*lines, ""]
 
 
 if __name__ == "__main__":
