@@ -244,7 +244,8 @@ def measure_in_process(m: Measurement, coalition_id: int, repeats: int, *, skip_
             m.map_api_ms = _median_ms(lambda: client.get(map_url, **headers), force_repeats)
     analyst = User.objects.get(username=BENCH_USER)
     coalition = Coalition.objects.get(pk=coalition_id)
-    m.force_selector_ms = _median_ms(lambda: coalition_force(coalition=coalition, user=analyst), force_repeats)
+    m.force_selector_ms = _median_ms(lambda: coalition_force(coalition=coalition, user=analyst, fresh=True),
+                                     force_repeats)
     if not skip_brief:
         m.brief_s, m.brief_note = measure_brief(coalition_id)
 

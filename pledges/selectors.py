@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from places.models import Place
+from pledges.force_cache import cached_picture
 from pledges.history import (
     CaveatEvent,
     DeliveryEvent,
@@ -201,11 +202,19 @@ def _tranche_sums(pledges: QuerySet[Any], deliveries: QuerySet[Any], day: dt.dat
                 for country, category, unit, delivered, overdue in cursor.fetchall()}
 
 
-def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None) -> ForcePicture:
+def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None,
+                    fresh: bool = False) -> ForcePicture:
     """Requirement, confirmed, indicative, conditional and gap per category and unit, and per country.
 
     Three aggregate queries (the pledges, their tranches, the requirements) and the names, however many pledges.
+    The live picture is kept per data version (pledges.force_cache) unless `fresh`; a past one is computed.
     """
+    if as_of is None and not fresh:
+        return cached_picture(coalition, user, lambda: _force_picture(coalition, user, None))
+    return _force_picture(coalition, user, as_of)
+
+
+def _force_picture(coalition: Coalition, user: Any, as_of: dt.datetime | None) -> ForcePicture:
     moment = as_of or timezone.now()
     rows, caveats, deliveries = _sources(user, as_of)
     offered = rows.filter(coalition_id=coalition.pk, status__in=OFFERED)
