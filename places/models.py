@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from coalition.text import validate_plain_text
+from places.gazetteer import validate_country_code
 
 ADDED_FROM = 1_000_000_000  # GeoNames ids stay far below (13 million in 2026)
 
@@ -27,7 +28,8 @@ class Place(models.Model):
     id = models.BigAutoField(primary_key=True, verbose_name=_("GeoNames id"))
     name = models.CharField(_("name"), max_length=200, validators=[validate_plain_text])
     country_code = models.CharField(
-        _("country"), max_length=2, validators=[RegexValidator(r"^[A-Z]{2}$", _("Two capital letters, e.g. PL."))],
+        _("country"), max_length=2,
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Two capital letters, e.g. PL.")), validate_country_code],
         help_text=_("ISO 3166-1 alpha-2, e.g. PL."),
     )
     latitude = models.FloatField(_("latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)],

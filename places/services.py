@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from places.gazetteer import country_codes
 from places.models import Place, PlaceSource
 from places.names import names_key
 
@@ -21,9 +20,6 @@ def may_add_places(user: Any) -> bool:
 def _save(actor: Any, place: Place) -> Place:
     if not may_add_places(actor):
         raise PermissionDenied(_("Only administrators add or change places."))
-    if place.country_code not in country_codes():
-        raise ValidationError({"country_code": _("'%(code)s' is not an ISO country code.") % {
-            "code": place.country_code}})
     place.names = names_key([place.name])
     place.full_clean()
     place.save()

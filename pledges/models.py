@@ -23,15 +23,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from coalition.text import length_constraint_condition, long_text_validators, validate_plain_text
+from places.gazetteer import validate_country_code  # migration pledges/0016 imports it from here
 
 LINE = [validate_plain_text]  # a one-line text: its max_length, and no control characters
 
-
-def validate_country_code(code: str) -> None:
-    from places.gazetteer import country_codes
-
-    if code not in country_codes():
-        raise ValidationError(_("'%(code)s' is not an ISO country code.") % {"code": code})
 
 
 class Country(models.Model):
