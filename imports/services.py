@@ -220,15 +220,18 @@ def _run(actor: Any, coalition: Coalition, rows: list[PledgeRow],
     """Each row through the services in a savepoint of its own; a row that fails leaves nothing behind."""
     editable = {p.pk: p for p in pledges_editable_by(actor).filter(
         coalition=coalition, pk__in=[row.pledge_id for row in rows if row.pledge_id]).prefetch_related("caveats")}
-    categories = {c.pk: c for c in CapabilityCategory.objects.all()}
-    units = {u.pk: u for u in Unit.objects.all()}
+    refs = References(
+        categories={c.pk: c for c in CapabilityCategory.objects.all()},
+        units={u.pk: u for u in Unit.objects.all()},
+        places=Place.objects.in_bulk({row.fields["place_id"] for row in rows if row.fields.get("place_id")}),
+    )
     outcomes = []
     for index, row in enumerate(rows):
         outcome = Outcome(number=row.number, action=RowAction.ERROR, pledge=row.pledge_id, errors=dict(row.errors))
         if not row.errors:
             try:
                 with transaction.atomic():
-                    _write(actor, coalition, row, editable, categories, units, outcome)
+                    _write(actor, coalition, row, editable, refs, outcome)
             except (ValidationError, PermissionDenied, pledge_services.StaleVersion) as problem:
                 outcome.action, outcome.errors = RowAction.ERROR, _messages(problem)
         outcomes.append(outcome)
@@ -237,15 +240,24 @@ def _run(actor: Any, coalition: Coalition, rows: list[PledgeRow],
     return outcomes
 
 
-def _service_values(row: PledgeRow, categories: dict[int, Any], units: dict[int, Any]) -> dict[str, Any]:
+@dataclass
+class References:
+    """What the rows' ids name, read once per run."""
+
+    categories: dict[int, CapabilityCategory]
+    units: dict[int, Unit]
+    places: dict[int, Place]
+
+
+def _service_values(row: PledgeRow, refs: References) -> dict[str, Any]:
     values = dict(row.fields)
     if "category_id" in values:
-        values["category"] = categories[values.pop("category_id")]
+        values["category"] = refs.categories[values.pop("category_id")]
     if "unit_id" in values:
-        values["unit"] = units[values.pop("unit_id")]
+        values["unit"] = refs.units[values.pop("unit_id")]
     if "place_id" in values:
         place_id = values.pop("place_id")
-        values["place"] = None if place_id is None else Place.objects.filter(pk=place_id).first()
+        values["place"] = None if place_id is None else refs.places.get(place_id)
     for name in ("available_from", "available_until"):
         if values.get(name):
             values[name] = dt.date.fromisoformat(values[name])
@@ -254,9 +266,9 @@ def _service_values(row: PledgeRow, categories: dict[int, Any], units: dict[int,
     return values
 
 
-def _write(actor: Any, coalition: Coalition, row: PledgeRow, editable: dict[int, Pledge],
-           categories: dict[int, Any], units: dict[int, Any], outcome: Outcome) -> None:
-    values = _service_values(row, categories, units)
+def _write(actor: Any, coalition: Coalition, row: PledgeRow, editable: dict[int, Pledge], refs: References,
+           outcome: Outcome) -> None:
+    values = _service_values(row, refs)
     if row.pledge_id is None:
         pledge = pledge_services.pledge_create(actor=actor, coalition=coalition, status=row.status, **values)
         outcome.action, outcome.pledge = RowAction.CREATE, pledge.pk
