@@ -179,6 +179,11 @@ def _requirements(coalition: Coalition, as_of: dt.datetime | None) -> dict[tuple
     }
 
 
+def _categories_and_units() -> tuple[dict[int, CapabilityCategory], dict[int, str]]:
+    """Categories by id and unit codes by id, for naming aggregated lines: two small queries."""
+    return {c.pk: c for c in CapabilityCategory.objects.all()}, {u.pk: u.code for u in Unit.objects.all()}
+
+
 def _tranche_sums(pledges: QuerySet[Any], deliveries: QuerySet[Any], day: dt.date
                   ) -> dict[tuple[int, int, int], tuple[int, int]]:
     """Delivered and overdue amounts per (country, category, unit) of `pledges`, from `deliveries` (live rows or
@@ -245,8 +250,7 @@ def _force_picture(coalition: Coalition, user: Any, as_of: dt.datetime | None) -
         for name in (*sums, "delivered", "overdue", "pledge_count"):
             totals[name] += r[name]
     requirements = _requirements(coalition, as_of)
-    categories = {c.pk: c for c in CapabilityCategory.objects.all()}
-    units = {u.pk: u.code for u in Unit.objects.all()}
+    categories, units = _categories_and_units()
     countries = {c.pk: c for c in Country.objects.filter(pk__in={r["country_id"] for r in by_country})}
 
     def order(category_id: int, unit_id: int) -> tuple[int, str, str]:
@@ -344,8 +348,7 @@ def coalition_map(*, coalition: Coalition, user: Any, as_of: dt.datetime | None 
                   count=Count("id"), **({"ids": ArrayAgg("id", order_by="id")} if with_ids else {}))
     )
     places = Place.objects.in_bulk({line["place_id"] for line in lines})
-    categories = {c.pk: c for c in CapabilityCategory.objects.all()}
-    units = {u.pk: u.code for u in Unit.objects.all()}
+    categories, units = _categories_and_units()
     by_place: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for line in lines:
         by_place[line["place_id"]].append(line)
