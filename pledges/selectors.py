@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from places.models import Place
-from pledges.force_cache import cached_picture
+from pledges.answer_cache import cached_picture
 from pledges.history import (
     CaveatEvent,
     DeliveryEvent,
@@ -212,7 +212,7 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
     """Requirement, confirmed, indicative, conditional and gap per category and unit, and per country.
 
     Three aggregate queries (the pledges, their tranches, the requirements) and the names, however many pledges.
-    The live picture is kept per data version (pledges.force_cache) unless `fresh`; a past one is computed.
+    The live picture is kept per data version (pledges.answer_cache) unless `fresh`; a past one is computed.
     """
     if as_of is None and not fresh:
         return cached_picture(coalition, user, lambda: _force_picture(coalition, user, None))

@@ -16,7 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import QuerySet
+from django.http import HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -28,7 +33,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coalition.api import IF_MATCH_PARAMETER, MOMENT_HELP, VersionedObjectMixin, WritesInOneTransaction, parse_moment
-from pledges import services
+from pledges import answer_cache, services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
 from pledges.history import ChangesWindow
@@ -87,41 +92,97 @@ def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
         raise ValidationError({field: [str(error)]}) from None
 
 
+class KeptAnswers:
+    """Live GET answers kept per data version and reader (pledges.answer_cache), with an ETag.
+
+    A view calls `kept_answer()` once it knows the request may be answered live: the same answer asked again
+    by the same reader is read back instead of computed, and a client that sends its ETag in If-None-Match gets
+    a 304 without a body. The answer is kept (in finalize_response) only if it is a 200 and the data did not
+    change while it was computed. `Cache-Control: private, no-cache`: no shared cache keeps it, and a browser
+    asks again each time (a 304 when nothing changed).
+    """
+
+    kept_coalition: int | None = None  # how long an answer holds depends on this coalition's offers (None: all)
+    _keeping: tuple[str, answer_cache.Version] | None = None
+
+    def kept_answer(self, request: Request, *, coalition_id: int | None = None) -> HttpResponseBase | None:
+        """The answer kept for this request (or a 304), or None: compute it, and it is kept as it goes out."""
+        version = answer_cache.data_version()
+        if version is None:
+            return None
+        key = answer_cache.answer_key(request.user, request.build_absolute_uri(), translation.get_language(),
+                                      version)
+        entry = cache.get(key)
+        if entry is None:
+            self._keeping, self.kept_coalition = (key, version), coalition_id
+            return None
+        etag, content_type, body = entry
+        tags = parse_etags(request.headers.get("If-None-Match", ""))
+        answer = HttpResponseNotModified() if etag in tags or "*" in tags \
+            else HttpResponse(body, content_type=content_type)
+        return self._private(answer, etag)
+
+    @staticmethod
+    def _private(response: HttpResponseBase, etag: str) -> HttpResponseBase:
+        response["ETag"] = etag
+        patch_cache_control(response, private=True, no_cache=True)
+        patch_vary_headers(response, ["Authorization", "Cookie", "Accept-Language"])
+        return response
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        if self._keeping is None or response.status_code != status.HTTP_200_OK or not isinstance(response, Response):
+            return response
+        key, version = self._keeping
+        response.render()
+        etag = f'"{key.rsplit(":", 1)[-1][:40]}"'
+        answer_cache.store(key, (etag, response["Content-Type"], response.content), version=version,
+                           coalition_id=self.kept_coalition, now=timezone.now())
+        return self._private(response, etag)
+
+
 class GeoJSONRenderer(JSONRenderer):
     media_type = "application/geo+json"
     format = "geojson"
 
 
-class CoalitionViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
+class CoalitionViewSet(KeptAnswers, WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
     """Coalitions (formats) with their member countries; `force/` gives totals and gaps."""
 
     serializer_class = s.CoalitionSerializer
 
     def get_queryset(self) -> QuerySet[Coalition]:
-        return coalitions_visible_to(self.request.user).prefetch_related("members").order_by("name")
+        coalitions = coalitions_visible_to(self.request.user).order_by("name")
+        # Only the coalition's own answers list its members; force/ and map/ need the row alone.
+        return coalitions.prefetch_related("members") if self.action in ("list", "retrieve") else coalitions
 
     @extend_schema(parameters=[s.AsOfQuerySerializer], responses={200: s.ForceSerializer})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def force(self, request: Request, pk: str | None = None) -> Response:
+    def force(self, request: Request, pk: str | None = None) -> HttpResponseBase:
         """Requirement, confirmed, deployed, indicative and conditional amounts and the gap, per category and unit
         and per country, among the pledges you may see."""
         coalition = self.get_object()
         query = s.AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        picture = coalition_force(coalition=coalition, user=request.user, as_of=query.validated_data.get("as_of"))
+        as_of = query.validated_data.get("as_of")
+        if as_of is None and (kept := self.kept_answer(request, coalition_id=coalition.pk)) is not None:
+            return kept
+        picture = coalition_force(coalition=coalition, user=request.user, as_of=as_of)
         return Response(s.ForceSerializer(picture.as_dict()).data)
 
     @extend_schema(parameters=[s.AsOfQuerySerializer], responses={200: s.ForceMapSerializer})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None, url_path="map",
             renderer_classes=[GeoJSONRenderer, JSONRenderer])
-    def force_map(self, request: Request, pk: str | None = None) -> Response:
+    def force_map(self, request: Request, pk: str | None = None) -> HttpResponseBase:
         """Where the force stands, as GeoJSON: one Point per place with the offered pledges you may see there and
         the amounts per capability (live, or as of a moment)."""
         coalition = self.get_object()
         query = s.AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        picture = coalition_map(coalition=coalition, user=request.user, as_of=query.validated_data.get("as_of"),
-                                with_ids=True)
+        as_of = query.validated_data.get("as_of")
+        if as_of is None and (kept := self.kept_answer(request, coalition_id=coalition.pk)) is not None:
+            return kept
+        picture = coalition_map(coalition=coalition, user=request.user, as_of=as_of, with_ids=True)
         return Response(s.force_map_geojson(picture))
 
 
@@ -204,7 +265,7 @@ PLEDGE_DEFAULTS: dict[str, Any] = {
                                  parameters=[IF_MATCH_PARAMETER]),
     destroy=extend_schema(parameters=[IF_MATCH_PARAMETER], description="Delete a draft; withdraw an offered pledge."),
 )
-class PledgeViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.ModelViewSet):
+class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, viewsets.ModelViewSet):
     """Pledges you may see; ministry staff create and change their own country's."""
 
     serializer_class = s.PledgeSerializer
@@ -242,8 +303,12 @@ class PledgeViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.Model
             return None
         return super().paginate_queryset(queryset)
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """The rows as PledgeSerializer gives them, built from values_list() (serializers.pledge_list_rows)."""
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        """The rows as PledgeSerializer gives them, built from values_list() (serializers.pledge_list_rows); a
+        live JSON page is kept per data version (KeptAnswers)."""
+        if not self._is_csv() and not request.query_params.get("as_of", "").strip() and (
+                kept := self.kept_answer(request)) is not None:
+            return kept
         pledges = self.filter_queryset(self.get_queryset())
         rows = pledges.values_list(*s.PLEDGE_LIST_FIELDS)
         page = self.paginate_queryset(CountedRows(rows, count=pledges.count))

@@ -343,6 +343,9 @@ class Checker:
     def api_now(self) -> None:
         now = self.story.states[-1]
         assert self.pledge_rows({}) == self.expected_pledges(now), self.where
+        # again: now read back from the answers kept per data version and reader (pledges.answer_cache), after
+        # other readers asked the same address
+        assert self.pledge_rows({}) == self.expected_pledges(now), self.where
         self.get(self.api, "/api/v1/pledges/", {"coalition": self.story.coalition.pk, "format": "csv"})
         caveats = self.get(self.api, "/api/v1/caveats/", {"coalition": self.story.coalition.pk,
                                                           "page_size": 1000}).json()["results"]

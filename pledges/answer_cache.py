@@ -1,0 +1,142 @@
+"""Answers kept in Redis per data version: the live force picture, and the API's live answers (the pledge list
+pages, the force picture and the map as sent), computed once and then read back until anything they depend on
+changes.
+
+A key holds the data version: the newest history row of pledges, caveats, tranches and requirements (every
+write to them writes one, triggers included, so no write path is missed), a sequence of reference data
+(categories, units, memberships, coalitions, countries, places) raised by signals, and the database's own oid
+(a database made again starts its ids again). All of it is read from PostgreSQL in one query: Redis holds only
+what can be computed again, so losing it never brings an earlier version back. So a write is seen by the next
+read, on any process. The force picture is kept per kind of reader (every analyst, secretariat member and
+administrator sees the same offered pledges; ministry staff see their own country's and the released ones of the
+coalitions their country is in); an API answer per user, address and language (`answer_key`), so that nothing
+kept for one reader is ever sent to another.
+
+Three things keep that honest:
+- a history id is given when a row is written, not when it commits: while another transaction that has written
+  is open, a row with a smaller id may still appear, so then nothing is read from or written to the cache;
+- the version is read before and after computing, and an answer is stored only when both agree;
+- stale and overdue amounts change with the clock, not with writes: an entry lives until the next moment an offer
+  turns stale, the next midnight (tranches turn overdue by the day) or five minutes, whichever is first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from places.models import Place
+from pledges.models import CapabilityCategory, CategoryUnit, Coalition, Country, Membership, Unit
+from pledges.visibility import is_ministry, sees_all_offered
+
+Version = tuple[Any, ...]
+
+LONGEST = dt.timedelta(minutes=5)
+VERSION_SQL = "SELECT * FROM pledges_data_version()"  # migration pledges/0018
+_NEXT_STALE = """
+SELECT min(p.reconfirmed_at + c.reconfirm_days * interval '1 day')
+FROM pledges_pledge p JOIN pledges_coalition c ON c.id = p.coalition_id
+WHERE p.status IN ('indicative', 'confirmed', 'deployed')
+  AND p.reconfirmed_at + c.reconfirm_days * interval '1 day' > now() {coalition}
+"""
+NEXT_STALE_SQL = _NEXT_STALE.format(coalition="AND p.coalition_id = %s")
+NEXT_STALE_ANYWHERE_SQL = _NEXT_STALE.format(coalition="")
+
+
+def reader_kind(user: Any) -> str:
+    if is_ministry(user):
+        return f"ministry-{user.country_id}"
+    return "all-offered" if sees_all_offered(user) else "none"
+
+
+def data_version() -> Version | None:
+    """The data version, or None while another transaction that has written is open."""
+    with connection.cursor() as cursor:
+        cursor.execute(VERSION_SQL)
+        *ids, writers = cursor.fetchone()
+    if writers:
+        return None
+    return tuple(ids)
+
+
+def _next_stale(coalition_id: int | None, version: Version | None) -> dt.datetime | None:
+    """When the next offer of the coalition (None: of any) turns stale; read once per data version."""
+    key = f"next-stale:{coalition_id}:" + ":".join(map(str, version)) if version else None
+    kept = cache.get(key) if key is not None else None
+    if kept == "":  # no offer will
+        return None
+    if kept is not None and kept > timezone.now():  # once it has passed, the one after is read
+        return kept
+    with connection.cursor() as cursor:
+        if coalition_id is None:
+            cursor.execute(NEXT_STALE_ANYWHERE_SQL)
+        else:
+            cursor.execute(NEXT_STALE_SQL, [coalition_id])
+        next_stale = cursor.fetchone()[0]
+    if key is not None:
+        cache.set(key, next_stale or "", timeout=int(LONGEST.total_seconds()))
+    return next_stale
+
+
+def lifetime(coalition_id: int | None, now: dt.datetime, version: Version | None = None) -> dt.timedelta:
+    """How long an answer about one coalition (None: any) holds without a write: until the next offer turns
+    stale, midnight or LONGEST."""
+    next_stale = _next_stale(coalition_id, version)
+    local = timezone.localtime(now)
+    midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time.min, tzinfo=local.tzinfo)
+    ends = min(midnight, now + LONGEST, *([next_stale] if next_stale else []))
+    return ends - now
+
+
+def store(key: str, value: Any, *, version: Version, coalition_id: int | None, now: dt.datetime) -> None:
+    """Keep `value`, computed at `version`, if the data is still at that version and the answer holds a second."""
+    if data_version() != version:
+        return
+    seconds = lifetime(coalition_id, now, version).total_seconds()
+    if seconds >= 1:
+        cache.set(key, value, timeout=int(seconds))
+
+
+def cached_picture(coalition: Coalition, user: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()` (a live ForcePicture), or the one stored for the same coalition, kind of reader and data."""
+    before = data_version()
+    if before is None:
+        return compute()
+    key = f"force:{coalition.pk}:{reader_kind(user)}:" + ":".join(map(str, before))
+    stored = cache.get(key)
+    now = timezone.now()
+    if stored is not None:
+        return dataclasses.replace(stored, as_of=now)
+    picture = compute()
+    store(key, picture, version=before, coalition_id=coalition.pk, now=now)
+    return picture
+
+
+def answer_key(user: Any, address: str, language: str, version: Version) -> str:
+    """The key of one reader's answer at one address (scheme, host, path and query) in one language: everything
+    the answer's bytes depend on besides the data. Who the reader is (id, role, country) is part of it, so an
+    answer is only ever read back by the reader it was computed for."""
+    reader = f"{user.pk}:{user.role}:{user.country_id}"
+    digest = hashlib.sha256("\n".join([reader, address, language, *map(str, version)]).encode()).hexdigest()
+    return f"answer:{digest}"
+
+
+def _reference_changed(**_kwargs: Any) -> None:
+    """Names of categories, units and places, which countries are members: in answers, but written without
+    history. The sequence is raised inside the writer's transaction, which keeps the cache out of use until it
+    ends; a rollback leaves it raised, which only costs a computation."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('pledges_reference_version')")
+
+
+for _model in (CapabilityCategory, Unit, CategoryUnit, Membership, Coalition, Country, Place):
+    post_save.connect(_reference_changed, sender=_model, dispatch_uid=f"force-cache-{_model.__name__}")
+    post_delete.connect(_reference_changed, sender=_model, dispatch_uid=f"force-cache-delete-{_model.__name__}")
