@@ -50,11 +50,15 @@ class PeerMeasurement:
     list_product: Timing | None = None
     list_floor: Timing | None = None
     list_peer: Timing | None = None
+    list_computed: Timing | None = None  # the product with a new address each time: nothing kept to read back
+    list_not_modified: Timing | None = None  # the product asked with the ETag it gave: 304
     force_product: Timing | None = None
     force_floor: Timing | None = None
     force_peer: Timing | None = None
+    force_computed: Timing | None = None
     rps_product: float | None = None
     rps_peer: float | None = None
+    rps_computed: float | None = None
     same_rows: bool | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -145,12 +149,16 @@ class Client:
         self.host, self.port, self.headers = url.hostname or "127.0.0.1", url.port or 80, headers
         self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
 
-    def get(self, path: str) -> tuple[int, bytes]:
+    def get(self, path: str, **headers: str) -> tuple[int, bytes]:
+        return self.ask(path, headers)[:2]
+
+    def ask(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, dict[str, str]]:
+        """GET `path` with these headers besides the client's: status, body and the answer's headers."""
         for attempt in (1, 2):
             try:
-                self.connection.request("GET", path, headers=self.headers)
+                self.connection.request("GET", path, headers={**self.headers, **(headers or {})})
                 response = self.connection.getresponse()
-                return response.status, response.read()
+                return response.status, response.read(), dict(response.getheaders())
             except (http.client.HTTPException, ConnectionError):
                 self.connection.close()
                 self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
@@ -220,16 +228,29 @@ def _threads_rps(url: str, header: str, seconds: int, connections: int) -> float
     return None if failed[0] else done[0] / (time.monotonic() - started)
 
 
-def wrk_rps(url: str, header: str, seconds: int, connections: int) -> float | None:
+# Each request a new address (`&_=n`, a parameter the API ignores): nothing kept can answer it.
+NEW_ADDRESS_EACH_TIME = """
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, wrk.path .. "&_=" .. n)
+end
+"""
+
+
+def wrk_rps(url: str, header: str, seconds: int, connections: int, *, new_address_each_time: bool = False
+            ) -> float | None:
     """Requests/s on one URL with one header, by wrk (Debian's) or, without it, by threads; None on errors."""
     if not shutil.which("wrk"):
-        return _threads_rps(url, header, seconds, connections)
+        return None if new_address_each_time else _threads_rps(url, header, seconds, connections)
     import re
     import tempfile
 
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         name, value = header.split(": ", 1)
         script.write(f'wrk.headers["{name}"] = "{value}"\n')
+        if new_address_each_time:
+            script.write(NEW_ADDRESS_EACH_TIME)
     try:
         out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url],
                              capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
