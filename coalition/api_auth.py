@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
+from django.utils import timezone
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.utils import extend_schema
 from knox.models import get_token_model
 from knox.settings import knox_settings
@@ -25,6 +27,13 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from coalition.api import JSONParser, WritesInOneTransaction
+from coalition.token_auth import TokenAuthentication
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The OpenAPI security scheme of knox's tokens, for our TokenAuthentication (coalition.token_auth)."""
+
+    target_class = "coalition.token_auth.TokenAuthentication"
 
 
 class TokenSerializer(serializers.Serializer):
@@ -50,6 +59,7 @@ class TokenLoginView(WritesInOneTransaction, APIView):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
+        get_token_model().objects.filter(user=user, expiry__lt=timezone.now()).delete()
         instance, token = get_token_model().objects.create(
             user=user, expiry=knox_settings.TOKEN_TTL, prefix=knox_settings.TOKEN_PREFIX
         )
@@ -59,6 +69,8 @@ class TokenLoginView(WritesInOneTransaction, APIView):
 
 class TokenLogoutView(WritesInOneTransaction, KnoxLogoutView):
     """Revoke the token this request was made with."""
+
+    authentication_classes = [TokenAuthentication]
 
     @extend_schema(
         operation_id="auth_logout", request=None,

@@ -195,7 +195,7 @@ from datetime import timedelta  # noqa: E402
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",  # first: its "Token" challenge makes DRF answer 401, not 403
+        "coalition.token_auth.TokenAuthentication",  # first: its "Token" challenge makes DRF answer 401, not 403
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["coalition.api.ApiPermission"],

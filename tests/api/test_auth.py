@@ -53,6 +53,25 @@ def test_expired_token_gets_401(world: World) -> None:
     assert client.get("/api/v1/pledges/").status_code == 401
 
 
+def test_an_expired_token_is_deleted_and_the_users_others_go_at_their_next_login(world: World) -> None:
+    """The token check does not sweep the user's other tokens on every request (a query each time): an expired
+    token is deleted when it is used, the others when the user next logs in; a live one is never touched."""
+    live, live_token = AuthToken.objects.create(user=world.analyst, expiry=dt.timedelta(hours=1))
+    used, used_token = AuthToken.objects.create(user=world.analyst, expiry=dt.timedelta(hours=1))
+    idle, _ = AuthToken.objects.create(user=world.analyst, expiry=dt.timedelta(hours=1))
+    AuthToken.objects.filter(pk__in=[used.pk, idle.pk]).update(expiry=timezone.now() - dt.timedelta(minutes=1))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {live_token}")
+    assert client.get("/api/v1/pledges/").status_code == 200
+    assert AuthToken.objects.filter(pk__in=[used.pk, idle.pk]).count() == 2, "not swept on every request"
+    client.credentials(HTTP_AUTHORIZATION=f"Token {used_token}")
+    assert client.get("/api/v1/pledges/").status_code == 401
+    assert not AuthToken.objects.filter(pk=used.pk).exists()
+    assert login(APIClient(), "analyst").status_code == 200
+    assert not AuthToken.objects.filter(pk=idle.pk).exists()
+    assert AuthToken.objects.filter(pk=live.pk).exists()
+
+
 def test_wrong_password_and_inactive_user(world: World) -> None:
     response = login(APIClient(), "analyst", "wrong-password")
     assert response.status_code == 400
