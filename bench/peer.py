@@ -228,12 +228,13 @@ def _threads_rps(url: str, header: str, seconds: int, connections: int) -> float
     return None if failed[0] else done[0] / (time.monotonic() - started)
 
 
-# Each request a new address (`&_=n`, a parameter the API ignores): nothing kept can answer it.
+# Each request a new address (`&_=<run>-n`, a parameter the API ignores; the run's own prefix, so never an address
+# an earlier run asked): nothing kept can answer it.
 NEW_ADDRESS_EACH_TIME = """
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format(nil, wrk.path .. "&_=" .. n)
+  return wrk.format(nil, wrk.path .. "&_=%s-w" .. n)
 end
 """
 
@@ -250,7 +251,7 @@ def wrk_rps(url: str, header: str, seconds: int, connections: int, *, new_addres
         name, value = header.split(": ", 1)
         script.write(f'wrk.headers["{name}"] = "{value}"\n')
         if new_address_each_time:
-            script.write(NEW_ADDRESS_EACH_TIME)
+            script.write(NEW_ADDRESS_EACH_TIME % secrets.token_hex(4))
     try:
         out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url],
                              capture_output=True, text=True, timeout=seconds + 60, check=True).stdout

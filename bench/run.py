@@ -23,6 +23,7 @@ import itertools
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -139,6 +140,13 @@ def _median_ms(call: Callable[[], Any], repeats: int) -> float:
     return statistics.median(times)
 
 
+def _new_addresses() -> Iterator[str]:
+    """Values for `&_=`, a parameter the API ignores: a new address each time, and never one an earlier run
+    asked (an answer it kept may still be there), so nothing kept can answer it."""
+    run = secrets.token_hex(4)
+    return (f"{run}-{n}" for n in itertools.count())
+
+
 def _token(client: Any) -> str | None:
     response = client.post("/api/v1/auth/token/", {"username": BENCH_USER, "password": BENCH_PASSWORD},
                            content_type="application/json")
@@ -225,11 +233,11 @@ def measure_in_process(m: Measurement, coalition_id: int, repeats: int, *, skip_
         url = _list_url(coalition_id, 100, ordering)
         m.list_url = url
         m.api_list_ms = _median_ms(lambda: client.get(url, **headers), repeats)
-        addresses = itertools.count()
+        addresses = _new_addresses()
         m.api_list_computed_ms = _median_ms(lambda: client.get(f"{url}&_={next(addresses)}", **headers), repeats)
         for page_size in (10, 100):  # computed (a new address): what a page costs, not its read-back
             with CaptureQueriesContext(connection) as queries:
-                client.get(f"{_list_url(coalition_id, page_size, ordering)}&_=count", **headers)
+                client.get(f"{_list_url(coalition_id, page_size, ordering)}&_={next(addresses)}", **headers)
             m.queries_per_page[page_size] = len(queries)
     m.floor_ms, floor_rows = measure_floor(coalition_id, ordering or "-updated_at", repeats)
     if m.list_rows is not None and m.list_rows != floor_rows:
@@ -376,7 +384,7 @@ def measure_against_peer(m: Measurement, coalition_id: int, repeats: int, second
         # a new address each time (computed: `&_=n`, which the API ignores, makes every request a new answer),
         # and asked with the ETag it gave (a 304, as a browser or a polling script holding it gets).
         etag = product.ask(m.list_url)[2].get("ETag", "")
-        addresses = itertools.count()
+        addresses = _new_addresses()
         lists = peer.interleaved({
             "product": lambda: product.get(m.list_url),
             "computed": lambda: product.get(f"{m.list_url}&_={next(addresses)}"),
