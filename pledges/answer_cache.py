@@ -14,7 +14,9 @@ kept for one reader is ever sent to another.
 
 Three things keep that honest:
 - a history id is given when a row is written, not when it commits: while another transaction that has written
-  is open, a row with a smaller id may still appear, so then nothing is read from or written to the cache;
+  is open, a row with a smaller id may still appear, so then nothing is read from or written to the cache
+  (pg_stat_activity shows a session's transaction id only to the same database user or to pg_read_all_stats:
+  every process that writes — web, worker, beat, manage.py — connects as the one DATABASE_URL user);
 - the version is read before and after computing, and an answer is stored only when both agree;
 - stale and overdue amounts change with the clock, not with writes: an entry lives until the next moment an offer
   turns stale, the next midnight (tranches turn overdue by the day) or five minutes, whichever is first.

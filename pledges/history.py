@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from pledges.models import Caveat, Coalition, Delivery, Pledge, PledgeStatus, Requirement
 from pledges.visibility import (
+    among,
     caveat_visibility_q,
     delivery_visibility_q,
     may_see_caveat,
@@ -357,7 +358,7 @@ def caveat_changes(
         pledge_events = pledge_events.filter(coalition_id=coalition.pk)
     # Touched: changed themselves, or their pledge changed (a pledge offered shows its caveats to others).
     touched = CaveatEvent.objects.filter(
-        Q(pgh_id__in=caveat_events.values("pgh_id")) | Q(pledge_id__in=pledge_events.values("pgh_obj_id"))
+        among("pgh_id", caveat_events.values("pgh_id")) | among("pledge_id", pledge_events.values("pgh_obj_id"))
     )
     live_at_until: list[bool] = []
 
@@ -441,7 +442,7 @@ def delivery_changes(
     if coalition_pledges is not None:
         delivery_events = delivery_events.filter(pledge_id__in=coalition_pledges.values("id"))
     touched = DeliveryEvent.objects.filter(
-        Q(pgh_id__in=delivery_events.values("pgh_id")) | Q(pledge_id__in=pledge_events.values("pgh_obj_id"))
+        among("pgh_id", delivery_events.values("pgh_id")) | among("pledge_id", pledge_events.values("pgh_obj_id"))
     )
 
     def compute(ids: Any) -> list[DeliveryChange]:

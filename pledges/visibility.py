@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from pledges.models import Caveat, Coalition, Country, Delivery, Pledge, PledgeStatus, Releasability, Requirement
@@ -106,6 +106,18 @@ def caveat_own_visibility_q(user: Any) -> Q:
     return NOTHING
 
 
+def among(field: str, ids: QuerySet[Any]) -> Q:
+    """`field` is one of `ids` (a one-column values() queryset), as a correlated EXISTS rather than
+    `IN (subquery)`. Inside an OR ("no pledge, or a visible one") PostgreSQL runs `IN` as a hashed subplan only
+    while every id fits in work_mem; past that (about 300,000 pledges with the default 4 MB) it scans the whole
+    list once per row: a brief's caveats took 10 s, its changes 28 s, at 400,000 pledges. EXISTS looks the one
+    id up by index (a history row's `id` is its object's, indexed as pgh_obj_id)."""
+    [column] = ids.query.values_select
+    if column == "id" and any(f.name == "pgh_obj" for f in ids.model._meta.fields):
+        column = "pgh_obj_id"
+    return Q(Exists(ids.order_by().filter(**{column: OuterRef(field)})))
+
+
 def caveat_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = None) -> Q:
     """Caveats `user` may see. Their own country's, always; another country's only when released to the
     coalition and, for a caveat on a pledge, when that pledge is visible too. Analysts and the
@@ -120,7 +132,7 @@ def caveat_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = No
     if visible_pledge_ids is None:
         on_visible_pledge = Q(pledge__isnull=True) | pledge_visibility_q(user, prefix="pledge__")
     else:
-        on_visible_pledge = Q(pledge_id__isnull=True) | Q(pledge_id__in=visible_pledge_ids)
+        on_visible_pledge = Q(pledge_id__isnull=True) | among("pledge_id", visible_pledge_ids)
     if is_ministry(user):
         released = Q(releasability=Releasability.COALITION, coalition_id__in=_member_coalition_ids(user))
         return Q(country_id=user.country_id) | (released & on_visible_pledge)
