@@ -575,8 +575,8 @@ def render_peer(ms: list[Measurement]) -> list[str]:
              "ways on the list page. The product is measured three ways: *kept*, the same page asked again (read "
              "back from the answers kept per data version and reader, `pledges/answer_cache.py`: what a second "
              "reader, a refresh or a polling script gets while nothing changed); *computed*, a new address each "
-             "time (`&_=n`, a parameter the API ignores: nothing kept can answer, what the first request after a "
-             "write costs); *304*, asked with the ETag it gave.", "",
+             "time (`&_=<run>-n`, a parameter the API ignores: nothing kept can answer, what the first request "
+             "after a write costs); *304*, asked with the ETag it gave.", "",
              "| pledges | measure | product | floor (SQL) | Directus | product / floor | Directus / product | goal |",
              "|---|---|---|---|---|---|---|---|"]
     for m in measured:
