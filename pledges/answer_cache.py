@@ -47,7 +47,7 @@ _NEXT_STALE = """
 SELECT min(p.reconfirmed_at + c.reconfirm_days * interval '1 day')
 FROM pledges_pledge p JOIN pledges_coalition c ON c.id = p.coalition_id
 WHERE p.status IN ('indicative', 'confirmed', 'deployed')
-  AND p.reconfirmed_at + c.reconfirm_days * interval '1 day' > now() {coalition}
+  AND p.reconfirmed_at + c.reconfirm_days * interval '1 day' > %s {coalition}
 """
 NEXT_STALE_SQL = _NEXT_STALE.format(coalition="AND p.coalition_id = %s")
 NEXT_STALE_ANYWHERE_SQL = _NEXT_STALE.format(coalition="")
@@ -69,40 +69,42 @@ def data_version() -> Version | None:
     return tuple(ids)
 
 
-def _next_stale(coalition_id: int | None, version: Version | None) -> dt.datetime | None:
-    """When the next offer of the coalition (None: of any) turns stale; read once per data version."""
+def _next_stale(coalition_id: int | None, moment: dt.datetime, version: Version | None) -> dt.datetime | None:
+    """When the first offer of the coalition (None: of any) turns stale after `moment`; read once per data
+    version, and again for a moment the kept answer does not cover."""
     key = f"next-stale:{coalition_id}:" + ":".join(map(str, version)) if version else None
     kept = cache.get(key) if key is not None else None
-    if kept == "":  # no offer will
-        return None
-    if kept is not None and kept > timezone.now():  # once it has passed, the one after is read
-        return kept
+    if kept is not None:
+        after, first = kept
+        if after <= moment and (first is None or first > moment):  # nothing turns stale between
+            return first
     with connection.cursor() as cursor:
         if coalition_id is None:
-            cursor.execute(NEXT_STALE_ANYWHERE_SQL)
+            cursor.execute(NEXT_STALE_ANYWHERE_SQL, [moment])
         else:
-            cursor.execute(NEXT_STALE_SQL, [coalition_id])
-        next_stale = cursor.fetchone()[0]
+            cursor.execute(NEXT_STALE_SQL, [moment, coalition_id])
+        first = cursor.fetchone()[0]
     if key is not None:
-        cache.set(key, next_stale or "", timeout=int(LONGEST.total_seconds()))
-    return next_stale
+        cache.set(key, (moment, first), timeout=int(LONGEST.total_seconds()))
+    return first
 
 
-def lifetime(coalition_id: int | None, now: dt.datetime, version: Version | None = None) -> dt.timedelta:
-    """How long an answer about one coalition (None: any) holds without a write: until the next offer turns
-    stale, midnight or LONGEST."""
-    next_stale = _next_stale(coalition_id, version)
-    local = timezone.localtime(now)
+def lifetime(coalition_id: int | None, moment: dt.datetime, version: Version | None = None) -> dt.timedelta:
+    """How long, from now, an answer about one coalition (None: any) computed as of `moment` holds without a
+    write: until the next offer turns stale after `moment`, the midnight after it, or LONGEST after it."""
+    next_stale = _next_stale(coalition_id, moment, version)
+    local = timezone.localtime(moment)
     midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time.min, tzinfo=local.tzinfo)
-    ends = min(midnight, now + LONGEST, *([next_stale] if next_stale else []))
-    return ends - now
+    ends = min(midnight, moment + LONGEST, *([next_stale] if next_stale else []))
+    return ends - timezone.now()
 
 
-def store(key: str, value: Any, *, version: Version, coalition_id: int | None, now: dt.datetime) -> None:
-    """Keep `value`, computed at `version`, if the data is still at that version and the answer holds a second."""
+def store(key: str, value: Any, *, version: Version, coalition_id: int | None, computed_at: dt.datetime) -> None:
+    """Keep `value`, computed as of `computed_at` at `version`, if the data is still at that version and the
+    answer holds another second."""
     if data_version() != version:
         return
-    seconds = lifetime(coalition_id, now, version).total_seconds()
+    seconds = lifetime(coalition_id, computed_at, version).total_seconds()
     if seconds >= 1:
         cache.set(key, value, timeout=int(seconds))
 
@@ -118,16 +120,18 @@ def cached_picture(coalition: Coalition, user: Any, compute: Callable[[], Any]) 
     if stored is not None:
         return dataclasses.replace(stored, as_of=now)
     picture = compute()
-    store(key, picture, version=before, coalition_id=coalition.pk, now=now)
+    store(key, picture, version=before, coalition_id=coalition.pk, computed_at=now)
     return picture
 
 
-def answer_key(user: Any, address: str, language: str, version: Version) -> str:
-    """The key of one reader's answer at one address (scheme, host, path and query) in one language: everything
-    the answer's bytes depend on besides the data. Who the reader is (id, role, country) is part of it, so an
-    answer is only ever read back by the reader it was computed for."""
-    reader = f"{user.pk}:{user.role}:{user.country_id}"
-    digest = hashlib.sha256("\n".join([reader, address, language, *map(str, version)]).encode()).hexdigest()
+def answer_key(user: Any, address: str, language: str, media_type: str, version: Version) -> str:
+    """The key of one reader's answer at one address (scheme, host, path and query), in one language and media
+    type: everything the answer's bytes depend on besides the data and the clock. Who the reader is (id, role,
+    country, superuser or not: what their rights follow from) is part of it, so an answer is only ever read back
+    by the reader it was computed for, with the rights it was computed with."""
+    reader = f"{user.pk}:{user.role}:{user.country_id}:{user.is_superuser}"
+    digest = hashlib.sha256(
+        "\n".join([reader, address, language, media_type, *map(str, version)]).encode()).hexdigest()
     return f"answer:{digest}"
 
 

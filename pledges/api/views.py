@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -103,7 +104,7 @@ class KeptAnswers:
     """
 
     kept_coalition: int | None = None  # how long an answer holds depends on this coalition's offers (None: all)
-    _keeping: tuple[str, answer_cache.Version] | None = None
+    _keeping: tuple[str, answer_cache.Version, dt.datetime] | None = None
 
     def kept_answer(self, request: Request, *, coalition_id: int | None = None) -> HttpResponseBase | None:
         """The answer kept for this request (or a 304), or None: compute it, and it is kept as it goes out."""
@@ -111,10 +112,10 @@ class KeptAnswers:
         if version is None:
             return None
         key = answer_cache.answer_key(request.user, request.build_absolute_uri(), translation.get_language(),
-                                      version)
+                                      request.accepted_media_type, version)
         entry = cache.get(key)
         if entry is None:
-            self._keeping, self.kept_coalition = (key, version), coalition_id
+            self._keeping, self.kept_coalition = (key, version, timezone.now()), coalition_id
             return None
         etag, content_type, body = entry
         tags = parse_etags(request.headers.get("If-None-Match", ""))
@@ -133,11 +134,13 @@ class KeptAnswers:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         if self._keeping is None or response.status_code != status.HTTP_200_OK or not isinstance(response, Response):
             return response
-        key, version = self._keeping
+        key, version, computed_at = self._keeping
         response.render()
-        etag = f'"{key.rsplit(":", 1)[-1][:40]}"'
+        # Of the bytes as well as the key: the same address at the same data version answers differently once an
+        # offer has turned stale or a tranche overdue, and a client holding the earlier answer must not get a 304.
+        etag = '"' + hashlib.sha256(key.encode() + response.content).hexdigest()[:40] + '"'
         answer_cache.store(key, (etag, response["Content-Type"], response.content), version=version,
-                           coalition_id=self.kept_coalition, now=timezone.now())
+                           coalition_id=self.kept_coalition, computed_at=computed_at)
         return self._private(response, etag)
 
 

@@ -20,7 +20,8 @@ BEGIN
     -- transaction's) must see the transactions open now.
     PERFORM pg_stat_clear_snapshot();
     SELECT d.oid INTO database_oid FROM pg_database d WHERE d.datname = current_database();
-    SELECT last_value INTO reference FROM pledges_reference_version;
+    -- A new sequence reads 1 before its first nextval() and 1 after it: is_called tells them apart.
+    SELECT CASE WHEN is_called THEN last_value ELSE 0 END INTO reference FROM pledges_reference_version;
     SELECT max(pgh_id) INTO pledges FROM pledges_pledgeevent;
     SELECT max(pgh_id) INTO caveats FROM pledges_caveatevent;
     SELECT max(pgh_id) INTO deliveries FROM pledges_deliveryevent;

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,11 +16,13 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from places import services as places
 from pledges import services
 from pledges.models import Pledge
+from pledges.services import SystemActor
 from tests.conftest import World, session_database_url
 from tests.factories import make_pledge
 
@@ -188,3 +191,34 @@ def test_a_download_an_earlier_moment_and_a_refusal_are_not_kept(world: World, c
     refused, _ = get(client, "/api/v1/pledges/?page_size=0")
     assert refused.status_code == 400 and "page_size" in refused.json()
     assert get(client, "/api/v1/pledges/?page_size=0", **{"If-None-Match": "*"})[0].status_code == 400
+
+
+def test_an_answer_the_clock_changed_gets_a_new_etag(world: World, client_for: Clients) -> None:
+    """An offer turns stale with the clock, not with a write: the kept answer ends then, and the answer computed
+    after it (same address, same data version) has another ETag, so a client holding the earlier one gets it."""
+    pledge = make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, status="confirmed",
+                         releasability="coalition")
+    services.pledge_reconfirm(actor=SystemActor("test"), system=True, pledge=pledge,
+                              at=timezone.now() - dt.timedelta(days=world.coalition.reconfirm_days)
+                              + dt.timedelta(seconds=3))
+    client = client_for("analyst")
+    url = f"/api/v1/pledges/?coalition={world.coalition.pk}"
+    fresh_offer = client.get(url)
+    assert [row["is_stale"] for row in fresh_offer.json()["results"]] == [False]
+    time.sleep(3.5)
+    stale_offer = client.get(url, headers={"If-None-Match": fresh_offer["ETag"]})
+    assert stale_offer.status_code == 200
+    assert [row["is_stale"] for row in stale_offer.json()["results"]] == [True]
+    assert stale_offer["ETag"] != fresh_offer["ETag"]
+
+
+def test_each_media_type_is_its_own_answer(world: World, client_for: Clients) -> None:
+    make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, status="confirmed",
+                releasability="coalition")
+    client = client_for("analyst")
+    url = f"/api/v1/coalitions/{world.coalition.pk}/map/"
+    for _ in range(2):  # computed, then read back
+        geo = client.get(url)
+        plain = client.get(url, headers={"Accept": "application/json"})
+        assert geo["Content-Type"] == "application/geo+json"
+        assert plain["Content-Type"] == "application/json"

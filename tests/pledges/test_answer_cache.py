@@ -134,3 +134,35 @@ def test_losing_redis_never_brings_an_earlier_data_version_back(world: World) ->
     assert after is not None and after != before
     cache.clear()
     assert answer_cache.data_version() == after
+
+
+def test_the_first_reference_change_on_a_new_sequence_moves_the_version(world: World) -> None:
+    """A new sequence reads 1 both before and after its first nextval(): the first change after the migration
+    must move the version all the same."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER SEQUENCE pledges_reference_version RESTART")
+    before = answer_cache.data_version()
+    world.gb.memberships.filter(coalition=world.coalition).get().delete()
+    assert answer_cache.data_version() != before
+
+
+def test_an_answer_key_holds_everything_the_readers_rights_follow_from(world: World) -> None:
+    version = answer_cache.data_version()
+    assert version is not None
+
+    def key(user: Any, media_type: str = "application/json") -> str:
+        return answer_cache.answer_key(user, "http://testserver/api/v1/pledges/", "en-gb", media_type, version)
+
+    analyst = User.objects.get(pk=world.analyst.pk)
+    plain = key(analyst)
+    analyst.is_superuser = True
+    assert key(analyst) != plain
+    analyst.is_superuser, analyst.role = False, "secretariat"
+    assert key(analyst) != plain
+    ministry = User.objects.get(pk=world.ministry_pl.pk)
+    moved = key(ministry)
+    ministry.country_id = world.fr.pk
+    assert key(ministry) != moved
+    assert key(world.analyst, "application/geo+json") != key(world.analyst)
