@@ -127,7 +127,7 @@ class KeptAnswers:
     def _private(response: HttpResponseBase, etag: str) -> HttpResponseBase:
         response["ETag"] = etag
         patch_cache_control(response, private=True, no_cache=True)
-        patch_vary_headers(response, ["Authorization", "Cookie", "Accept-Language"])
+        patch_vary_headers(response, ["Accept", "Authorization", "Cookie", "Accept-Language"])
         return response
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
