@@ -43,14 +43,6 @@ Version = tuple[Any, ...]
 
 LONGEST = dt.timedelta(minutes=5)
 VERSION_SQL = "SELECT * FROM pledges_data_version()"  # migration pledges/0018
-_NEXT_STALE = """
-SELECT min(p.reconfirmed_at + c.reconfirm_days * interval '1 day')
-FROM pledges_pledge p JOIN pledges_coalition c ON c.id = p.coalition_id
-WHERE p.status IN ('indicative', 'confirmed', 'deployed')
-  AND p.reconfirmed_at + c.reconfirm_days * interval '1 day' > %s {coalition}
-"""
-NEXT_STALE_SQL = _NEXT_STALE.format(coalition="AND p.coalition_id = %s")
-NEXT_STALE_ANYWHERE_SQL = _NEXT_STALE.format(coalition="")
 
 
 def reader_kind(user: Any) -> str:
@@ -78,12 +70,10 @@ def _next_stale(coalition_id: int | None, moment: dt.datetime, version: Version 
         after, first = kept
         if after <= moment and (first is None or first > moment):  # nothing turns stale between
             return first
-    with connection.cursor() as cursor:
-        if coalition_id is None:
-            cursor.execute(NEXT_STALE_ANYWHERE_SQL, [moment])
-        else:
-            cursor.execute(NEXT_STALE_SQL, [moment, coalition_id])
-        first = cursor.fetchone()[0]
+    # The staleness rule is the selectors' (which import this module for the force picture: hence here).
+    from pledges.selectors import next_stale_moment
+
+    first = next_stale_moment(after=moment, coalition_id=coalition_id)
     if key is not None:
         cache.set(key, (moment, first), timeout=int(LONGEST.total_seconds()))
     return first

@@ -17,10 +17,12 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
+    DateTimeField,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -115,11 +117,27 @@ def _with_conditions(rows: QuerySet[Any], caveats: QuerySet[Any], user: Any, mom
     )
 
 
+def _reconfirm_period() -> ExpressionWrapper:
+    return ExpressionWrapper(F("coalition__reconfirm_days") * Value(dt.timedelta(days=1)),
+                             output_field=DurationField())
+
+
 def stale_expression(moment: dt.datetime) -> ExpressionWrapper:
     """True for an offered pledge not reconfirmed within its coalition's reconfirm_days before `moment`."""
-    threshold = Value(moment) - ExpressionWrapper(
-        F("coalition__reconfirm_days") * Value(dt.timedelta(days=1)), output_field=DurationField())
+    threshold = Value(moment) - _reconfirm_period()
     return ExpressionWrapper(Q(status__in=OFFERED, reconfirmed_at__lt=threshold), output_field=BooleanField())
+
+
+def next_stale_moment(*, after: dt.datetime, coalition_id: int | None = None) -> dt.datetime | None:
+    """The first moment after `after` at which an offered pledge (of the coalition; None: of any) turns stale,
+    by the rule of stale_expression."""
+    pledges = Pledge.objects.filter(status__in=OFFERED)
+    if coalition_id is not None:
+        pledges = pledges.filter(coalition_id=coalition_id)
+    turns_stale = ExpressionWrapper(F("reconfirmed_at") + _reconfirm_period(), output_field=DateTimeField())
+    first: dt.datetime | None = pledges.annotate(stale_at=turns_stale).filter(stale_at__gt=after).aggregate(
+        first=Min("stale_at"))["first"]
+    return first
 
 
 # --- totals and gaps -------------------------------------------------------------------------

@@ -103,8 +103,9 @@ class KeptAnswers:
     asks again each time (a 304 when nothing changed).
     """
 
-    kept_coalition: int | None = None  # how long an answer holds depends on this coalition's offers (None: all)
-    _keeping: tuple[str, answer_cache.Version, dt.datetime] | None = None
+    # what is being kept: key, data version, moment computed, and the coalition whose offers decide how long it
+    # holds (None: all)
+    _keeping: tuple[str, answer_cache.Version, dt.datetime, int | None] | None = None
 
     def kept_answer(self, request: Request, *, coalition_id: int | None = None) -> HttpResponseBase | None:
         """The answer kept for this request (or a 304), or None: compute it, and it is kept as it goes out."""
@@ -115,7 +116,7 @@ class KeptAnswers:
                                       request.accepted_media_type, version)
         entry = cache.get(key)
         if entry is None:
-            self._keeping, self.kept_coalition = (key, version, timezone.now()), coalition_id
+            self._keeping = (key, version, timezone.now(), coalition_id)
             return None
         etag, content_type, body = entry
         tags = parse_etags(request.headers.get("If-None-Match", ""))
@@ -134,13 +135,13 @@ class KeptAnswers:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         if self._keeping is None or response.status_code != status.HTTP_200_OK or not isinstance(response, Response):
             return response
-        key, version, computed_at = self._keeping
+        key, version, computed_at, coalition_id = self._keeping
         response.render()
         # Of the bytes as well as the key: the same address at the same data version answers differently once an
         # offer has turned stale or a tranche overdue, and a client holding the earlier answer must not get a 304.
         etag = '"' + hashlib.sha256(key.encode() + response.content).hexdigest()[:40] + '"'
         answer_cache.store(key, (etag, response["Content-Type"], response.content), version=version,
-                           coalition_id=self.kept_coalition, computed_at=computed_at)
+                           coalition_id=coalition_id, computed_at=computed_at)
         return self._private(response, etag)
 
 
