@@ -75,6 +75,8 @@ def test_a_walk_while_others_write_skips_and_repeats_nothing(world: World,
         finally:
             connection.close()
 
+    written = [0]  # the writer's count, so the walk can wait for it to move rather than for a fixed time
+
     def writer() -> None:
         try:
             n = 0
@@ -84,6 +86,7 @@ def test_a_walk_while_others_write_skips_and_repeats_nothing(world: World,
                 services.pledge_update(actor=world.ministry_pl, pledge=Pledge.objects.get(pk=early[1].pk),
                                        quantity=100 + n)
                 n += 1
+                written[0] = n
         finally:
             connection.close()
 
@@ -97,7 +100,10 @@ def test_a_walk_while_others_write_skips_and_repeats_nothing(world: World,
         first = client.get("/api/v1/pledges/changes/", {"since": since.isoformat(), "page_size": 4}).json()
         release.set()  # the late transaction commits now, with rows dated before the walk started
         late.join(10)
-        time.sleep(0.3)
+        after_release = written[0]
+        deadline = time.monotonic() + 30
+        while written[0] < after_release + 2 and time.monotonic() < deadline:  # changes land during the walk
+            time.sleep(0.01)
         seen = [("pledges", c["pledge_id"]) for c in first["pledges"]] + [
             ("caveats", c["caveat_id"]) for c in first["caveats"]]
         rest, _ = walk(client, {"cursor": first_cursor(first), "page_size": 4})

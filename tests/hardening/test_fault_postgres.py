@@ -72,6 +72,26 @@ def get(url: str, headers: dict[str, str]) -> int:
         return 0
 
 
+def wait_until(condition: Any, seconds: float, what: str) -> None:
+    """Wait for a condition, never for a fixed time: the test holds on a slow machine and a fast one."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.05)
+
+
+def every_row(url: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """Every row of a paged list, following `next` to the last page."""
+    rows: list[dict[str, Any]] = []
+    next_url: str | None = url
+    while next_url:
+        status, _, body = send("GET", next_url, None, headers)
+        assert status == 200, (status, body)
+        rows += body["results"]
+        next_url = body["next"]
+    return rows
+
+
 def test_api_answers_again_after_a_postgresql_restart(throwaway_postgres: Any) -> None:
     env = app_env(throwaway_postgres.get_uri("coalition"))
     python = sys.executable
@@ -114,22 +134,26 @@ def test_api_answers_again_after_a_postgresql_restart(throwaway_postgres: Any) -
         threads = [threading.Thread(target=client) for _ in range(4)]
         for thread in threads:
             thread.start()
-        time.sleep(1)
+        wait_until(lambda: sum(status == 200 for _, status in log) >= 20, 60, "answers before the stop")
         throwaway_postgres.stop()
-        time.sleep(2)
+        stopped_at = time.monotonic()
+        wait_until(lambda: sum(at > stopped_at and status != 200 for at, status in log[-50:]) >= 3, 60,
+                   "refused requests while the server is down")
         restarted_at = time.monotonic()
         throwaway_postgres.ensure_postgres_running()
-        time.sleep(3)
+        wait_until(lambda: sum(at > restarted_at and status == 200 for at, status in log[-200:]) >= 20, 60,
+                   "answers after the restart")
         stop.set()
         for thread in threads:
             thread.join(10)
 
         assert gunicorn.poll() is None, "the app itself kept running"
-        outage = [status for at, status in log if restarted_at - 1.5 < at < restarted_at]
+        outage = [status for at, status in log if stopped_at < at < restarted_at]  # asked once it was down
         assert outage and all(status != 200 for status in outage), "the server really was down"
         recovered = [at for at, status in log if at > restarted_at and status == 200]
         assert recovered, "no successful answer after the restart"
-        assert recovered[0] - restarted_at < 5
+        # The app reconnects by itself: no restart of gunicorn, and well within a minute whatever the machine.
+        assert recovered[0] - restarted_at < 30
         # Once back, every worker answers: no request fails on a stale connection.
         assert [get(url, headers) for _ in range(20)] == [200] * 20
     finally:
@@ -206,11 +230,13 @@ def test_no_answer_lies_across_a_postgresql_restart(throwaway_postgres: Any) -> 
         threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
         for thread in threads:
             thread.start()
-        time.sleep(1.5)
+        wait_until(lambda: sum(s[2] == 201 for s in sent) >= 20, 60, "writes before the stop")
         throwaway_postgres.stop()
-        time.sleep(2)
+        stopped_at = len(sent)
+        wait_until(lambda: any(s[2] in (503, 0) for s in sent[stopped_at:]), 60, "a refused write while down")
         throwaway_postgres.ensure_postgres_running()
-        time.sleep(2)
+        restarted_at = len(sent)
+        wait_until(lambda: sum(s[2] == 201 for s in sent[restarted_at:]) >= 20, 60, "writes after the restart")
         stop.set()
         for thread in threads:
             thread.join(30)
@@ -233,8 +259,7 @@ def test_no_answer_lies_across_a_postgresql_restart(throwaway_postgres: Any) -> 
                         break
                     time.sleep(0.5)
                 assert retry[0] == 201, retry
-        listed = send("GET", base + "/api/v1/caveats/?page_size=1000", None, auth)[2]["results"]
-        texts = [row["text"] for row in listed]
+        texts = [row["text"] for row in every_row(base + "/api/v1/caveats/?page_size=1000", auth)]
         assert sorted(texts) == sorted(text for _, text, _, _, _ in sent), "a write lost or made twice"
         print(f"{len(sent)} writes during the restart: {statuses.count(201)} answered 201, "
               f"{statuses.count(503)} 503, {statuses.count(0)} unanswered; after retries each present once")
