@@ -13,7 +13,8 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,8 +33,16 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
-from coalition.api import IF_MATCH_PARAMETER, MOMENT_HELP, VersionedObjectMixin, WritesInOneTransaction, parse_moment
+from coalition.api import (
+    IF_MATCH_PARAMETER,
+    MOMENT_HELP,
+    PreconditionFailed,
+    VersionedObjectMixin,
+    WritesInOneTransaction,
+    parse_moment,
+)
 from pledges import answer_cache, services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
@@ -59,6 +68,29 @@ FORMAT_PARAMETER = OpenApiParameter(
     description="`csv`: every matching pledge (no pages), columns: " + ", ".join(s.PLEDGE_COLUMNS) + ".",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- PUT and PATCH: the object as read, taken back ---------------------------------------------
+
+def as_read(body: Any, *, read: Mapping[str, Any], writable: Iterable[str]) -> Any:
+    """A PUT or PATCH body without the fields this write cannot change that are what they are, so that a client
+    may send back the object as it read it, changed (GET, change, PUT): a tranche's own pledge, a pledge's country,
+    ids, figures. `read` is the object's representation (as GET gives it), `writable` what the write takes. A
+    field that would move stays, for the write serializer to refuse by name; a `version` other than the current
+    one is a 412, as a stale If-Match is: the body is of an older version."""
+    if not isinstance(body, Mapping):
+        return body  # not an object: the serializer says so
+    current = json.loads(JSONRenderer().render(read))  # as a client reads it: JSON values
+    version = body.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version != current.get("version", version):
+        raise PreconditionFailed()
+    keep = set(writable)
+    return {name: value for name, value in body.items()
+            if name in keep or name not in current or value != current[name]}
+
+
+def writable_fields(serializer: type[Serializer[Any]]) -> set[str]:
+    return {name for name, field in serializer().fields.items() if not field.read_only}
 
 
 # --- reference data --------------------------------------------------------------------------
@@ -337,7 +369,9 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
         partial = kwargs.pop("partial", False)
         pledge = self.get_object()
         expected = self.expected_version(pledge)
-        serializer = s.PledgeUpdateSerializer(instance=pledge, data=request.data, partial=partial)
+        body = as_read(request.data, read=s.PledgeSerializer(pledge).data,
+                       writable=writable_fields(s.PledgeUpdateSerializer))
+        serializer = s.PledgeUpdateSerializer(instance=pledge, data=body, partial=partial)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data) if partial else {**PLEDGE_DEFAULTS, **serializer.validated_data}
         services.pledge_update(actor=request.user, pledge=pledge, expected_version=expected, **changes)
@@ -429,7 +463,9 @@ class CaveatViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.CreateM
         partial = kwargs.pop("partial", False)
         caveat = self.get_object()
         expected = self.expected_version(caveat)
-        serializer = s.CaveatUpdateSerializer(instance=caveat, data=request.data, partial=partial)
+        body = as_read(request.data, read=s.CaveatSerializer(caveat).data,
+                       writable=writable_fields(s.CaveatUpdateSerializer))
+        serializer = s.CaveatUpdateSerializer(instance=caveat, data=body, partial=partial)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         if not partial:
@@ -509,7 +545,9 @@ class DeliveryViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.Mod
         partial = kwargs.pop("partial", False)
         delivery = self.get_object()
         expected = self.expected_version(delivery)
-        serializer = s.DeliveryUpdateSerializer(data=request.data, partial=partial)
+        body = as_read(request.data, read=s.DeliverySerializer(delivery).data,
+                       writable=writable_fields(s.DeliveryUpdateSerializer))
+        serializer = s.DeliveryUpdateSerializer(data=body, partial=partial)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         if not partial:
@@ -562,7 +600,9 @@ class RequirementViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.
         partial = kwargs.pop("partial", False)
         requirement = self.get_object()
         expected = self.expected_version(requirement)
-        serializer = s.RequirementUpdateSerializer(instance=requirement, data=request.data, partial=partial)
+        body = as_read(request.data, read=s.RequirementSerializer(requirement).data,
+                       writable=writable_fields(s.RequirementUpdateSerializer))
+        serializer = s.RequirementUpdateSerializer(instance=requirement, data=body, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         requirement = services.requirement_set(
