@@ -14,10 +14,11 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseBase, HttpResponseNotModified
@@ -34,6 +35,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
+from rest_framework.settings import api_settings
 
 from coalition.api import (
     IF_MATCH_PARAMETER,
@@ -128,23 +130,31 @@ def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
 class KeptAnswers:
     """Live GET answers kept per data version and reader (pledges.answer_cache), with an ETag.
 
-    A view calls `kept_answer()` once it knows the request may be answered live: the same answer asked again
-    by the same reader is read back instead of computed, and a client that sends its ETag in If-None-Match gets
-    a 304 without a body. The answer is kept (in finalize_response) only if it is a 200 and the data did not
-    change while it was computed. `Cache-Control: private, no-cache`: no shared cache keeps it, and a browser
-    asks again each time (a 304 when nothing changed).
+    A view calls `kept_answer()` once it knows the request may be answered live, with the query parameters it
+    reads: the same answer asked again by the same reader (the same parameters, in any order) is read back
+    instead of computed, and a client that sends its ETag in If-None-Match gets a 304 without a body. A query
+    with any other parameter (or one twice) is computed and never kept. The answer is kept (in
+    finalize_response) only if it is a 200 of at most settings.KEPT_ANSWER_MAX_BYTES and the data did not change
+    while it was computed. `Cache-Control: private, no-cache`: no shared cache keeps it, and a browser asks
+    again each time (a 304 when nothing changed).
     """
 
     # what is being kept: key, data version, moment computed, and the coalition whose offers decide how long it
     # holds (None: all)
     _keeping: tuple[str, answer_cache.Version, dt.datetime, int | None] | None = None
 
-    def kept_answer(self, request: Request, *, coalition_id: int | None = None) -> HttpResponseBase | None:
-        """The answer kept for this request (or a 304), or None: compute it, and it is kept as it goes out."""
+    def kept_answer(self, request: Request, *, reads: Collection[str],
+                    coalition_id: int | None = None) -> HttpResponseBase | None:
+        """The answer kept for this request (or a 304), or None: compute it, and it is kept as it goes out if its
+        query has only parameters of `reads`, each once."""
+        address = answer_cache.address(request.build_absolute_uri(request.path), request.query_params.lists(),
+                                       {*reads, api_settings.URL_FORMAT_OVERRIDE})
+        if address is None:
+            return None
         version = answer_cache.data_version()
         if version is None:
             return None
-        key = answer_cache.answer_key(request.user, request.build_absolute_uri(), translation.get_language(),
+        key = answer_cache.answer_key(request.user, address, translation.get_language(),
                                       request.accepted_media_type, version)
         entry = cache.get(key)
         if entry is None:
@@ -169,12 +179,17 @@ class KeptAnswers:
             return response
         key, version, computed_at, coalition_id = self._keeping
         response.render()
+        if len(response.content) > settings.KEPT_ANSWER_MAX_BYTES:
+            return response  # sent, not kept: Redis holds many small answers, not a few readers' largest
         # Of the bytes as well as the key: the same address at the same data version answers differently once an
         # offer has turned stale or a tranche overdue, and a client holding the earlier answer must not get a 304.
         etag = '"' + hashlib.sha256(key.encode() + response.content).hexdigest()[:40] + '"'
         answer_cache.store(key, (etag, response["Content-Type"], response.content), version=version,
                            coalition_id=coalition_id, computed_at=computed_at)
         return self._private(response, etag)
+
+
+AS_OF_ONLY = frozenset(s.AsOfQuerySerializer().fields)  # what the force picture and the map read from the query
 
 
 class GeoJSONRenderer(JSONRenderer):
@@ -201,7 +216,7 @@ class CoalitionViewSet(KeptAnswers, WritesInOneTransaction, viewsets.ReadOnlyMod
         query = s.AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of")
-        if as_of is None and (kept := self.kept_answer(request, coalition_id=coalition.pk)) is not None:
+        if as_of is None and (kept := self.kept_answer(request, reads=AS_OF_ONLY, coalition_id=coalition.pk)):
             return kept
         picture = coalition_force(coalition=coalition, user=request.user, as_of=as_of)
         return Response(s.ForceSerializer(picture.as_dict()).data)
@@ -216,7 +231,7 @@ class CoalitionViewSet(KeptAnswers, WritesInOneTransaction, viewsets.ReadOnlyMod
         query = s.AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of")
-        if as_of is None and (kept := self.kept_answer(request, coalition_id=coalition.pk)) is not None:
+        if as_of is None and (kept := self.kept_answer(request, reads=AS_OF_ONLY, coalition_id=coalition.pk)):
             return kept
         picture = coalition_map(coalition=coalition, user=request.user, as_of=as_of, with_ids=True)
         return Response(s.force_map_geojson(picture))
@@ -343,7 +358,7 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
         """The rows as PledgeSerializer gives them, built from values_list() (serializers.pledge_list_rows); a
         live JSON page is kept per data version (KeptAnswers)."""
         if not self._is_csv() and not request.query_params.get("as_of", "").strip() and (
-                kept := self.kept_answer(request)) is not None:
+                kept := self.kept_answer(request, reads=self.list_parameters())) is not None:
             return kept
         pledges = self.filter_queryset(self.get_queryset())
         rows = pledges.values_list(*s.PLEDGE_LIST_FIELDS)
@@ -354,6 +369,11 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
         if self._is_csv():
             response["Content-Disposition"] = 'attachment; filename="pledges.csv"'
         return response
+
+    def list_parameters(self) -> set[str]:
+        """What the list reads from its query: the filters (ordering included) and the page."""
+        paginator: Any = self.paginator
+        return {*self.filterset_class.base_filters, paginator.page_query_param, paginator.page_size_query_param}
 
     def _answer(self, pledge_id: int, code: int = status.HTTP_200_OK) -> Response:
         pledge = pledge_list(user=self.request.user).get(pk=pledge_id)
