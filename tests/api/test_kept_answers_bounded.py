@@ -174,8 +174,8 @@ def test_a_redis_full_of_what_it_cannot_evict_is_a_cache_miss_not_a_500(
 
 
 class App:
-    """gunicorn and a Celery worker against the test database and the bounded Redis, each in its own process
-    group (stopped by its id)."""
+    """gunicorn, a Celery worker and beat against the test database and the bounded Redis, each in its own
+    process group (stopped by its id)."""
 
     def logs(self) -> str:
         return "\n".join(f"{log.name}: {log.read_text(errors='replace')[-2000:]}"
@@ -184,7 +184,8 @@ class App:
     def __init__(self, redis_url: str, logs: Path) -> None:
         self.log_dir = logs
         env = {**os.environ, "DATABASE_URL": session_database_url(), "REDIS_URL": redis_url,
-               "COALITION_TESTING": "true", "DJANGO_CONN_MAX_AGE": "0", "API_USER_RATE": "1000000/min"}
+               "COALITION_TESTING": "true", "DJANGO_CONN_MAX_AGE": "0", "API_USER_RATE": "1000000/min",
+               "COALITION_LOCAL_DIR": str(logs / "local")}  # its mail, if beat sends any
         self.base = f"http://127.0.0.1:{free_port()}"
         python = Path(sys.executable)
         self.processes = [
@@ -196,6 +197,12 @@ class App:
                               "-n", f"bounded-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle",
                               "--without-heartbeat", "--loglevel=INFO"],
                              cwd=ROOT, env=env, stdout=(logs / "worker.log").open("ab"), stderr=subprocess.STDOUT,
+                             start_new_session=True),
+            # beat too, as make run has it: its reaper sends again a brief whose message the worker found too
+            # early (meetings.services.briefs_reap_stale)
+            subprocess.Popen([str(python), "-m", "celery", "-A", "coalition", "beat", "--schedule",
+                              str(logs / "beat-schedule"), "--loglevel=INFO"],
+                             cwd=ROOT, env=env, stdout=(logs / "beat.log").open("ab"), stderr=subprocess.STDOUT,
                              start_new_session=True),
         ]
         deadline = time.monotonic() + 60
