@@ -47,8 +47,10 @@ from typing import Any, ClassVar
 
 import django_filters
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.http.request import RawPostDataException
 from django.utils import dateparse, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -108,6 +110,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's handler, plus the exceptions our services raise."""
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    exc = _form_refused(exc)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=as_serializer_error(exc))
     elif isinstance(exc, StaleVersion):
@@ -128,6 +131,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         logger.warning("API write refused by a database constraint: %s", exc)
         exc = Conflict()
     return drf_exception_handler(exc, context)
+
+
+def _form_refused(exc: Exception) -> Exception:
+    """Django's own limits on a form body (raised while parsing it, in the view or in a session's CSRF check) as
+    the API's JSON refusals, not Django's HTML "Bad Request" page."""
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, TooManyFieldsSent):
+        return exceptions.ParseError(_("The form has more than %(limit)s fields.")
+                                     % {"limit": f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,}"})
+    if isinstance(exc, TooManyFilesSent):
+        return exceptions.ParseError(_("The form has more than %(limit)s files.")
+                                     % {"limit": f"{settings.DATA_UPLOAD_MAX_NUMBER_FILES:,}"})
+    return exc
 
 
 # --- moments in queries --------------------------------------------------------------------------
@@ -251,7 +268,7 @@ class WritesInOneTransaction:
 
                 try:
                     claim, first = idempotency.begin(user=request.user, key=key, method=request.method,
-                                                     path=request.get_full_path(), body=request._request.body)
+                                                     path=request.get_full_path(), **self._asked(request))
                 except idempotency.KeyReused:
                     raise KeyReused() from None
                 if first is not None:
@@ -265,6 +282,25 @@ class WritesInOneTransaction:
                 idempotency.finish(claim=claim, status_code=response.status_code, body=body,
                                    headers=dict(response.items()))
             return response
+
+    @staticmethod
+    def _asked(request: Any) -> dict[str, Any]:
+        """What a keyed write means (idempotency.services.fingerprint). The body is parsed here as the handler
+        would parse it (its parse error, 400 or 413, is the answer), never read raw: a multipart body was read by
+        its parser (or by the CSRF check of a session) and may be larger than Django's in-memory limit."""
+        from idempotency import services as idempotency
+
+        try:
+            data = request.data
+        except exceptions.UnsupportedMediaType:
+            data = None  # a body this view does not read; one that reads it answers 415, which keeps no answer
+        try:
+            raw = request._request.body  # JSON was read whole: compares with an answer kept before migration 0002
+        except (RawPostDataException, RequestDataTooBig):
+            raw = None
+        asked = idempotency.fingerprint(method=request.method, path=request.path,
+                                        query=dict(request.query_params.lists()), data=data)
+        return {"asked": asked, "raw_body": raw}
 
     @staticmethod
     def _idempotency_key(request: Any) -> str | None:

@@ -1,8 +1,10 @@
-"""A Redis cache that fails open: with Redis unreachable, reads miss and writes are dropped.
+"""A Redis cache that fails open: with Redis unreachable, or full, reads miss and writes are dropped.
 
 The cache only holds things that can be recomputed (throttle counters, cached
 pages), so a dead Redis must slow the app down, never turn a request into a
 500. Each failure is logged; the short socket timeouts in settings bound the wait.
+Full: Redis runs with `maxmemory` and evicts only keys with a time to live (coalition.embedded); when what it
+holds without one (the broker's backlog) reaches the bound, it refuses every write.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from typing import Any, TypeVar
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
-UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError, OutOfMemoryError)
 T = TypeVar("T")
 
 
@@ -26,7 +29,7 @@ class FailOpenRedisCache(RedisCache):
         try:
             return call()
         except UNAVAILABLE as error:
-            logger.warning("cache %s skipped, Redis unavailable: %s", operation, error)
+            logger.warning("cache %s skipped, Redis unavailable or full: %s", operation, error)
             return fallback
 
     def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None, **kw: Any) -> bool:

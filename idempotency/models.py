@@ -16,7 +16,9 @@ class IdempotentRequest(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path, query and body.")
+    fingerprint = models.CharField(
+        max_length=68, help_text="SHA-256 of what was asked: the method, path, query and parsed body, files by their "
+        "digests (services.fingerprint); 'raw:' and the SHA-256 of the raw bytes for answers kept before 0002.")
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=2000)
     status_code = models.PositiveSmallIntegerField(null=True, help_text="Empty while the write is running.")

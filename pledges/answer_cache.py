@@ -12,6 +12,12 @@ administrator sees the same offered pledges; ministry staff see their own countr
 coalitions their country is in); an API answer per user, address and language (`answer_key`), so that nothing
 kept for one reader is ever sent to another.
 
+No reader can fill Redis with them: an answer's address holds only the parameters its endpoint reads, in one
+order (`address`: an unknown or repeated parameter is computed and never kept, so it cannot make a new entry),
+an answer larger than settings.KEPT_ANSWER_MAX_BYTES is not kept, and every entry has a time to live, so a Redis
+bounded with `maxmemory` and `volatile-lru` (coalition.embedded, docker-compose.yml) evicts kept answers first
+and never the Celery broker's messages, which have none.
+
 Three things keep that honest:
 - a history id is given when a row is written, not when it commits: while another transaction that has written
   is open, a row with a smaller id may still appear, so then nothing is read from or written to the cache
@@ -27,8 +33,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db import connection
@@ -112,6 +119,18 @@ def cached_picture(coalition: Coalition, user: Any, compute: Callable[[], Any]) 
     picture = compute()
     store(key, picture, version=before, coalition_id=coalition.pk, computed_at=now)
     return picture
+
+
+def address(base: str, query: Iterable[tuple[str, list[str]]], reads: Collection[str]) -> str | None:
+    """Where an answer is kept: `base` (scheme, host and path) and the query's parameters sorted by name. None
+    when the query holds a parameter the endpoint does not read (`reads`), or one twice: such an answer is
+    computed and never kept, so made-up parameters cannot add entries of an answer already kept."""
+    pairs: list[tuple[str, str]] = []
+    for name, values in sorted(query):
+        if name not in reads or len(values) != 1:
+            return None
+        pairs.append((name, values[0]))
+    return f"{base}?{urlencode(pairs)}" if pairs else base
 
 
 def answer_key(user: Any, address: str, language: str, media_type: str, version: Version) -> str:

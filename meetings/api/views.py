@@ -33,6 +33,7 @@ from meetings.api.serializers import (
 )
 from meetings.models import AgendaItem, Brief, Invitation, Meeting
 from meetings.selectors import briefs_visible_to, may_see_briefs, meeting_detail_queryset, meetings_visible_to
+from pledges.api.views import as_read, writable_fields
 from pledges.services import check_version
 from pledges.visibility import is_secretariat
 
@@ -67,7 +68,7 @@ class MeetingListView(WritesInOneTransaction, generics.ListAPIView):
 
 
 class MeetingDetailView(WritesInOneTransaction, VersionedObjectMixin, generics.RetrieveAPIView):
-    """One meeting with its invitations and agenda; the secretariat changes it (If-Match honoured)."""
+    """One meeting with its invitations and agenda; the secretariat changes it, PATCH or PUT (If-Match honoured)."""
 
     serializer_class = MeetingDetailSerializer
 
@@ -84,11 +85,27 @@ class MeetingDetailView(WritesInOneTransaction, VersionedObjectMixin, generics.R
     @extend_schema(request=MeetingWriteSerializer, responses={200: MeetingDetailSerializer},
                    parameters=[IF_MATCH_PARAMETER])
     def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, partial=True)
+
+    @extend_schema(request=MeetingWriteSerializer, responses={200: MeetingDetailSerializer},
+                   parameters=[IF_MATCH_PARAMETER],
+                   description="Replace the meeting: what the body leaves out takes its default (PATCH keeps it).")
+    def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, partial=False)
+
+    def change(self, request: Request, *, partial: bool) -> Response:
         meeting = self.get_object()
-        data = MeetingWriteSerializer(data=request.data, partial=True)
+        expected = self.expected_version(meeting)
+        body = as_read(request.data, read=MeetingDetailSerializer(meeting).data,
+                       writable=writable_fields(MeetingWriteSerializer) - {"coalition"})
+        if not partial and isinstance(body, dict):
+            body = {"coalition": meeting.coalition_id, **body}  # a whole meeting names its (unchanging) coalition
+        data = MeetingWriteSerializer(data=body, partial=partial)
         data.is_valid(raise_exception=True)
-        services.meeting_update(actor=request.user, meeting=meeting, expected_version=self.expected_version(meeting),
-                                **data.validated_data)
+        changes = dict(data.validated_data)
+        if changes.get("coalition") == meeting.coalition:
+            del changes["coalition"]  # another one is refused by the service, naming it
+        services.meeting_update(actor=request.user, meeting=meeting, expected_version=expected, **changes)
         meeting = self.get_queryset().get(pk=meeting.pk)
         return self.with_etag(Response(MeetingDetailSerializer(meeting).data), meeting)
 
@@ -144,7 +161,7 @@ class MeetingInvitationsView(_MeetingPartView, generics.ListAPIView):
 
 
 class MeetingInvitationView(_MeetingPartView):
-    """One country's invitation: PATCH changes its answer, head of delegation or level; DELETE un-invites."""
+    """One country's invitation: PATCH (or PUT) changes its answer, head of delegation or level; DELETE un-invites."""
 
     serializer_class = InvitationSerializer
 
@@ -165,11 +182,22 @@ class MeetingInvitationView(_MeetingPartView):
     @extend_schema(request=InvitationChangeSerializer, responses={200: InvitationSerializer},
                    parameters=[IF_MATCH_PARAMETER])
     def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, partial=True)
+
+    @extend_schema(request=InvitationChangeSerializer, responses={200: InvitationSerializer},
+                   parameters=[IF_MATCH_PARAMETER],
+                   description="Replace the invitation: what the body leaves out takes its default (PATCH keeps it).")
+    def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, partial=False)
+
+    def change(self, request: Request, *, partial: bool) -> Response:
         invitation = self.invitation()
-        data = InvitationChangeSerializer(data=request.data, partial=True, context={"meeting": self.meeting()})
+        body = as_read(request.data, read=InvitationSerializer(invitation).data,
+                       writable=writable_fields(InvitationChangeSerializer))
+        data = InvitationChangeSerializer(data=body, partial=partial, context={"meeting": self.meeting()})
         data.is_valid(raise_exception=True)
         values = {"status": invitation.status, "head_of_delegation": invitation.head_of_delegation,
-                  "level": invitation.level, **data.validated_data}
+                  "level": invitation.level, **data.validated_data}  # a PUT's are all there, defaults included
         with self.meeting_write() as meeting:
             services.invitation_set(actor=request.user, meeting=meeting, country=invitation.country, **values)
         return self.with_meeting_etag(Response(InvitationSerializer(self.invitation()).data))
@@ -206,7 +234,8 @@ class MeetingAgendaView(_MeetingPartView, generics.ListAPIView):
 
 
 class MeetingAgendaItemView(_MeetingPartView):
-    """One agenda item: PATCH changes its title or description, or moves it (`position`); DELETE removes it."""
+    """One agenda item: PATCH (or PUT) changes its title or description, or moves it (`position`); DELETE removes
+    it."""
 
     serializer_class = AgendaItemSerializer
 
@@ -224,8 +253,20 @@ class MeetingAgendaItemView(_MeetingPartView):
     @extend_schema(request=AgendaItemWriteSerializer, responses={200: AgendaItemSerializer},
                    parameters=[IF_MATCH_PARAMETER])
     def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, partial=True)
+
+    @extend_schema(request=AgendaItemWriteSerializer, responses={200: AgendaItemSerializer},
+                   parameters=[IF_MATCH_PARAMETER],
+                   description="Replace the item's title and description (an empty one if left out); `position` "
+                   "moves it, or it stays where it is.")
+    def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, partial=False)
+
+    def change(self, request: Request, *, partial: bool) -> Response:
         item = self.item()
-        data = AgendaItemWriteSerializer(data=request.data, partial=True)
+        body = as_read(request.data, read=AgendaItemSerializer(item).data,
+                       writable=writable_fields(AgendaItemWriteSerializer))
+        data = AgendaItemWriteSerializer(data=body, partial=partial)
         data.is_valid(raise_exception=True)
         changes = data.validated_data
         with self.meeting_write():

@@ -13,10 +13,12 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseBase, HttpResponseNotModified
@@ -32,8 +34,17 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.settings import api_settings
 
-from coalition.api import IF_MATCH_PARAMETER, MOMENT_HELP, VersionedObjectMixin, WritesInOneTransaction, parse_moment
+from coalition.api import (
+    IF_MATCH_PARAMETER,
+    MOMENT_HELP,
+    PreconditionFailed,
+    VersionedObjectMixin,
+    WritesInOneTransaction,
+    parse_moment,
+)
 from pledges import answer_cache, services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
@@ -59,6 +70,29 @@ FORMAT_PARAMETER = OpenApiParameter(
     description="`csv`: every matching pledge (no pages), columns: " + ", ".join(s.PLEDGE_COLUMNS) + ".",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- PUT and PATCH: the object as read, taken back ---------------------------------------------
+
+def as_read(body: Any, *, read: Mapping[str, Any], writable: Iterable[str]) -> Any:
+    """A PUT or PATCH body without the fields this write cannot change that are what they are, so that a client
+    may send back the object as it read it, changed (GET, change, PUT): a tranche's own pledge, a pledge's country,
+    ids, figures. `read` is the object's representation (as GET gives it), `writable` what the write takes. A
+    field that would move stays, for the write serializer to refuse by name; a `version` other than the current
+    one is a 412, as a stale If-Match is: the body is of an older version."""
+    if not isinstance(body, Mapping):
+        return body  # not an object: the serializer says so
+    current = json.loads(JSONRenderer().render(read))  # as a client reads it: JSON values
+    version = body.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version != current.get("version", version):
+        raise PreconditionFailed()
+    keep = set(writable)
+    return {name: value for name, value in body.items()
+            if name in keep or name not in current or value != current[name]}
+
+
+def writable_fields(serializer: type[Serializer[Any]]) -> set[str]:
+    return {name for name, field in serializer().fields.items() if not field.read_only}
 
 
 # --- reference data --------------------------------------------------------------------------
@@ -96,23 +130,31 @@ def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
 class KeptAnswers:
     """Live GET answers kept per data version and reader (pledges.answer_cache), with an ETag.
 
-    A view calls `kept_answer()` once it knows the request may be answered live: the same answer asked again
-    by the same reader is read back instead of computed, and a client that sends its ETag in If-None-Match gets
-    a 304 without a body. The answer is kept (in finalize_response) only if it is a 200 and the data did not
-    change while it was computed. `Cache-Control: private, no-cache`: no shared cache keeps it, and a browser
-    asks again each time (a 304 when nothing changed).
+    A view calls `kept_answer()` once it knows the request may be answered live, with the query parameters it
+    reads: the same answer asked again by the same reader (the same parameters, in any order) is read back
+    instead of computed, and a client that sends its ETag in If-None-Match gets a 304 without a body. A query
+    with any other parameter (or one twice) is computed and never kept. The answer is kept (in
+    finalize_response) only if it is a 200 of at most settings.KEPT_ANSWER_MAX_BYTES and the data did not change
+    while it was computed. `Cache-Control: private, no-cache`: no shared cache keeps it, and a browser asks
+    again each time (a 304 when nothing changed).
     """
 
     # what is being kept: key, data version, moment computed, and the coalition whose offers decide how long it
     # holds (None: all)
     _keeping: tuple[str, answer_cache.Version, dt.datetime, int | None] | None = None
 
-    def kept_answer(self, request: Request, *, coalition_id: int | None = None) -> HttpResponseBase | None:
-        """The answer kept for this request (or a 304), or None: compute it, and it is kept as it goes out."""
+    def kept_answer(self, request: Request, *, reads: Collection[str],
+                    coalition_id: int | None = None) -> HttpResponseBase | None:
+        """The answer kept for this request (or a 304), or None: compute it, and it is kept as it goes out if its
+        query has only parameters of `reads`, each once."""
+        address = answer_cache.address(request.build_absolute_uri(request.path), request.query_params.lists(),
+                                       {*reads, api_settings.URL_FORMAT_OVERRIDE})
+        if address is None:
+            return None
         version = answer_cache.data_version()
         if version is None:
             return None
-        key = answer_cache.answer_key(request.user, request.build_absolute_uri(), translation.get_language(),
+        key = answer_cache.answer_key(request.user, address, translation.get_language(),
                                       request.accepted_media_type, version)
         entry = cache.get(key)
         if entry is None:
@@ -137,12 +179,17 @@ class KeptAnswers:
             return response
         key, version, computed_at, coalition_id = self._keeping
         response.render()
+        if len(response.content) > settings.KEPT_ANSWER_MAX_BYTES:
+            return response  # sent, not kept: Redis holds many small answers, not a few readers' largest
         # Of the bytes as well as the key: the same address at the same data version answers differently once an
         # offer has turned stale or a tranche overdue, and a client holding the earlier answer must not get a 304.
         etag = '"' + hashlib.sha256(key.encode() + response.content).hexdigest()[:40] + '"'
         answer_cache.store(key, (etag, response["Content-Type"], response.content), version=version,
                            coalition_id=coalition_id, computed_at=computed_at)
         return self._private(response, etag)
+
+
+AS_OF_ONLY = frozenset(s.AsOfQuerySerializer().fields)  # what the force picture and the map read from the query
 
 
 class GeoJSONRenderer(JSONRenderer):
@@ -169,7 +216,7 @@ class CoalitionViewSet(KeptAnswers, WritesInOneTransaction, viewsets.ReadOnlyMod
         query = s.AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of")
-        if as_of is None and (kept := self.kept_answer(request, coalition_id=coalition.pk)) is not None:
+        if as_of is None and (kept := self.kept_answer(request, reads=AS_OF_ONLY, coalition_id=coalition.pk)):
             return kept
         picture = coalition_force(coalition=coalition, user=request.user, as_of=as_of)
         return Response(s.ForceSerializer(picture.as_dict()).data)
@@ -184,7 +231,7 @@ class CoalitionViewSet(KeptAnswers, WritesInOneTransaction, viewsets.ReadOnlyMod
         query = s.AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of")
-        if as_of is None and (kept := self.kept_answer(request, coalition_id=coalition.pk)) is not None:
+        if as_of is None and (kept := self.kept_answer(request, reads=AS_OF_ONLY, coalition_id=coalition.pk)):
             return kept
         picture = coalition_map(coalition=coalition, user=request.user, as_of=as_of, with_ids=True)
         return Response(s.force_map_geojson(picture))
@@ -311,7 +358,7 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
         """The rows as PledgeSerializer gives them, built from values_list() (serializers.pledge_list_rows); a
         live JSON page is kept per data version (KeptAnswers)."""
         if not self._is_csv() and not request.query_params.get("as_of", "").strip() and (
-                kept := self.kept_answer(request)) is not None:
+                kept := self.kept_answer(request, reads=self.list_parameters())) is not None:
             return kept
         pledges = self.filter_queryset(self.get_queryset())
         rows = pledges.values_list(*s.PLEDGE_LIST_FIELDS)
@@ -322,6 +369,11 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
         if self._is_csv():
             response["Content-Disposition"] = 'attachment; filename="pledges.csv"'
         return response
+
+    def list_parameters(self) -> set[str]:
+        """What the list reads from its query: the filters (ordering included) and the page."""
+        paginator: Any = self.paginator
+        return {*self.filterset_class.base_filters, paginator.page_query_param, paginator.page_size_query_param}
 
     def _answer(self, pledge_id: int, code: int = status.HTTP_200_OK) -> Response:
         pledge = pledge_list(user=self.request.user).get(pk=pledge_id)
@@ -337,7 +389,9 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
         partial = kwargs.pop("partial", False)
         pledge = self.get_object()
         expected = self.expected_version(pledge)
-        serializer = s.PledgeUpdateSerializer(instance=pledge, data=request.data, partial=partial)
+        body = as_read(request.data, read=s.PledgeSerializer(pledge).data,
+                       writable=writable_fields(s.PledgeUpdateSerializer))
+        serializer = s.PledgeUpdateSerializer(instance=pledge, data=body, partial=partial)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data) if partial else {**PLEDGE_DEFAULTS, **serializer.validated_data}
         services.pledge_update(actor=request.user, pledge=pledge, expected_version=expected, **changes)
@@ -429,7 +483,9 @@ class CaveatViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.CreateM
         partial = kwargs.pop("partial", False)
         caveat = self.get_object()
         expected = self.expected_version(caveat)
-        serializer = s.CaveatUpdateSerializer(instance=caveat, data=request.data, partial=partial)
+        body = as_read(request.data, read=s.CaveatSerializer(caveat).data,
+                       writable=writable_fields(s.CaveatUpdateSerializer))
+        serializer = s.CaveatUpdateSerializer(instance=caveat, data=body, partial=partial)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         if not partial:
@@ -509,7 +565,9 @@ class DeliveryViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.Mod
         partial = kwargs.pop("partial", False)
         delivery = self.get_object()
         expected = self.expected_version(delivery)
-        serializer = s.DeliveryUpdateSerializer(data=request.data, partial=partial)
+        body = as_read(request.data, read=s.DeliverySerializer(delivery).data,
+                       writable=writable_fields(s.DeliveryUpdateSerializer))
+        serializer = s.DeliveryUpdateSerializer(data=body, partial=partial)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         if not partial:
@@ -562,7 +620,9 @@ class RequirementViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.
         partial = kwargs.pop("partial", False)
         requirement = self.get_object()
         expected = self.expected_version(requirement)
-        serializer = s.RequirementUpdateSerializer(instance=requirement, data=request.data, partial=partial)
+        body = as_read(request.data, read=s.RequirementSerializer(requirement).data,
+                       writable=writable_fields(s.RequirementUpdateSerializer))
+        serializer = s.RequirementUpdateSerializer(instance=requirement, data=body, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         requirement = services.requirement_set(

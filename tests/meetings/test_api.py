@@ -335,7 +335,7 @@ def test_fuzzing_the_invitation_and_agenda_writes_finds_no_server_error(world: W
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
     operations = [result.ok() for result in schema.get_all_operations()]
     operations = [op for op in operations if "/invitations/" in op.path or "/agenda/" in op.path]
-    assert len(operations) == 10  # GET and POST on each list, GET, PATCH and DELETE on each item
+    assert len(operations) == 12  # GET and POST on each list, GET, PUT, PATCH and DELETE on each item
     failures: list[str] = []
     answers: set[int] = set()
     for operation in operations:
