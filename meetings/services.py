@@ -308,20 +308,25 @@ def agenda_item_remove(*, actor: Any, item: AgendaItem) -> None:
 # --- briefs -------------------------------------------------------------------------------
 
 def _send_compile(brief_id: int) -> None:
-    """Hand the brief to a worker and note when. With the broker down the request still succeeds: the brief
-    stays queued in the database and the reaper sends it again once Redis is back."""
+    """Note when, then hand the brief to a worker. In that order: noting it after sending held the row while a
+    worker might already be claiming it, and a claim skips a row another transaction holds, so the brief waited
+    for the reaper. With the broker down the request still succeeds: the brief stays queued in the database and
+    the reaper sends it again once Redis is back."""
     from meetings.tasks import compile_brief_task
 
+    try:
+        Brief.objects.filter(pk=brief_id, status=BriefStatus.QUEUED).update(sent_at=timezone.now())
+    except DatabaseError:  # the note only spares a resend
+        logger.warning("brief %s: could not note when it was sent", brief_id)
     try:
         compile_brief_task.apply_async(args=[brief_id], retry=False)
     except Exception:  # the broker's connection errors differ by transport; none may fail the request
         logger.warning("Could not queue brief %s (broker unreachable); the reaper will send it again.",
                        brief_id, exc_info=True)
-        return
-    try:
-        Brief.objects.filter(pk=brief_id, status=BriefStatus.QUEUED).update(sent_at=timezone.now())
-    except DatabaseError:  # the note only spares a resend; the message is on its way
-        logger.warning("brief %s: sent, but could not note when", brief_id)
+        try:
+            Brief.objects.filter(pk=brief_id, status=BriefStatus.QUEUED).update(sent_at=None)
+        except DatabaseError:  # the reaper resends it once the note is old enough
+            logger.warning("brief %s: not sent, and the note that it was could not be taken back", brief_id)
 
 
 def _send_ready_notice(brief_id: int) -> None:
