@@ -19,21 +19,13 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
-from meetings import services as meeting_services
-from meetings.models import AgendaItem
-from places.models import Place
-from pledges import services
+from tests.api.conftest import Objects
 from tests.conftest import World
-from tests.factories import make_pledge
-from tests.meetings.conftest import upcoming_meeting
 
 UNKNOWN_ID = "2147483000"
 # A message may legitimately read the same in both languages only when nothing in it is a word to translate.
@@ -50,55 +42,6 @@ class Probe:
     raw: bytes | None = None  # a body sent as it is (broken JSON, another media type)
     headers: dict[str, str] = field(default_factory=dict)
     typed: list[str] = field(default_factory=list)  # what the reader typed: exempt from the comparison
-
-
-@dataclass
-class Objects:
-    """One object of every kind the API names in a path, for the probes to aim at."""
-
-    ids: dict[tuple[str, str], str]
-    etags: dict[str, str]
-
-
-# --- the scene ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def objects(world: World) -> Objects:
-    offered = make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, unit=world.personnel,
-                          quantity=300, status="indicative", releasability="coalition")
-    make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, unit=world.personnel,
-                quantity=20, status="draft")
-    caveat = services.caveat_add(actor=world.ministry_pl, pledge=offered, kind="geographic",
-                                 text="Not east of the Dnipro.", rationale="Threat assessment")
-    delivery = services.delivery_plan(actor=world.ministry_pl, pledge=offered, quantity=100,
-                                      planned_on=timezone.localdate())
-    requirement = services.requirement_set(actor=world.secretariat, coalition=world.coalition,
-                                           category=world.troops, unit=world.personnel, quantity=1000)
-    meeting = upcoming_meeting(world)
-    item = AgendaItem.objects.filter(meeting=meeting).order_by("position").first()
-    assert item is not None
-    brief = meeting_services.brief_request(actor=world.secretariat, meeting=meeting, queue=False)
-    upload = APIClient()
-    upload.force_authenticate(world.ministry_pl)
-    csv = b"category,unit,quantity,status\ntroops,personnel,five,draft\n"
-    imported = upload.post("/api/v1/imports/", {"coalition": world.coalition.pk,
-                                                "file": SimpleUploadedFile("pledges.csv", csv, "text/csv")},
-                           format="multipart")
-    assert imported.status_code == 201, imported.content
-    place = Place.objects.order_by("pk").first()
-    assert place is not None, "the gazetteer is loaded by a migration"
-    ids = {
-        ("pledges", "id"): str(offered.pk), ("caveats", "id"): str(caveat.pk), ("deliveries", "id"): str(delivery.pk),
-        ("requirements", "id"): str(requirement.pk), ("meetings", "id"): str(meeting.pk),
-        ("meetings", "item_id"): str(item.pk), ("meetings", "country_code"): "PL", ("briefs", "id"): str(brief.pk),
-        ("imports", "id"): str(imported.json()["id"]), ("coalitions", "id"): str(world.coalition.pk),
-        ("countries", "code"): "PL", ("categories", "code"): "troops", ("places", "id"): str(place.pk),
-    }
-    etags = {"pledges": f'"{offered.pk}-{offered.version}"', "caveats": f'"{caveat.pk}-{caveat.version}"',
-             "deliveries": f'"{delivery.pk}-{delivery.version}"',
-             "requirements": f'"{requirement.pk}-{requirement.version}"', "meetings": f'"{meeting.pk}-1"'}
-    return Objects(ids=ids, etags=etags)
 
 
 # --- the probes, from the schema ------------------------------------------------------------------------------
@@ -140,19 +83,6 @@ def _out_of_range(prop: dict[str, Any]) -> Any:
     return None
 
 
-def _fill(path: str, objects: Objects, **override: str) -> tuple[str, list[str]]:
-    resource = path.split("/")[3]
-    names = re.findall(r"\{(\w+)\}", path)
-    typed = []
-    for name in names:
-        value = override.get(name) or objects.ids.get((resource, name))
-        assert value is not None, f"no {resource} object for {{{name}}} in {path}: add one to the `objects` fixture"
-        if name in override:
-            typed.append(value)
-        path = path.replace("{" + name + "}", value)
-    return path, typed
-
-
 def _bad_query_value(param: dict[str, Any]) -> str:
     prop = param.get("schema", {})
     if "enum" in prop:
@@ -177,19 +107,19 @@ def probes_for(schema: dict[str, Any], objects: Objects, role: str, how: str) ->
                 yield list(_operation_probes(schema, objects, role, template, method.upper(), operation))
         offered = {method.upper() for method in operations}
         if missing := [method for method in ("PUT", "PATCH", "DELETE") if method not in offered]:
-            yield [Probe(f"{role} {missing[0]} {template} not offered", missing[0], _fill(template, objects)[0],
+            yield [Probe(f"{role} {missing[0]} {template} not offered", missing[0], objects.fill(template),
                          body={})]
 
 
 def _operation_probes(schema: dict[str, Any], objects: Objects, role: str, template: str, method: str,
                       operation: dict[str, Any]) -> Iterator[Probe]:
-    path, _ = _fill(template, objects)
+    path = objects.fill(template)
     label = f"{role} {method} {template}"
     yield Probe(f"{label} as it is", method, path, body={})
     for name in re.findall(r"\{(\w+)\}", template):
         for unknown in (UNKNOWN_ID if "id" in name else "ZZ", "abc" if "id" in name else "Q!"):
-            wrong, typed = _fill(template, objects, **{name: unknown})
-            yield Probe(f"{label} {name}={unknown}", method, wrong, body={}, typed=typed)
+            yield Probe(f"{label} {name}={unknown}", method, objects.fill(template, **{name: unknown}), body={},
+                        typed=[unknown])
     for param in operation.get("parameters", []):
         if param["in"] == "query":
             value = _bad_query_value(param)
@@ -368,13 +298,6 @@ def english_answers(client: APIClient, probe: Probe, user: User | None, how: str
                 rest := _stripped(text, probe.typed)) and LETTERS.search(rest):
             problems.append(f"{probe.label}: {french.status_code} {where}: {text[:200]!r}")
     return problems, english.status_code
-
-
-@pytest.fixture
-def unthrottled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The walk sends far more than a reader's rate; the throttle is not what it is about."""
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
-                        {scope: "1000000/min" for scope in SimpleRateThrottle.THROTTLE_RATES})
 
 
 # (who, how their language is chosen, which probes): the full walk as ministry staff and as the secretariat
