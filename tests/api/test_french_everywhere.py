@@ -11,12 +11,14 @@ whose message is the English one, once the words the reader typed are taken out,
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import openpyxl
 import pytest
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +26,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from imports.columns import COLUMNS
 from tests.api.conftest import Objects
 from tests.conftest import World
 
@@ -48,8 +51,12 @@ class Probe:
 
 
 def _resolve(schema: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    """A schema with its $ref followed (also drf-spectacular's `allOf: [{$ref}]` around an enum)."""
+    while isinstance(node, dict) and ("$ref" in node or len(node.get("allOf", [])) == 1):
+        if "$ref" in node:
+            node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+        else:
+            node = {**{k: v for k, v in node.items() if k != "allOf"}, **_resolve(schema, node["allOf"][0])}
     return node
 
 
@@ -326,3 +333,31 @@ def test_every_refusal_of_every_operation_is_in_french(world: World, objects: Ob
     print(f"{role} ({how}): {len(operations)} operations, {sent} probes")
     assert len(operations) > 60
     assert not problems, f"{len(problems)} answers in English:\n" + "\n".join(problems)
+
+
+def test_the_import_template_speaks_the_readers_language(world: World) -> None:
+    """The spreadsheet a ministry fills in: its help sheet, the drop-downs' error prompts and the lists' headings are
+    in the reader's language; column names, codes and sheet names (what the reader of the upload looks for) are not
+    words to translate."""
+
+    def texts(language: str) -> dict[str, str]:
+        client = APIClient(headers={"Accept-Language": language})
+        client.force_authenticate(world.ministry_pl)
+        response = client.get(f"/api/v1/coalitions/{world.coalition.pk}/template.xlsx")
+        assert response.status_code == 200
+        book = openpyxl.load_workbook(io.BytesIO(response.content))
+        # The help sheet but its column of column names; the lists' headings (their rows are codes and names).
+        found = {f"{sheet.title}!{cell.coordinate}": cell.value for sheet in book if sheet.title != "Pledges"
+                 for row in sheet.iter_rows(max_row=None if sheet.title != "Lists" else 1) for cell in row
+                 if isinstance(cell.value, str) and not (sheet.title != "Lists" and cell.column_letter == "A"
+                                                         and cell.row > 3)}
+        for index, rule in enumerate(book["Pledges"].data_validations.dataValidation):
+            found[f"rule {index} title"], found[f"rule {index} error"] = rule.errorTitle, rule.error
+        return found
+
+    english, french = texts("en"), texts("fr")
+    codes = {column.name for column in COLUMNS}
+    said_in_english = [f"{where}: {text!r}" for where, text in french.items()
+                       if english.get(where) == text and text not in codes and LETTERS.search(text)]
+    assert len(english) > 30 and "rule 0 error" in french
+    assert said_in_english == []
