@@ -27,7 +27,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from imports.columns import COLUMNS
-from tests.api.conftest import Objects
+from tests.api.conftest import Objects, Scene
 from tests.conftest import World
 
 UNKNOWN_ID = "2147483000"
@@ -361,3 +361,18 @@ def test_the_import_template_speaks_the_readers_language(world: World) -> None:
                        if english.get(where) == text and text not in codes and LETTERS.search(text)]
     assert len(english) > 30 and "rule 0 error" in french
     assert said_in_english == []
+
+
+def test_a_reused_idempotency_key_is_refused_in_the_readers_language(world: World, scene: Scene) -> None:
+    """The 422 of a key sent again with another body: two requests, so outside the walk's one-request probes."""
+    _, token = AuthToken.objects.create(user=world.ministry_pl, expiry=None)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+    body = {"pledge": scene.offered.pk, "kind": "other", "text": "First."}
+    first = client.post("/api/v1/caveats/", body, format="json", headers={"Idempotency-Key": "key-1"})
+    assert first.status_code == 201, first.content
+    answers = {language: client.post("/api/v1/caveats/", {**body, "text": "Second."}, format="json",
+                                     headers={"Idempotency-Key": "key-1", "Accept-Language": language})
+               for language in ("en", "fr")}
+    assert {answer.status_code for answer in answers.values()} == {422}
+    assert answers["fr"].json()["detail"] != answers["en"].json()["detail"]
+    assert answers["fr"]["Content-Language"] == "fr"
