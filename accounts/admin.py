@@ -9,6 +9,7 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from pledges.visibility import is_administrator
@@ -36,8 +37,9 @@ class UserAdmin(AdministratorsOnly, DjangoUserAdmin):
     list_display = ("username", "email", "role", "country", "is_active", "is_staff")
     list_filter = ("role", "country", "is_active", "is_staff")
     list_select_related = ("country",)
-    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Role", {"fields": ("role", "country")}))
-    add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Role", {"fields": ("role", "country", "is_staff")}))
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), (gettext_lazy("Role"), {"fields": ("role", "country")}))
+    add_fieldsets = (*DjangoUserAdmin.add_fieldsets,
+                     (gettext_lazy("Role"), {"fields": ("role", "country", "is_staff")}))
 
 
 admin.site.unregister(Group)

@@ -4,7 +4,8 @@ Every API app (pledges.api, meetings.api) builds its views from these, so the
 whole API answers alike:
 
 - `exception_handler`: django ValidationError -> 400 with field messages,
-  PermissionDenied -> 403, Http404 -> 404, StaleVersion -> 412 (with the
+  PermissionDenied -> 403, Http404 -> 404 (DRF's translated "Not found.", never Django's English "No Pledge
+  matches the given query."), StaleVersion -> 412 (with the
   current version), a database DataError (a value PostgreSQL refuses) -> 400,
   an IntegrityError (a concurrent write won a uniqueness race) -> 409;
   never a 500 for bad input. Set as REST_FRAMEWORK["EXCEPTION_HANDLER"].
@@ -14,7 +15,8 @@ whole API answers alike:
   do not take, instead of ignoring it.
 - `PageNumberPagination`: `page` and `page_size` (1 to 1000); anything else is a 400 naming the parameter.
 - `StableOrderingFilter`: `ordering=` with the row's id added last, so pages never repeat or drop a row.
-- `JSONParser`: DRF's, with a body size limit (413) and a nesting limit (400) instead of a 500.
+- `JSONParser`: DRF's, with a body size limit (413) and a nesting limit (400) instead of a 500; `MultiPartParser`:
+  DRF's; both refuse a broken body in the reader's language.
 - `IdField`: a related object by its id, which must be a whole number (`1.5` or `true` is a 400).
 - `WritesInOneTransaction`: every API view's base. A write (POST, PUT, PATCH, DELETE) runs its handler in one
   transaction, answer included, so a committed write is never answered with an error (no read after the
@@ -40,16 +42,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import django_filters
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.http import Http404
 from django.http.request import RawPostDataException
 from django.utils import dateparse, timezone
 from django.utils.translation import gettext as _
@@ -65,6 +69,9 @@ from rest_framework.serializers import as_serializer_error
 
 from accounts.middleware import activate_preferred_language
 from pledges.services import StaleVersion
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +101,8 @@ class DatabaseUnavailable(exceptions.APIException):
 
 class KeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = ("This Idempotency-Key was used for a different request in the last 24 hours; "
-                      "use a new key for a new request.")
+    default_detail = gettext_lazy("This Idempotency-Key was used for a different request in the last 24 hours; "
+                                  "use a new key for a new request.")
     default_code = "idempotency_key_reused"
 
 
@@ -113,6 +120,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     exc = _form_refused(exc)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        # get_object_or_404's text names the model in English; which object is missing is the request's path.
+        exc = exceptions.NotFound()
     elif isinstance(exc, StaleVersion):
         response = drf_exception_handler(PreconditionFailed(str(exc)), context)
         if response is not None:
@@ -125,7 +135,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, DataError):
         # A value PostgreSQL refuses (out of range, NUL byte): the client's input, not our fault.
         logger.warning("API input refused by the database: %s", exc)
-        exc = exceptions.ValidationError({"detail": "A value is out of range or not allowed."})
+        exc = exceptions.ValidationError({"detail": _("A value is out of range or not allowed.")})
     elif isinstance(exc, IntegrityError):
         # The services validate uniqueness first; this is a concurrent write that got there first.
         logger.warning("API write refused by a database constraint: %s", exc)
@@ -149,7 +159,7 @@ def _form_refused(exc: Exception) -> Exception:
 
 # --- moments in queries --------------------------------------------------------------------------
 
-MOMENT_HELP = "ISO 8601, e.g. 2025-03-01T12:00:00Z (a date alone is its midnight; no offset means UTC)."
+MOMENT_HELP = gettext_lazy("ISO 8601, e.g. 2025-03-01T12:00:00Z (a date alone is its midnight; no offset means UTC).")
 
 
 def parse_moment(raw: str) -> dt.datetime:
@@ -168,7 +178,7 @@ def parse_moment(raw: str) -> dt.datetime:
     except ValueError:
         value = None
     if value is None:
-        raise ValueError(f"Enter a valid date and time: {MOMENT_HELP}")
+        raise ValueError(_("Enter a valid date and time: %(help)s") % {"help": MOMENT_HELP})
     if timezone.is_naive(value):
         value = value.replace(tzinfo=timezone.get_current_timezone())
     try:
@@ -201,7 +211,7 @@ class RejectUnknownFieldsMixin:
     `refused_fields` gives the message for keys that are known but not changeable here.
     """
 
-    refused_fields: ClassVar[dict[str, str]] = {}
+    refused_fields: ClassVar[Mapping[str, StrOrPromise]] = {}
     fields: Any
 
     def to_internal_value(self, data: Any) -> Any:
@@ -247,7 +257,6 @@ class WritesInOneTransaction:
         view.headers = view.default_response_headers
         try:
             view.initial(request, *args, **kwargs)
-            activate_preferred_language(request, request.user)  # a token user's own language, as for sessions
             method = request.method.lower()
             handler = getattr(view, method, view.http_method_not_allowed) if method in view.http_method_names \
                 else view.http_method_not_allowed
@@ -256,6 +265,17 @@ class WritesInOneTransaction:
             response = view.handle_exception(exc)
         view.response = view.finalize_response(request, response, *args, **kwargs)
         return view.response
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        """DRF's, signing the user in first: every answer, a 404 for an unknown `?format=` (DRF's content
+        negotiation, which comes before its authentication) included, is in their language."""
+        self.perform_authentication(request)
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+    def perform_authentication(self, request: Any) -> None:
+        """DRF's, then a token user's own language (as the middleware does for sessions)."""
+        super().perform_authentication(request)  # type: ignore[misc]
+        activate_preferred_language(request, request.user)
 
     def run_handler(self, handler: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         if request.method in SAFE_METHODS or not self.atomic_writes:
@@ -344,13 +364,33 @@ class JSONParser(parsers.JSONParser):
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise RequestTooLarge(_("The request body is larger than %(limit)s bytes.") % {"limit": f"{limit:,}"})
+        too_deep = _("JSON nested deeper than %(levels)s levels.") % {"levels": MAX_JSON_DEPTH}
         try:
             data = super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.") from None
+            raise exceptions.ParseError(too_deep) from None
+        except exceptions.ParseError as error:
+            # DRF's text carries Python's English reason; say where instead, in the reader's language.
+            problem = error.__context__
+            if isinstance(problem, json.JSONDecodeError):
+                raise exceptions.ParseError(_("The body is not valid JSON (line %(line)s, column %(column)s).") % {
+                    "line": problem.lineno, "column": problem.colno}) from None
+            raise exceptions.ParseError(_("The body is not valid JSON.")) from None
         if _depth(data) > MAX_JSON_DEPTH:
-            raise exceptions.ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+            raise exceptions.ParseError(too_deep)
         return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's multipart parser, refusing a broken form in the reader's language (DRF's text carries Django's
+    English reason)."""
+
+    def parse(self, stream: Any, media_type: str | None = None,
+              parser_context: Mapping[str, Any] | None = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except exceptions.ParseError:
+            raise exceptions.ParseError(_("The body is not a valid multipart form.")) from None
 
 
 class WholeNumberField(serializers.IntegerField):

@@ -19,14 +19,14 @@ from knox.settings import knox_settings
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from coalition.api import JSONParser, WritesInOneTransaction
+from coalition.api import JSONParser, MultiPartParser, WritesInOneTransaction
 from coalition.token_auth import TokenAuthentication
 
 

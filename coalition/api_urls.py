@@ -13,7 +13,7 @@ from django.http.response import HttpResponseBase
 from django.urls import Resolver404, URLPattern, URLResolver, include, path, re_path, resolve
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -30,8 +30,15 @@ class NotFoundView(WritesInOneTransaction, APIView):
     GET of a known path without its trailing slash is redirected to it.
     """
 
-    authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+
+    def perform_authentication(self, request: Request) -> None:
+        """Whoever asks, when they can be told (a token user's own language); a failed sign-in is no reason to
+        answer anything but this 404."""
+        try:
+            super().perform_authentication(request)
+        except APIException:
+            pass
 
     def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method in ("GET", "HEAD") and not request.path.endswith("/"):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 
 
 class BodySizeLimitMiddleware:
@@ -25,7 +26,10 @@ class BodySizeLimitMiddleware:
         if request.path in settings.UPLOAD_PATHS:  # a spreadsheet of the largest size imports, with its form
             limit = max(limit, settings.IMPORT_MAX_BYTES + 64 * 1024)
         if length > limit:
-            message = f"The request body is larger than {limit:,} bytes."
+            # Before LocaleMiddleware (nothing may read the body first): the language the request asks for.
+            with translation.override(translation.get_language_from_request(request)):
+                message = translation.gettext("The request body is larger than %(limit)s bytes.") % {
+                    "limit": f"{limit:,}"}
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")

@@ -19,6 +19,7 @@ from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from pledges.history import Version
 from pledges.services import StaleVersion
@@ -55,10 +56,10 @@ class ServiceModelForm(forms.ModelForm):
     def _show_refusal(self, refusal: ServiceRefused) -> None:
         error, prefix = refusal.error, f"{refusal.where}: " if refusal.where else ""
         if isinstance(error, StaleVersion):
-            self.add_error(None, "Someone else changed this record since you opened it. Nothing was saved; "
-                                 "reload the page to see the current version.")
+            self.add_error(None, _("Someone else changed this record since you opened it. Nothing was saved; "
+                                   "reload the page to see the current version."))
         elif isinstance(error, PermissionDenied):
-            self.add_error(None, prefix + (str(error) or "You may not make this change."))
+            self.add_error(None, prefix + (str(error) or _("You may not make this change.")))
         elif hasattr(error, "error_dict") and isinstance(error, ValidationError):
             for field, errors in error.message_dict.items():
                 if field in self.fields and not prefix:

@@ -80,7 +80,7 @@ def changes(request: HttpRequest, coalition_id: int) -> HttpResponse:
         if cursor := request.GET.get("cursor"):
             window = ChangesWindow.from_cursor(cursor)
             if window.coalition != coalition.pk:
-                raise Http404("Not a cursor of this coalition.")
+                raise Http404(_("Not a cursor of this coalition."))
         else:
             window = ChangesWindow.start(since=_since(request, coalition.pk), coalition=coalition)
     except ValidationError as error:

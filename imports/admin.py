@@ -90,12 +90,12 @@ class ImportAdmin(admin.ModelAdmin):
             else:
                 return HttpResponseRedirect(reverse("admin:imports_import_preview", args=[imported.pk]))
         return TemplateResponse(request, "admin/imports/upload.html", self._context(
-            request, "Import pledges from a spreadsheet", form=form, coalitions=coalitions))
+            request, _("Import pledges from a spreadsheet"), form=form, coalitions=coalitions))
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         imported = get_object_or_404(self.get_queryset(request), pk=pk)
         return TemplateResponse(request, "admin/imports/preview.html", self._context(
-            request, f"Import #{imported.pk}: {imported.filename}", imported=imported,
+            request, _("Import #%(id)s: %(file)s") % {"id": imported.pk, "file": imported.filename}, imported=imported,
             may_apply=imported.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED)
             and bool(imported.summary) and not imported.summary.get("error")))
 

@@ -190,8 +190,8 @@ def import_mark_failed(*, import_id: int, error: str) -> None:
 
 
 def refusal_text(rows: list[dict[str, Any]]) -> str:
-    return "; ".join(f"row {row['row']}: " + " ".join(f"{name}: {' '.join(messages)}"
-                                                    for name, messages in row["errors"].items()) for row in rows)
+    return "; ".join(_("row %(row)s: %(errors)s") % {"row": row["row"], "errors": " ".join(
+        f"{name}: {' '.join(messages)}" for name, messages in row["errors"].items())} for row in rows)
 
 
 def _summary(outcomes: list[Outcome]) -> dict[str, int]:

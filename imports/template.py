@@ -2,7 +2,9 @@
 
 Sheet "Pledges": one row per pledge (id and version kept, so a row changes its pledge rather than adding
 another), drop-down lists (data validation) for category, unit, status and releasability; "How to fill it in":
-each column explained; "Lists": the codes the drop-downs offer, with their names.
+each column explained; "Lists": the codes the drop-downs offer, with their names. Column names, codes and the
+sheet names the reader and the drop-downs look for ("Pledges", "Lists") stay as they are; every text a desk
+officer reads (the help, the drop-downs' prompts) is in the language of the request.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -73,7 +75,7 @@ def _lists(book: Workbook, sheet: Any, names: list[str], last: int) -> None:
         "releasability": list(Releasability.values),
     }
     described = {
-        "category": {c.code: gettext(c.name) for c in categories}, "unit": {u.code: u.name for u in units},
+        "category": {c.code: _(c.name) for c in categories}, "unit": {u.code: u.name for u in units},
         "status": {code: str(label) for code, label in PledgeStatus.choices},
         "releasability": {code: str(label) for code, label in Releasability.choices},
     }
@@ -81,7 +83,7 @@ def _lists(book: Workbook, sheet: Any, names: list[str], last: int) -> None:
     for name, codes in columns.items():
         code_letter, name_letter = get_column_letter(position), get_column_letter(position + 1)
         lists.cell(row=1, column=position, value=name).font = Font(bold=True)
-        lists.cell(row=1, column=position + 1, value=f"{name} means").font = Font(bold=True)
+        lists.cell(row=1, column=position + 1, value=_("%(column)s means") % {"column": name}).font = Font(bold=True)
         for row, code in enumerate(codes, start=2):
             lists.cell(row=row, column=position, value=code)
             lists.cell(row=row, column=position + 1, value=described[name].get(code, ""))
@@ -89,13 +91,15 @@ def _lists(book: Workbook, sheet: Any, names: list[str], last: int) -> None:
         lists.column_dimensions[name_letter].width = 30
         target = get_column_letter(names.index(name) + 1)
         rule = DataValidation(type="list", formula1=f"=Lists!${code_letter}$2:${code_letter}${len(codes) + 1}",
-                              allow_blank=True, showErrorMessage=True, errorTitle=f"Not a {name}",
-                              error=f"Choose a {name} from the list (the sheet 'Lists' says what each means).")
+                              allow_blank=True, showErrorMessage=True,
+                              errorTitle=_("Not a %(column)s") % {"column": name},
+                              error=_("Choose a %(column)s from the list (the sheet 'Lists' says what each means).")
+                              % {"column": name})
         rule.add(f"{target}2:{target}{last}")
         sheet.add_data_validation(rule)
         position += 3
     kinds_column = get_column_letter(position)
-    lists.cell(row=1, column=position, value="caveat kind").font = Font(bold=True)
+    lists.cell(row=1, column=position, value=_("caveat kind")).font = Font(bold=True)
     for row, kind in enumerate(CaveatKind.values, start=2):
         lists.cell(row=row, column=position, value=kind)
     lists.column_dimensions[kinds_column].width = 16
@@ -103,15 +107,15 @@ def _lists(book: Workbook, sheet: Any, names: list[str], last: int) -> None:
 
 def _help(book: Workbook, coalition: Coalition) -> None:
     about = book.create_sheet("How to fill it in", 1)
-    about.append([f"Your pledges to {coalition.name}: change a row to change that pledge; add a row (id empty) "
-                  "for a new one; leave rows you do not change as they are. Then upload the file: you will see "
-                  "what it would do before anything is changed."])
+    about.append([_("Your pledges to %(coalition)s: change a row to change that pledge; add a row (id empty) "
+                    "for a new one; leave rows you do not change as they are. Then upload the file: you will see "
+                    "what it would do before anything is changed.") % {"coalition": coalition.name}])
     about.append([])
-    about.append(["Column", "Required", "What to write"])
+    about.append([_("Column"), _("Required"), _("What to write")])
     for cell in about[3]:
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
     for column in COLUMNS:
-        about.append([column.name, "yes" if column.required else "", column.help])
+        about.append([column.name, _("yes") if column.required else "", str(column.help)])
     about.column_dimensions["A"].width = 22
     about.column_dimensions["B"].width = 10
     about.column_dimensions["C"].width = 110

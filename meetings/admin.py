@@ -57,7 +57,7 @@ class InvitationForm(forms.ModelForm):
         meeting = getattr(self.instance, "meeting", None)
         if (data.get("status") == InvitationStatus.ATTENDED and meeting is not None and meeting.starts_at
                 and meeting.starts_at > timezone.now()):
-            raise ValidationError({"status": "A country cannot have attended a meeting that has not started."})
+            raise ValidationError({"status": gettext("A country cannot have attended a meeting that has not started.")})
         return data
 
 
@@ -83,7 +83,7 @@ class AgendaItemInline(SecretariatWrites, LabelledTabularInline):
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
         formset.form.base_fields["position"].required = False
-        formset.form.base_fields["position"].help_text = "Empty: at the end."
+        formset.form.base_fields["position"].help_text = gettext("Empty: at the end.")
         return formset
 
 
@@ -138,7 +138,7 @@ class BriefInline(BriefReadOnlyMixin, LabelledTabularInline):
     fields = readonly_fields = ("number", "status", "progress_bar", "as_of", "requested_by", "finished_at",
                                 "downloads")
     ordering = ["-number"]
-    verbose_name_plural = "briefs (use the “Compile brief” action for a new one)"
+    verbose_name_plural = gettext_lazy("briefs (use the “Compile brief” action for a new one)")
 
 
 

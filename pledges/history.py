@@ -27,6 +27,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from pledges.models import Caveat, Coalition, Delivery, Pledge, PledgeStatus, Requirement
 from pledges.visibility import (
@@ -527,9 +528,9 @@ class ChangesWindow:
             window = cls(since=dt.datetime.fromisoformat(data["since"]), until=dt.datetime.fromisoformat(data["until"]),
                          coalition=data["coalition"], section=data["section"], after=data["after"])
         except (signing.BadSignature, KeyError, TypeError, ValueError):
-            raise ValidationError({"cursor": "Not a cursor of this API; start again from since."}) from None
+            raise ValidationError({"cursor": gettext("Not a cursor of this API; start again from since.")}) from None
         if window.section not in {name for name, _, _ in CHANGE_SECTIONS}:
-            raise ValidationError({"cursor": "Not a cursor of this API; start again from since."})
+            raise ValidationError({"cursor": gettext("Not a cursor of this API; start again from since.")})
         return window
 
     def page(self, *, user: Any, coalition: Coalition | None, size: int) -> tuple[dict[str, list[Any]],

@@ -97,13 +97,16 @@ def check_version(obj: Any, expected_version: int | None) -> None:
 def transition_error(current: str, target: str) -> str | None:
     """Why `current` -> `target` is illegal, or None when it is allowed."""
     if target not in S.values:
-        return f"'{target}' is not a status; choose one of {', '.join(S.values)}."
+        return _("'%(target)s' is not a status; choose one of %(statuses)s.") % {
+            "target": target, "statuses": ", ".join(S.values)}
     if target == current:
         return _("The pledge is already %(status)s.") % {"status": current}
     if target not in ALLOWED_TRANSITIONS[current]:
-        allowed = sorted(ALLOWED_TRANSITIONS[current])
-        hint = f" From {current} it can go to: {', '.join(allowed)}." if allowed else f" A {current} pledge is final."
-        return f"A pledge cannot move from {current} to {target}.{hint}"
+        if allowed := sorted(ALLOWED_TRANSITIONS[current]):
+            return _("A pledge cannot move from %(current)s to %(target)s. From %(current)s it can go to: "
+                     "%(allowed)s.") % {"current": current, "target": target, "allowed": ", ".join(allowed)}
+        return _("A pledge cannot move from %(current)s to %(target)s. A %(current)s pledge is final.") % {
+            "current": current, "target": target}
     return None
 
 

@@ -11,12 +11,12 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, parsers, status
+from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coalition.api import WritesInOneTransaction
+from coalition.api import MultiPartParser, WritesInOneTransaction
 from imports import services
 from imports.api.serializers import ImportSerializer, ImportUploadSerializer
 from imports.models import Import, ImportStatus
@@ -48,7 +48,7 @@ class ImportListView(WritesInOneTransaction, generics.ListCreateAPIView):
     `previewed`."""
 
     serializer_class = ImportSerializer
-    parser_classes = [parsers.MultiPartParser]
+    parser_classes = [MultiPartParser]
     may_write = staticmethod(is_ministry)
 
     def get_queryset(self) -> QuerySet[Import]:
@@ -98,6 +98,6 @@ class ImportApplyView(WritesInOneTransaction, APIView):
             applied = services.import_apply(actor=request.user, import_id=imported.pk)
         except services.ImportRefused as refused:
             transaction.set_rollback(True)
-            return Response({"detail": "Nothing was applied: some rows cannot be written now.",
+            return Response({"detail": _("Nothing was applied: some rows cannot be written now."),
                              "rows": refused.rows}, status=status.HTTP_400_BAD_REQUEST)
         return Response(ImportSerializer(applied).data)

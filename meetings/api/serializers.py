@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,9 @@ from meetings.models import (
     MeetingStatus,
 )
 from pledges.models import Coalition, Country, Membership
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class InvitationSerializer(serializers.ModelSerializer):
@@ -86,7 +89,7 @@ class MeetingWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.partial and "coalition" in attrs:
-            raise serializers.ValidationError({"coalition": "A meeting cannot move to another coalition."})
+            raise serializers.ValidationError({"coalition": _("A meeting cannot move to another coalition.")})
         return attrs
 
 
@@ -111,15 +114,16 @@ class InvitationWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer
     def validate_country(self, country: Country) -> Country:
         meeting: Meeting = self.context["meeting"]
         if not Membership.objects.filter(coalition_id=meeting.coalition_id, country=country).exists():
-            raise serializers.ValidationError(f"{country.name} is not a member of {meeting.coalition}.")
+            raise serializers.ValidationError(_("%(country)s is not a member of %(coalition)s.") % {
+                "country": country.name, "coalition": meeting.coalition})
         return country
 
 
 class InvitationChangeSerializer(InvitationWriteSerializer):
     """Input of PATCH .../invitations/{country_code}/: the country is the one in the URL."""
 
-    refused_fields: ClassVar[dict[str, str]] = {
-        "country": "The country is the one in the URL; remove this invitation and invite the other country.",
+    refused_fields: ClassVar[dict[str, StrOrPromise]] = {
+        "country": _("The country is the one in the URL; remove this invitation and invite the other country."),
     }
 
     def get_fields(self) -> dict[str, serializers.Field]:

@@ -8,9 +8,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
@@ -40,7 +42,7 @@ from pledges.visibility import is_secretariat
 
 class BriefNotReady(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The brief is not ready yet."
+    default_detail = gettext_lazy("The brief is not ready yet.")
     default_code = "not_ready"
 
 
@@ -173,7 +175,7 @@ class MeetingInvitationView(_MeetingPartView):
     def invitation(self) -> Invitation:
         code = str(self.kwargs["country_code"])
         if not (len(code) == 2 and code.isascii() and code.isalpha()):
-            raise Http404("No such country.")
+            raise exceptions.NotFound(_("No such country."))
         return get_object_or_404(self.get_queryset(), country__code=code.upper())
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -304,7 +306,7 @@ class MeetingBriefsView(WritesInOneTransaction, generics.ListAPIView):
             return Brief.objects.none()
         meeting = self.meeting()
         if not may_see_briefs(self.request.user):
-            raise exceptions.PermissionDenied("Briefs are for the secretariat and analysts.")
+            raise exceptions.PermissionDenied(_("Briefs are for the secretariat and analysts."))
         return briefs_visible_to(self.request.user).filter(meeting=meeting).order_by("-number")
 
     @extend_schema(request=BriefRequestSerializer, responses={202: BriefSerializer})
@@ -330,7 +332,7 @@ class BriefListView(WritesInOneTransaction, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no user
             return Brief.objects.none()
         if not may_see_briefs(self.request.user):
-            raise exceptions.PermissionDenied("Briefs are for the secretariat and analysts.")
+            raise exceptions.PermissionDenied(_("Briefs are for the secretariat and analysts."))
         return briefs_visible_to(self.request.user).order_by("-created_at", "-id")
 
 
@@ -353,7 +355,8 @@ class _BriefDownloadView(WritesInOneTransaction, generics.GenericAPIView):
     def get(self, request: Request, pk: int) -> HttpResponse:
         brief = get_object_or_404(self.get_queryset(), pk=pk)
         if not brief.is_ready:
-            raise BriefNotReady(f"Brief {brief.pk} is {brief.status}; download it when it is ready.")
+            raise BriefNotReady(_("Brief %(id)s is %(status)s; download it when it is ready.") % {
+                "id": brief.pk, "status": brief.status})
         content = Brief.objects.filter(pk=brief.pk).values_list(self.extension, flat=True).get()
         response = HttpResponse(bytes(content), content_type=self.content_type)
         response["Content-Disposition"] = f'attachment; filename="{brief.filename(self.extension)}"'

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from matplotlib import patheffects
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import Rectangle
@@ -64,7 +64,7 @@ MARGIN = 18 * mm
 WIDTH = A4[0] - 2 * MARGIN
 CELL_PADDING = 4
 MAX_CELL_LINES = 14  # a table row never splits across pages: longer texts are cut, and whole in the XLSX
-CUT_NOTE = "[…] full text in the XLSX annex"
+CUT_NOTE = gettext_noop("[…] full text in the XLSX annex")  # translated where it is written
 
 
 @cache
@@ -167,7 +167,7 @@ def _cell(text: str, style: ParagraphStyle, width: float) -> Any:
              for line in (simpleSplit(paragraph, style.fontName, style.fontSize, available) or [""])
              for piece in _fit(line, style.fontName, style.fontSize, available)]
     if cut or len(lines) > MAX_CELL_LINES:
-        lines = [*lines[:MAX_CELL_LINES - 1], CUT_NOTE]
+        lines = [*lines[:MAX_CELL_LINES - 1], _(CUT_NOTE)]
     return "\n".join(lines)
 
 

@@ -101,8 +101,8 @@ class CaveatInline(LabelledTabularInline):
     readonly_fields = ("state",)
     can_delete = False
     extra = 1
-    verbose_name = "caveat"
-    verbose_name_plural = "caveats (national restrictions and conditions on this pledge)"
+    verbose_name = gettext_lazy("caveat")
+    verbose_name_plural = gettext_lazy("caveats (national restrictions and conditions on this pledge)")
 
     @admin.display(description=gettext_lazy("state"))
     def state(self, obj: Caveat) -> str:
@@ -138,8 +138,8 @@ class DeliveryInline(LabelledTabularInline):
     fields = ("quantity", "planned_on", "delivered_on", "note", "state")
     readonly_fields = ("state",)
     extra = 0
-    verbose_name = "tranche"
-    verbose_name_plural = "tranches (what was planned and what arrived)"
+    verbose_name = gettext_lazy("tranche")
+    verbose_name_plural = gettext_lazy("tranches (what was planned and what arrived)")
 
     @admin.display(description=gettext_lazy("state"))
     def state(self, obj: Delivery) -> str:
@@ -217,7 +217,7 @@ class PledgeForm(ServiceModelForm):
                 initial = [(s, PledgeStatus(s).label) for s in (PledgeStatus.DRAFT, PledgeStatus.INDICATIVE)]
                 status_field: Any = self.fields["status"]
                 status_field.choices = initial
-                self.fields["status"].help_text = "Draft: seen only by your country. Indicative: offered."
+                self.fields["status"].help_text = _("Draft: seen only by your country. Indicative: offered.")
         else:
             self.fields["seen_version"].initial = self.instance.version
             if "status" in self.fields:
@@ -226,7 +226,7 @@ class PledgeForm(ServiceModelForm):
                 current = self.instance.status
                 legal = [current, *sorted(services.ALLOWED_TRANSITIONS[current])]
                 self.fields["status"].widget.choices = [(s, PledgeStatus(s).label) for s in legal]
-                self.fields["status"].help_text = "Only the legal next moves are offered."
+                self.fields["status"].help_text = _("Only the legal next moves are offered.")
 
 
 class NationalRowsAdmin(ServiceAdminMixin, EventHistoryMixin, admin.ModelAdmin):
@@ -339,12 +339,12 @@ class PledgeAdmin(NationalRowsAdmin):
             offer.append("seen_version")
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
             (None, {"fields": offer}),
-            ("When and where", {"fields": ["available_from", "available_until", "notice_to_move_days", "place",
+            (_("When and where"), {"fields": ["available_from", "available_until", "notice_to_move_days", "place",
                                            "location"]}),
-            ("Value and release", {"fields": ["estimated_value_eur", "releasability"]}),
+            (_("Value and release"), {"fields": ["estimated_value_eur", "releasability"]}),
         ]
         if obj is not None:
-            fieldsets.append(("Record", {"fields": ["reconfirmed_at", "version", "created_at", "updated_at",
+            fieldsets.append((_("Record"), {"fields": ["reconfirmed_at", "version", "created_at", "updated_at",
                                                     "is_illustrative"], "classes": ["collapse"]}))
         return fieldsets
 
@@ -480,7 +480,8 @@ class CaveatForm(ServiceModelForm):
         cleaned = super().clean()
         pledge, coalition = cleaned.get("pledge"), cleaned.get("coalition")
         if pledge is not None and coalition is not None and pledge.coalition_id != coalition.pk:
-            self.add_error("coalition", f"The chosen pledge is to {pledge.coalition}; choose that coalition.")
+            self.add_error("coalition", _("The chosen pledge is to %(coalition)s; choose that coalition.") % {
+                "coalition": pledge.coalition})
         return cleaned
 
 
@@ -497,7 +498,7 @@ class CaveatAdmin(NationalRowsAdmin):
 
     @admin.display(description=gettext_lazy("applies to"))
     def scope(self, obj: Caveat) -> str:
-        return str(obj.pledge) if obj.pledge_id else "all pledges to the coalition"
+        return str(obj.pledge) if obj.pledge_id else _("all pledges to the coalition")
 
     @admin.display(description=gettext_lazy("text"))
     def short_text(self, obj: Caveat) -> str:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from coalition.admin_inlines import LabelledTabularInline
 from pledges.models import (
@@ -72,7 +72,8 @@ class MembershipFormSet(InUseInlineFormSet):
     def in_use(self, instance: Membership) -> str | None:
         filters = {"country_id": instance.country_id, "coalition_id": instance.coalition_id}
         if Pledge.objects.filter(**filters).exists() or Caveat.objects.filter(**filters).exists():
-            return f"{instance.country} has pledges or caveats in this coalition, so it stays a member."
+            return gettext("%(country)s has pledges or caveats in this coalition, so it stays a member.") % {
+                "country": instance.country}
         return None
 
 
@@ -80,7 +81,8 @@ class CategoryUnitFormSet(InUseInlineFormSet):
     def in_use(self, instance: CategoryUnit) -> str | None:
         filters = {"category_id": instance.category_id, "unit_id": instance.unit_id}
         if Pledge.objects.filter(**filters).exists() or Requirement.objects.filter(**filters).exists():
-            return f"Pledges or requirements are counted in {instance.unit}, so it stays a unit of this category."
+            return gettext("Pledges or requirements are counted in %(unit)s, so it stays a unit of this category.") % {
+                "unit": instance.unit}
         return None
 
 
@@ -100,8 +102,8 @@ class MembershipInline(AdministeredInline):
 class CategoryUnitInline(AdministeredInline):
     model = CategoryUnit
     formset = CategoryUnitFormSet
-    verbose_name = "unit"
-    verbose_name_plural = "units this category is counted in"
+    verbose_name = gettext_lazy("unit")
+    verbose_name_plural = gettext_lazy("units this category is counted in")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return CategoryUnit.objects.select_related("unit", "category")

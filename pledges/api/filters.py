@@ -1,16 +1,22 @@
-"""Pledge filters. Every unknown value is a form error, so the API answers 400 naming the parameter."""
+"""Pledge filters. Every unknown value is a form error, so the API answers 400 naming the parameter.
+
+A message that shows what the reader sent takes it as a parameter (`params`), never inside its text:
+django-filter formats every message with `%` (`message % params`), so a value such as `%d` inside the text
+would break the formatting (a 500), and a text built with the value could never be translated."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from coalition.api import MOMENT_HELP, StableOrderingFilter, parse_moment
 from pledges.models import (
@@ -24,15 +30,19 @@ from pledges.models import (
     Requirement,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class CommaSeparatedChoiceField(forms.CharField):
-    """`a,b,c` -> ["a", "b", "c"], each checked against the allowed values."""
+    """`a,b,c` -> ["a", "b", "c"], each checked against the allowed values; `unknown` says which are not, with
+    `%(values)s` where they go."""
 
     default_validators = [ProhibitNullCharactersValidator()]
 
     def __init__(self, *, allowed: Callable[[list[str]], Iterable[str]], normalize: Callable[[str], str],
-                 what: str, **kwargs: Any) -> None:
-        self.allowed, self.normalize, self.what = allowed, normalize, what
+                 unknown: StrOrPromise, **kwargs: Any) -> None:
+        self.allowed, self.normalize, self.unknown = allowed, normalize, unknown
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> list[str] | None:
@@ -44,7 +54,7 @@ class CommaSeparatedChoiceField(forms.CharField):
             return None
         unknown = sorted(set(values) - set(self.allowed(values)))
         if unknown:
-            raise forms.ValidationError(f"Unknown {self.what}: {', '.join(unknown)}.", code="invalid_choice")
+            raise forms.ValidationError(self.unknown, code="invalid_choice", params={"values": ", ".join(unknown)})
         return values
 
 
@@ -80,7 +90,7 @@ class StrictBooleanField(forms.Field):
         try:
             return self.VALUES[str(value).strip().lower()]
         except KeyError:
-            raise forms.ValidationError("Enter true or false.", code="invalid") from None
+            raise forms.ValidationError(_("Enter true or false."), code="invalid") from None
 
     def validate(self, value: Any) -> None:
         return None
@@ -117,6 +127,9 @@ class IntegerFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+UNKNOWN_COUNTRY = gettext_lazy("Unknown country code: %(values)s.")
+
+
 def _known_country_codes(codes: list[str]) -> Iterable[str]:
     return Country.objects.filter(code__in=codes).values_list("code", flat=True)
 
@@ -125,7 +138,7 @@ class PledgeFilterSet(django_filters.FilterSet):
     """The pledge filters; `as_of` is read by the view (it changes the rows, not just which ones)."""
 
     country = CommaSeparatedFilter(
-        field_name="country__code", allowed=_known_country_codes, normalize=str.upper, what="country code",
+        field_name="country__code", allowed=_known_country_codes, normalize=str.upper, unknown=UNKNOWN_COUNTRY,
         help_text="ISO codes, comma-separated: PL,FR.",
     )
     coalition = ModelChoiceFilter(queryset=Coalition.objects.all(), help_text="Coalition id.")
@@ -133,7 +146,8 @@ class PledgeFilterSet(django_filters.FilterSet):
         queryset=CapabilityCategory.objects.all(), to_field_name="code", help_text="Category code, e.g. troops."
     )
     status = CommaSeparatedFilter(
-        field_name="status", allowed=lambda values: PledgeStatus.values, normalize=str.lower, what="status",
+        field_name="status", allowed=lambda values: PledgeStatus.values, normalize=str.lower,
+        unknown=gettext_lazy("Unknown status: %(values)s."),
         help_text=f"Comma-separated, of: {', '.join(PledgeStatus.values)}.",
     )
     conditional = BooleanFilter(
@@ -173,7 +187,7 @@ class PledgeFilterSet(django_filters.FilterSet):
 
 class CaveatFilterSet(django_filters.FilterSet):
     country = CommaSeparatedFilter(
-        field_name="country__code", allowed=_known_country_codes, normalize=str.upper, what="country code",
+        field_name="country__code", allowed=_known_country_codes, normalize=str.upper, unknown=UNKNOWN_COUNTRY,
         help_text="ISO codes, comma-separated: PL,FR.",
     )
     coalition = ModelChoiceFilter(queryset=Coalition.objects.all(), help_text="Coalition id.")
@@ -200,7 +214,7 @@ class RequirementFilterSet(django_filters.FilterSet):
 class DeliveryFilterSet(django_filters.FilterSet):
     pledge = IntegerFilter(field_name="pledge_id", help_text="Pledge id.")
     country = CommaSeparatedFilter(
-        field_name="pledge__country__code", allowed=_known_country_codes, normalize=str.upper, what="country code",
+        field_name="pledge__country__code", allowed=_known_country_codes, normalize=str.upper, unknown=UNKNOWN_COUNTRY,
         help_text="ISO codes, comma-separated: PL,FR.",
     )
     coalition = ModelChoiceFilter(field_name="pledge__coalition", queryset=Coalition.objects.all(),

@@ -8,6 +8,8 @@ from dataclasses import asdict
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from coalition.api import IdField, MomentField, RejectUnknownFieldsMixin, WholeNumberField
@@ -167,8 +169,8 @@ class _AvailabilityOrderMixin:
         start = attrs.get("available_from", getattr(self.instance, "available_from", None))
         end = attrs.get("available_until", getattr(self.instance, "available_until", None))
         if start and end and end < start:
-            raise serializers.ValidationError({"available_until": "'Available until' must not be before "
-                                                                  "'available from'."})
+            raise serializers.ValidationError({"available_until": _("'Available until' must not be before "
+                                                                    "'available from'.")})
         return attrs
 
 
@@ -176,9 +178,9 @@ class PledgeUpdateSerializer(RejectUnknownFieldsMixin, _AvailabilityOrderMixin, 
     """The fields pledges.services.pledge_update may change. Status moves: POST .../transition/."""
 
     refused_fields = {
-        "status": "The status moves through POST /api/v1/pledges/{id}/transition/.",
-        "country": "A pledge cannot move to another country.",
-        "coalition": "A pledge cannot move to another coalition.",
+        "status": gettext_lazy("The status moves through POST /api/v1/pledges/{id}/transition/."),
+        "country": gettext_lazy("A pledge cannot move to another country."),
+        "coalition": gettext_lazy("A pledge cannot move to another coalition."),
     }
 
     category = serializers.SlugRelatedField(slug_field="code", queryset=CapabilityCategory.objects.all())
@@ -231,9 +233,9 @@ class ChangesQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "cursor" not in attrs and "since" not in attrs:
-            raise serializers.ValidationError({"since": "This field is required."})
+            raise serializers.ValidationError({"since": _("This field is required.")})
         if attrs.get("until") and attrs.get("since") and attrs["until"] < attrs["since"]:
-            raise serializers.ValidationError({"until": "'until' must not be before 'since'."})
+            raise serializers.ValidationError({"until": _("'until' must not be before 'since'.")})
         return attrs
 
 
@@ -426,12 +428,12 @@ class CaveatUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """The fields pledges.services.caveat_update may change; lifting is POST .../lift/."""
 
     refused_fields = {
-        "pledge": "A caveat cannot move to another pledge.",
-        "country": "A caveat cannot move to another country.",
-        "coalition": "A caveat cannot move to another coalition.",
-        "is_active": "Lift a caveat with POST /api/v1/caveats/{id}/lift/.",
-        "lifted_on": "Lift a caveat with POST /api/v1/caveats/{id}/lift/.",
-        "imposed_on": "The date a caveat was imposed cannot change.",
+        "pledge": gettext_lazy("A caveat cannot move to another pledge."),
+        "country": gettext_lazy("A caveat cannot move to another country."),
+        "coalition": gettext_lazy("A caveat cannot move to another coalition."),
+        "is_active": gettext_lazy("Lift a caveat with POST /api/v1/caveats/{id}/lift/."),
+        "lifted_on": gettext_lazy("Lift a caveat with POST /api/v1/caveats/{id}/lift/."),
+        "imposed_on": gettext_lazy("The date a caveat was imposed cannot change."),
     }
 
     kind = serializers.ChoiceField(choices=CaveatKind.choices)
@@ -457,17 +459,19 @@ class CaveatCreateSerializer(CaveatUpdateSerializer):
     def validate_imposed_on(self, value: dt.date) -> dt.date:
         latest = timezone.localdate() + MAX_IMPOSED_AHEAD
         if value > latest:
-            raise serializers.ValidationError(f"A caveat cannot be imposed later than {latest.isoformat()}.")
+            raise serializers.ValidationError(_("A caveat cannot be imposed later than %(day)s.") % {
+                "day": latest.isoformat()})
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         pledge = attrs.get("pledge")
         if not pledge and not attrs.get("coalition"):
-            raise serializers.ValidationError({"coalition": "Give a pledge, or a coalition for a country-wide caveat."})
+            raise serializers.ValidationError({"coalition": _("Give a pledge, or a coalition for a country-wide "
+                                                              "caveat.")})
         if pledge and attrs.get("coalition") is not None and attrs["coalition"].pk != pledge.coalition_id:
-            raise serializers.ValidationError({"coalition": "The pledge is to another coalition; leave this out."})
+            raise serializers.ValidationError({"coalition": _("The pledge is to another coalition; leave this out.")})
         if pledge and attrs.get("country") is not None and attrs["country"].pk != pledge.country_id:
-            raise serializers.ValidationError({"country": "The pledge is another country's; leave this out."})
+            raise serializers.ValidationError({"country": _("The pledge is another country's; leave this out.")})
         return attrs
 
 
@@ -477,12 +481,11 @@ class CaveatLiftSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     def validate_lifted_on(self, value: dt.date) -> dt.date:
         if value > timezone.localdate():
-            raise serializers.ValidationError("A caveat cannot be lifted on a future date.")
+            raise serializers.ValidationError(_("A caveat cannot be lifted on a future date."))
         caveat = self.context.get("caveat")
         if caveat is not None and value < caveat.imposed_on:
-            raise serializers.ValidationError(
-                f"A caveat cannot be lifted before it was imposed ({caveat.imposed_on.isoformat()})."
-            )
+            raise serializers.ValidationError(_("A caveat cannot be lifted before it was imposed (%(day)s).") % {
+                "day": caveat.imposed_on.isoformat()})
         return value
 
 
@@ -534,7 +537,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 class DeliveryUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """The fields pledges.services.delivery_update may change (setting delivered_on records it delivered)."""
 
-    refused_fields = {"pledge": "A tranche cannot move to another pledge."}
+    refused_fields = {"pledge": gettext_lazy("A tranche cannot move to another pledge.")}
 
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_INT)
     planned_on = serializers.DateField()

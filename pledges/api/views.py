@@ -25,6 +25,7 @@ from django.http import HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -556,7 +557,7 @@ class DeliveryViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.Mod
         serializer = s.DeliveryCreateSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             if any(getattr(error, "code", "") == "does_not_exist" for error in serializer.errors.get("pledge", [])):
-                raise NotFound("None of your country's pledges has this id.")
+                raise NotFound(_("None of your country's pledges has this id."))
             raise ValidationError(serializer.errors)
         delivery = services.delivery_plan(actor=request.user, **serializer.validated_data)
         return self._answer(delivery.pk, status.HTTP_201_CREATED)

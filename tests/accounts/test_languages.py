@@ -3,7 +3,10 @@ and what the API and the pages say follows it."""
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,8 @@ from accounts.models import User
 from tests.conftest import World
 
 PO = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
-SOURCES = ["accounts", "pledges", "meetings", "imports", "dashboard", "idempotency", "coalition", "templates", "locale"]
+SOURCES = ["accounts", "places", "pledges", "meetings", "imports", "dashboard", "idempotency", "coalition", "templates",
+           "locale"]
 
 
 def untranslated(po: Path) -> list[str]:
@@ -107,3 +111,61 @@ def test_no_string_to_translate_hides_in_an_f_string() -> None:
              for path in (root / name).rglob("*.py")
              for number, line in enumerate(path.read_text().splitlines(), start=1) if hidden.search(line)]
     assert found == []
+
+
+# Where a message reaches a reader: exceptions whose text is shown (API answers, form errors, the admin's pages),
+# the admin's messages, and the classes' texts DRF and the admin show. Management commands speak to operators.
+MESSAGE_CALLS = {"ValidationError", "PermissionDenied", "NotFound", "ParseError", "NotAuthenticated",
+                 "AuthenticationFailed", "PreconditionFailed", "RequestTooLarge", "Conflict", "BriefNotReady",
+                 "FileRefused", "ValueError", "Response", "JsonResponse"}
+SECOND_ARGUMENT_CALLS = {"add_error", "error", "success", "warning", "info", "message_user"}
+MESSAGE_ATTRIBUTES = {"default_detail", "default_error_messages", "error_messages", "refused_fields", "verbose_name",
+                      "verbose_name_plural", "help_text"}
+TRANSLATING = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
+
+
+def _words_outside_gettext(node: ast.AST) -> bool:
+    """Whether an expression puts words into a message without gettext (a literal, an f-string's text, "..." % x)."""
+    if isinstance(node, ast.Call):  # "... {}".format(x) builds a message; any other call's arguments are not one
+        return isinstance(node.func, ast.Attribute) and _words_outside_gettext(node.func.value)
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and re.search(r"[A-Za-z]{2}", node.value) is not None
+    if isinstance(node, ast.JoinedStr):
+        return any(_words_outside_gettext(part) for part in node.values if isinstance(part, ast.Constant))
+    if isinstance(node, ast.BinOp):
+        return _words_outside_gettext(node.left) or _words_outside_gettext(node.right)
+    if isinstance(node, ast.Dict):
+        return any(_words_outside_gettext(value) for value in node.values)
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return any(_words_outside_gettext(item) for item in node.elts)
+    return False
+
+
+def _messages_in(tree: ast.AST) -> Iterator[tuple[int, ast.AST]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            function = node.func
+            name = getattr(function, "id", None) or getattr(function, "attr", None)
+            receiver = ast.unparse(function.value) if isinstance(function, ast.Attribute) else ""
+            if name in MESSAGE_CALLS:
+                yield from ((node.lineno, argument) for argument in node.args[:1])
+                yield from ((node.lineno, k.value) for k in node.keywords if k.arg in ("detail", "message"))
+            elif name in SECOND_ARGUMENT_CALLS and "log" not in receiver:
+                yield from ((node.lineno, argument) for argument in node.args[1:2])
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {getattr(target, "id", None) or getattr(target, "attr", None) for target in targets}
+            if names & MESSAGE_ATTRIBUTES and node.value is not None:
+                yield node.lineno, node.value
+
+
+def test_no_message_to_a_reader_is_left_unmarked() -> None:
+    """Every text that reaches a reader goes through gettext, with what the reader sent as a parameter: an
+    unmarked message stays English in French (makemessages cannot see it), and one built around a value (an
+    f-string) cannot be translated. Tests of the answers themselves: tests/api/test_french_everywhere.py."""
+    root = Path(settings.BASE_DIR)
+    found = [f"{path.relative_to(root)}:{line}: {ast.unparse(node)[:100]}"
+             for name in SOURCES if name not in ("templates", "locale")
+             for path in (root / name).rglob("*.py") if not {"migrations", "management"} & set(path.parts)
+             for line, node in _messages_in(ast.parse(path.read_text())) if _words_outside_gettext(node)]
+    assert found == [], "\n".join(found)
