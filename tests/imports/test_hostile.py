@@ -141,3 +141,23 @@ def test_a_long_imports_rows_keep_the_errors_reading_found(world: World, monkeyp
     ran = services.import_preview_run(actor=world.ministry_pl, import_id=imported.pk)
     assert [(row["row"], row["action"]) for row in ran.rows] == [(2, "error"), (3, "create")]
     assert "is not a date" in ran.rows[0]["errors"]["available_from"][0]
+
+
+def test_caveats_are_limited_per_row_and_per_file(world: World, client_for: Callable[[str], APIClient]) -> None:
+    """Each caveat is a write of its own: one row adds at most 20, one file at most 5,000 (the work of one file
+    stays within minutes, not the twenty a 5 MB file of caveats took)."""
+    pl = client_for("ministry_pl")
+    lines = "\n".join(f"condition: Condition {n}." for n in range(21))
+    data = b"category,unit,quantity,status,caveats\ntroops,personnel,5,draft,\"" + lines.encode() + b"\"\n"
+    row = upload(pl, world.coalition.pk, data, "x.csv").json()["rows"][0]
+    assert row["action"] == "error" and row["errors"]["caveats"] == [
+        "21 caveats: at most 20 can be added with one pledge."]
+    twenty = "\n".join(f"condition: Condition {n}." for n in range(20)).encode()
+    before, imports = state(), Import.objects.count()
+    data = b"category,unit,quantity,status,caveats\n" + b"troops,personnel,5,draft,\"" + twenty + b"\"\n"
+    refused = upload(pl, world.coalition.pk, b"category,unit,quantity,status,caveats\n"
+                     + (b"troops,personnel,5,draft,\"" + twenty + b"\"\n") * 251, "x.csv")
+    assert refused.status_code == 400 and refused.json()["file"] == [
+        "The file adds 5,020 caveats; at most 5,000 can be imported at once: split it into several files."]
+    assert state() == before and Import.objects.count() == imports
+    assert upload(pl, world.coalition.pk, data, "x.csv").json()["rows"][0]["action"] == "create"
