@@ -161,3 +161,14 @@ def test_caveats_are_limited_per_row_and_per_file(world: World, client_for: Call
         "The file adds 5,020 caveats; at most 5,000 can be imported at once: split it into several files."]
     assert state() == before and Import.objects.count() == imports
     assert upload(pl, world.coalition.pk, data, "x.csv").json()["rows"][0]["action"] == "create"
+
+
+def test_a_refusal_is_in_the_uploaders_language(world: World) -> None:
+    french = APIClient(headers={"Accept-Language": "fr"})
+    french.force_authenticate(world.ministry_pl)
+    name, make, _answer = CASES["reference-ZZZZ2"]
+    response = upload(french, world.coalition.pk, make(), name)
+    assert response.status_code == 400 and response.json()["file"] == [
+        "Le fichier n'a pas pu être lu comme un classeur Excel (.xlsx) : la cellule ZZZZ2 se trouve au-delà de la "
+        "colonne XFD, la dernière qu'une feuille puisse avoir. Ouvrez-le dans un tableur, enregistrez-le à nouveau "
+        "et déposez ce fichier."]
