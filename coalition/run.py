@@ -1,10 +1,11 @@
 """Run the whole product on one machine, shaped as production runs it: `python -m coalition.run` (`make run`).
 
 supervisord (from PyPI) owns every process and restarts any that dies: the embedded PostgreSQL and Redis
-(when DATABASE_URL / REDIS_URL are not set), the web server (gunicorn), a Celery worker and Celery beat.
-This module only writes supervisord's configuration, starts it, migrates and loads the demo coalition once
-the database answers, asks supervisord to start the web server, the worker and beat, and then waits on
-supervisord until Ctrl-C (or SIGTERM), which stops them all.
+(when DATABASE_URL / REDIS_URL are not set), the web server (gunicorn), a Celery worker (briefs, reminders, the
+scheduled jobs), a Celery worker for spreadsheet imports (their own queue, so that a brief never waits behind
+one) and Celery beat. This module only writes supervisord's configuration, starts it, migrates and loads the
+demo coalition once the database answers, asks supervisord to start the web server, the workers and beat, and
+then waits on supervisord until Ctrl-C (or SIGTERM), which stops them all.
 
 Settings are production's (DEBUG off), relaxed only for plain HTTP on this machine: no HTTPS redirect and
 cookies not marked Secure. The secret key is made once and kept in `.local/secret_key`.
@@ -26,7 +27,7 @@ from pathlib import Path
 from coalition import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
-PROCESSES = ("web", "worker", "beat")
+PROCESSES = ("web", "worker", "imports-worker", "beat")
 
 
 @dataclass
@@ -113,8 +114,12 @@ def programs(local: Path, env: dict[str, str], postgres: embedded.EmbeddedPostgr
     found += [
         Program("web", [python, "-m", "gunicorn", "-c", str(ROOT / "coalition" / "gunicorn.conf.py"),
                         "coalition.wsgi:application"], environment=env),
-        Program("worker", [python, "-m", "celery", "-A", "coalition", "worker", "--loglevel=INFO",
+        Program("worker", [python, "-m", "celery", "-A", "coalition", "worker", "--loglevel=INFO", "-Q", "celery",
                            "--concurrency=2", "-n", "worker@%h"], environment=env, stopwaitsecs=60),
+        # Imports one at a time (each within settings.IMPORT_TIME_LIMIT); the worker above never takes one.
+        Program("imports-worker", [python, "-m", "celery", "-A", "coalition", "worker", "--loglevel=INFO",
+                                   "-Q", "imports", "--concurrency=1", "-n", "imports@%h"], environment=env,
+                stopwaitsecs=60),
         Program("beat", [python, "-m", "celery", "-A", "coalition", "beat", "--loglevel=INFO",
                          "--schedule", str(local / "celerybeat-schedule")], environment=env),
     ]

@@ -129,6 +129,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+# Spreadsheet imports run on a queue of their own, consumed by a worker process of its own (coalition/run.py,
+# docker-compose.yml), so that a brief never waits behind one; each import task has a time limit: at the soft one
+# the import is marked failed, nothing changed; the hard one (if a query will not yield) replaces the process.
+CELERY_TASK_ROUTES = {"imports.tasks.*": {"queue": "imports"}}
+IMPORT_TIME_LIMIT: int = env.int("COALITION_IMPORT_TIME_LIMIT", default=10 * 60)  # seconds
+IMPORT_HARD_TIME_LIMIT: int = env.int("COALITION_IMPORT_HARD_TIME_LIMIT", default=IMPORT_TIME_LIMIT + 60)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # A brief for every planned meeting starting within 48 hours, and a fresh one after pledges change.
     "queue-pre-meeting-briefs": {"task": "meetings.tasks.queue_due_briefs", "schedule": 15 * 60.0},

@@ -1,36 +1,46 @@
 """A pledge spreadsheet (XLSX or CSV) read into rows of cell values, refusing what a desk officer should fix first.
 
-openpyxl reads the workbook in read-only mode with defusedxml installed (as openpyxl recommends: no XML entity
-expansion); formulas are never evaluated: a formula cell gives the value the spreadsheet saved with it, and one
-saved without a value is an error on its row. Macro workbooks (.xlsm), encrypted files, merged cells, files
-over 5 MB or 5,000 rows are refused whole.
+Both formats are streamed (imports.xlsx for workbooks; the CSV a line at a time) and bounded as imports.cells
+says: only rows that hold something, only the columns the header names, every length counted. Formulas are never
+evaluated: a formula cell gives the value the spreadsheet saved with it, and one saved without a value is an error
+on its row. Macro workbooks (.xlsm), encrypted files, merged cells, files over 5 MB or 5,000 rows are refused whole.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import re
-import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
+from imports import xlsx
+from imports.cells import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    CellProblem,
+    Columns,
+    FileRefused,
+    SheetRow,
+    present,
+    refuse_long_cell,
+    refuse_wide_row,
+    shown,
+)
 from imports.columns import BY_NAME, EXPORT_ONLY, REQUIRED
 
 MAX_BYTES = settings.IMPORT_MAX_BYTES
 MAX_ROWS = 5_000
+MAX_CSV_ROW_CHARS = 1_000_000  # one CSV record, however many lines its quoted cells span
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted workbook (or an old .xls) is an OLE compound file
 FORMULA_QUOTE = re.compile(r"^'(?=[=+\-@\t\r])")  # the CSV export's guard against formulas, taken off again
-
-
-class FileRefused(Exception):
-    """The whole file is refused; the message says what to do."""
 
 
 @dataclass
@@ -53,123 +63,143 @@ def read_rows(filename: str, data: bytes) -> list[Row]:
         raise FileRefused(_("The file is password-protected (encrypted) or an old Excel 97-2003 file: save it as an "
                             "Excel workbook (.xlsx) without a password."))
     if suffix == ".xlsx":
-        rows = _xlsx_rows(data)
-    elif suffix == ".csv":
-        rows = _csv_rows(data)
-    else:
-        raise FileRefused(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
-    return _with_header(rows)
+        if not data.startswith(b"PK"):
+            raise FileRefused(_("The file is not an Excel workbook (.xlsx), although its name says so."))
+        return _with_header(xlsx.sheet_rows(data))
+    if suffix == ".csv":
+        return _with_header(_csv_rows(data))
+    raise FileRefused(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any], list[bool]]]:
-    """(row number, values, which cells are formulas without a saved value) for each row of the first sheet."""
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise FileRefused(_("The file is not an Excel workbook (.xlsx), although its name says so."))
+class _Lines:
+    """The CSV's lines for csv.reader, decoded as they are read, refusing a record longer than MAX_CSV_ROW_CHARS
+    (csv.reader asks for the next line only when its record goes on)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+        self.record = 0  # characters of the record being read
+        self.records = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.stream.readline(MAX_CSV_ROW_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.record += len(line)
+        if self.record > MAX_CSV_ROW_CHARS:
+            raise FileRefused(_("Row %(row)s of the CSV file is longer than %(limit)s characters.") % {
+                "row": self.records + 1, "limit": f"{MAX_CSV_ROW_CHARS:,}"})
+        return line
+
+
+def _csv_rows(data: bytes) -> Iterator[SheetRow]:
+    if b"\x00" in data:
+        raise (_not_utf8() if not _is_utf8(data) else FileRefused(_("The file is not a CSV text file.")))
+    first_line = data.split(b"\n", 1)[0]
+    delimiter = ";" if first_line.count(b";") > first_line.count(b",") else ","  # Excel in much of Europe uses ;
+    lines = _Lines(data)
+    columns = Columns()
+    records = csv.reader(lines, delimiter=delimiter)
+    while True:
+        try:
+            cells = next(records)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise _not_utf8() from None
+        except csv.Error as error:
+            if "field limit" in str(error):  # csv's own limit: 131,072 characters
+                raise refuse_long_cell(lines.records + 1) from None
+            raise FileRefused(_("Row %(row)s of the CSV file cannot be read as CSV: save the file again as 'CSV "
+                                "UTF-8' and upload that.") % {"row": lines.records + 1}) from None
+        lines.records += 1
+        lines.record = 0
+        number = lines.records
+        if len(cells) > MAX_COLUMNS:
+            raise refuse_wide_row(number)
+        if not any(present(cell) for cell in cells):
+            continue
+        row = SheetRow(number=number, cells={})
+        for position, cell in enumerate(cells):
+            if columns.keeps(position) and cell:
+                if len(cell) > MAX_CELL_CHARS:
+                    raise refuse_long_cell(number)
+                columns.count(cell)
+                row.cells[position] = FORMULA_QUOTE.sub("", cell)
+        if columns.named is None:
+            columns.header_found(row)
+        yield row
+
+
+def _not_utf8() -> FileRefused:
+    return FileRefused(_("The CSV file is not UTF-8 text: save it as 'CSV UTF-8'."))
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Checked a piece at a time: decoding it whole could take four times its size."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if any(name.lower().endswith("vbaproject.bin") for name in names):
-                raise FileRefused(_("The workbook contains macros: save it as an Excel workbook (.xlsx) without them."))
-        values = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except FileRefused:
-        raise
-    except Exception:  # openpyxl's errors for a damaged or foreign file are many; none is the user's to read
-        raise FileRefused(_("The file could not be read as an Excel workbook (.xlsx): is it damaged?")) from None
-    sheet_name = "Pledges" if "Pledges" in values.sheetnames else values.sheetnames[0]
-    sheet, formula_sheet = values[sheet_name], formulas[sheet_name]
-    _refuse_merged_cells(data, values, sheet_name)
-    rows = []
-    for number, (cells, formula_cells) in enumerate(
-            zip(sheet.iter_rows(values_only=True), formula_sheet.iter_rows(values_only=True), strict=False), start=1):
-        unsaved = [value is None and isinstance(formula, str) and formula.startswith("=")
-                   for value, formula in zip(cells, formula_cells, strict=False)]
-        rows.append((number, list(cells), unsaved))
-        if number > MAX_ROWS + 1:
-            break
-    values.close()
-    formulas.close()
-    return rows
-
-
-def _refuse_merged_cells(data: bytes, book: Any, sheet_name: str) -> None:
-    """Read-only worksheets do not list merged cells: look for them in the sheet's own XML."""
-    path = book[sheet_name]._worksheet_path  # where the workbook's relations put this sheet
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        xml = archive.read(path)
-    found = re.findall(rb'<mergeCell ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"', xml)
-    if found:
-        cells = ", ".join(ref.decode() for ref in found[:5])
-        raise FileRefused(_("The sheet '%(sheet)s' has merged cells (%(cells)s): unmerge them, one value per cell.") % {
-            "sheet": sheet_name, "cells": cells})
-
-
-def _csv_rows(data: bytes) -> list[tuple[int, list[Any], list[bool]]]:
-    try:
-        text = data.decode("utf-8-sig")
+        for start in range(0, len(data), 64 * 1024):
+            decoder.decode(data[start:start + 64 * 1024])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise FileRefused(_("The CSV file is not UTF-8 text: save it as 'CSV UTF-8'.")) from None
-    if "\x00" in text:
-        raise FileRefused(_("The file is not a CSV text file."))
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","  # Excel in much of Europe uses ;
-    rows = []
-    for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
-        rows.append((number, [FORMULA_QUOTE.sub("", cell) for cell in cells], [False] * len(cells)))
-        if number > MAX_ROWS + 1:
-            break
-    return rows
+        return False
+    return True
 
 
 def _header_name(cell: Any) -> str:
     return re.sub(r"\s+", "_", str(cell or "").strip().lower())
 
 
-def _with_header(rows: list[tuple[int, list[Any], list[bool]]]) -> list[Row]:
-    rows = [(n, cells, unsaved) for n, cells, unsaved in rows if any(_present(c) for c in cells) or any(unsaved)]
-    if not rows:
+def _with_header(rows: Iterator[SheetRow]) -> list[Row]:
+    header_row = next(rows, None)
+    if header_row is None:
         raise FileRefused(_("The file has no rows: the first row names the columns, the next ones are pledges."))
-    header_number, header_cells, _unsaved = rows[0]
-    header = [_header_name(cell) for cell in header_cells]
-    named = [name for name in header if name]
+    header = {position: _header_name(cell) for position, cell in sorted(header_row.cells.items())
+              if _header_name(cell)}
+    named = list(header.values())
     unknown = [name for name in named if name not in BY_NAME and name not in EXPORT_ONLY]
     missing = [name for name in REQUIRED if name not in named]
     duplicated = sorted({name for name in named if named.count(name) > 1})
     problems = []
     if unknown:
-        problems.append(_("unknown column(s) %(names)s") % {"names": ", ".join(f"'{name}'" for name in unknown)})
+        problems.append(_("unknown column(s) %(names)s") % {"names": _listed(unknown)})
     if missing:
-        problems.append(_("missing column(s) %(names)s") % {"names": ", ".join(f"'{name}'" for name in missing)})
+        problems.append(_("missing column(s) %(names)s") % {"names": _listed(missing)})
     if duplicated:
-        problems.append(_("column(s) given twice %(names)s") % {"names": ", ".join(f"'{n}'" for n in duplicated)})
+        problems.append(_("column(s) given twice %(names)s") % {"names": _listed(duplicated)})
     if problems:
         raise FileRefused(_("Row %(row)s must name the columns: %(problems)s. The columns are: %(columns)s (download "
                             "the template to start from them).") % {
-            "row": header_number, "problems": "; ".join(problems), "columns": ", ".join(BY_NAME)})
-    body = rows[1:]
-    if not body:
-        raise FileRefused(_("The file has no pledge rows under its header row."))
-    if len(body) > MAX_ROWS:
-        raise FileRefused(_("The file has more than %(rows)s pledge rows; split it into several files.") % {
-            "rows": f"{MAX_ROWS:,}"})
-    result = []
-    for number, cells, unsaved in body:
-        row = Row(number=number, values={})
-        for position, name in enumerate(header):
-            if not name or (name in EXPORT_ONLY and name != "coalition"):
-                continue
-            value = cells[position] if position < len(cells) else None
-            if position < len(unsaved) and unsaved[position]:
+            "row": header_row.number, "problems": "; ".join(problems), "columns": ", ".join(BY_NAME)})
+    read = {position: name for position, name in header.items() if name not in EXPORT_ONLY or name == "coalition"}
+    result: list[Row] = []
+    for sheet_row in rows:
+        if len(result) == MAX_ROWS:
+            raise FileRefused(_("The file has more than %(rows)s pledge rows; split it into several files.") % {
+                "rows": f"{MAX_ROWS:,}"})
+        row = Row(number=sheet_row.number, values={})
+        for position, name in read.items():
+            value = sheet_row.cells.get(position)
+            if position in sheet_row.unsaved:
                 row.errors.setdefault(name, []).append(
                     _("a formula with no saved value: open the file in a spreadsheet, save it, and upload it again "
                       "(or type the value)."))
+            if isinstance(value, CellProblem):
+                row.errors.setdefault(name, []).append(value.message)
+                value = None
             row.values[name] = value.strip() if isinstance(value, str) else value
         result.append(row)
+    if not result:
+        raise FileRefused(_("The file has no pledge rows under its header row."))
     return result
 
 
-def _present(cell: Any) -> bool:
-    return cell is not None and not (isinstance(cell, str) and not cell.strip())
+def _listed(names: list[str]) -> str:
+    quoted = [f"'{shown(name, 40)}'" for name in names[:10]]
+    return ", ".join(quoted + (["…"] if len(names) > 10 else []))
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -187,6 +217,6 @@ def as_date(value: Any) -> dt.date | None:
         pass
     if re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", text):
         raise ValueError(_("'%(text)s' could be read day-month or month-day: write it as year-month-day "
-                           "(e.g. 2026-04-03) or use a date cell.") % {"text": text})
+                           "(e.g. 2026-04-03) or use a date cell.") % {"text": shown(text)})
     raise ValueError(_("'%(text)s' is not a date: write it as year-month-day (e.g. 2026-04-03) or use a date "
-                       "cell.") % {"text": text})
+                       "cell.") % {"text": shown(text)})

@@ -10,11 +10,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from imports.cells import shown
 from imports.reader import Row, as_date
 from places.models import Place
 from pledges.models import CapabilityCategory, CaveatKind, Coalition, Country, PledgeStatus, Releasability
 
 WHOLE = re.compile(r"^\d{1,3}([ ,\u00a0\u202f]?\d{3})*$|^\d+$")  # 1200, 1,200, 1 200
+MAX_DIGITS = 18  # a whole number past this is no quantity, id or day count (and int() of thousands of digits fails)
+MAX_CAVEATS_PER_ROW = 20  # each is a write of its own: the limits keep one file's work within minutes
+MAX_CAVEATS_PER_FILE = 5_000
 
 
 @dataclass
@@ -51,14 +55,15 @@ class PledgeRow:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
+        """What a worker needs to run the row as read: its values and the errors reading found."""
         return {"number": self.number, "pledge_id": self.pledge_id, "version": self.version, "status": self.status,
-                "fields": self.fields, "caveats": [list(c) for c in self.caveats]}
+                "fields": self.fields, "caveats": [list(c) for c in self.caveats], "errors": self.errors}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PledgeRow:
         return cls(number=data["number"], pledge_id=data["pledge_id"], version=data["version"],
                    status=data["status"], fields=data["fields"],
-                   caveats=[(kind, text) for kind, text in data["caveats"]])
+                   caveats=[(kind, text) for kind, text in data["caveats"]], errors=data.get("errors", {}))
 
 
 def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Lookups) -> PledgeRow:
@@ -79,11 +84,11 @@ def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Look
     given_country = text("country")
     if given_country and given_country.upper() != country.code:
         error("country", _("'%(given)s' is not your country (%(code)s): rows for another country are refused.")
-              % {"given": given_country, "code": country.code})
+              % {"given": shown(given_country), "code": country.code})
     given_coalition = text("coalition")
     if given_coalition and given_coalition not in (str(coalition.pk), coalition.short_name):
         error("coalition", _("this row is for coalition %(given)s, the file is imported into %(name)s (id %(id)s).")
-              % {"given": given_coalition, "name": coalition.short_name, "id": coalition.pk})
+              % {"given": shown(given_coalition), "name": coalition.short_name, "id": coalition.pk})
 
     pledge_id = _whole(text("id"), "id", error, minimum=1)
     version = _whole(text("version"), "version", error, minimum=1)
@@ -96,7 +101,7 @@ def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Look
         error("category", _("required."))
     elif category is None:
         error("category", _("'%(given)s' is not a capability category (see the sheet 'Lists').") % {
-            "given": text("category")})
+            "given": shown(text("category"))})
     else:
         fields["category_id"] = category.pk
         unit_code = text("unit").lower()
@@ -105,7 +110,7 @@ def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Look
         elif unit_code not in lookups.units_of[category.pk]:
             allowed = ", ".join(lookups.units_of[category.pk]) or "none"
             error("unit", _("'%(given)s' is not a unit of %(category)s (its units: %(allowed)s).") % {
-                "given": text("unit"), "category": _(category.name), "allowed": allowed})
+                "given": shown(text("unit")), "category": _(category.name), "allowed": allowed})
         else:
             fields["unit_id"] = lookups.units_of[category.pk][unit_code]
 
@@ -120,12 +125,12 @@ def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Look
         error("status", _("required: draft, indicative, confirmed, deployed or withdrawn."))
     elif status not in PledgeStatus.values:
         error("status", _("'%(given)s' is not a status: draft, indicative, confirmed, deployed or withdrawn.") % {
-            "given": text("status")})
+            "given": shown(text("status"))})
 
     releasability = text("releasability").lower()
     if releasability and releasability not in Releasability.values:
         error("releasability", _("'%(given)s' is not one of: secretariat, coalition.") % {
-            "given": text("releasability")})
+            "given": shown(text("releasability"))})
     elif releasability:
         fields["releasability"] = releasability
 
@@ -137,7 +142,7 @@ def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Look
         place_id = _whole(text("place"), "place", error, minimum=1)
         if place_id is not None:
             # the theatre is the pledge services' rule: the preview meets it when it runs them
-            if (lookups.place(place_id) if place_id < 2**63 else None) is None:
+            if lookups.place(place_id) is None:
                 error("place", _("no place has the GeoNames id %(id)s.") % {"id": place_id})
             else:
                 fields["place_id"] = place_id
@@ -155,14 +160,17 @@ def clean_row(row: Row, *, country: Country, coalition: Coalition, lookups: Look
         fields["estimated_value_eur"] = _decimal(text("estimated_value_eur"), "estimated_value_eur", error)
 
     caveats = []
-    for line in text("caveats").splitlines():
-        if not line.strip():
-            continue
+    lines = [line for line in text("caveats").splitlines() if line.strip()]
+    if len(lines) > MAX_CAVEATS_PER_ROW:
+        error("caveats", _("%(count)s caveats: at most %(limit)s can be added with one pledge.") % {
+            "count": len(lines), "limit": MAX_CAVEATS_PER_ROW})
+        lines = []
+    for line in lines:
         kind, _colon, caveat_text = line.partition(":")
         kind = kind.strip().lower().replace(" ", "_")
         if not caveat_text.strip() or kind not in CaveatKind.values:
             error("caveats", _("'%(given)s' is not 'kind: text' with a kind among %(kinds)s.") % {
-                "given": line.strip()[:60], "kinds": ", ".join(CaveatKind.values)})
+                "given": shown(line.strip()), "kinds": ", ".join(CaveatKind.values)})
         else:
             caveats.append((kind, caveat_text.strip()))
     return PledgeRow(number=row.number, pledge_id=pledge_id, version=version, status=status, fields=fields,
@@ -173,9 +181,13 @@ def _whole(text: str, name: str, error: Any, *, minimum: int) -> int | None:
     if not text:
         return None
     if not WHOLE.match(text):
-        error(name, _("'%(given)s' is not a whole number.") % {"given": text})
+        error(name, _("'%(given)s' is not a whole number.") % {"given": shown(text)})
         return None
-    number = int(re.sub(r"\D", "", text))
+    digits = re.sub(r"\D", "", text).lstrip("0") or "0"
+    if len(digits) > MAX_DIGITS:
+        error(name, _("%(count)s digits: too large a number.") % {"count": len(digits)})
+        return None
+    number = int(digits)
     if number < minimum:
         error(name, _("must be %(minimum)s or more.") % {"minimum": minimum})
         return None
@@ -188,9 +200,12 @@ def _decimal(text: str, name: str, error: Any) -> str | None:
     try:
         value = Decimal(text.replace(" ", "").replace("\u00a0", ""))
     except InvalidOperation:
-        error(name, _("'%(given)s' is not a number (write 1250000.50).") % {"given": text})
+        error(name, _("'%(given)s' is not a number (write 1250000.50).") % {"given": shown(text)})
         return None
     if not value.is_finite() or value < 0:
         error(name, _("must be a number of 0 or more."))
+        return None
+    if value.adjusted() >= MAX_DIGITS:
+        error(name, _("%(count)s digits: too large a number.") % {"count": value.adjusted() + 1})
         return None
     return str(value)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import pghistory
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -29,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from imports.models import Import, ImportStatus, RowAction
 from imports.reader import FileRefused, read_rows
-from imports.rows import Lookups, PledgeRow, clean_row
+from imports.rows import MAX_CAVEATS_PER_FILE, Lookups, PledgeRow, clean_row
 from places.models import Place
 from pledges import services as pledge_services
 from pledges.models import CapabilityCategory, Coalition, Pledge, Unit
@@ -103,6 +104,10 @@ def import_preview(*, actor: Any, coalition: Coalition, filename: str, data: byt
     lookups = Lookups.load()
     rows = [clean_row(row, country=actor.country, coalition=coalition, lookups=lookups)
             for row in read_rows(filename, data)]
+    caveats = sum(len(row.caveats) for row in rows)
+    if caveats > MAX_CAVEATS_PER_FILE:  # each is a write: the file's work is kept within minutes
+        raise FileRefused(_("The file adds %(count)s caveats; at most %(limit)s can be imported at once: split it "
+                            "into several files.") % {"count": f"{caveats:,}", "limit": f"{MAX_CAVEATS_PER_FILE:,}"})
     imported = Import(coalition=coalition, country_id=actor.country_id, uploaded_by=actor, filename=filename[:255],
                       digest=digest, rows=[{"input": row.as_json()} for row in rows])
     if len(rows) > QUEUED_ABOVE:
@@ -110,7 +115,7 @@ def import_preview(*, actor: Any, coalition: Coalition, filename: str, data: byt
 
         imported.status = ImportStatus.PREVIEWING
         imported.save()
-        transaction.on_commit(lambda: preview_import_task.delay(imported.pk, actor.pk))
+        _queue(preview_import_task, imported.pk, actor.pk)
         return imported
     _record_preview(imported, actor, rows)
     imported.save()
@@ -147,10 +152,7 @@ def import_apply(*, actor: Any, import_id: int, progress: Callable[[int], None] 
         if imported.status == ImportStatus.APPLIED:
             return imported  # applying twice changes nothing more
         ensure_may_import(actor, imported.coalition)
-        if imported.status == ImportStatus.PREVIEWING:
-            raise ValidationError({"status": _("The import is still being previewed; apply it once it is previewed.")})
-        if imported.summary.get("error"):
-            raise ValidationError({"rows": _("Some rows have errors: correct the file and upload it again.")})
+        _ensure_previewed(imported)
         rows = [PledgeRow.from_json(entry["input"]) for entry in imported.rows]
         with pghistory.context(import_id=imported.pk, import_file=imported.filename):
             outcomes = _run(actor, imported.coalition, rows, progress=progress)
@@ -172,15 +174,30 @@ def import_queue(*, actor: Any, import_id: int) -> Import:
 
     imported = Import.objects.select_for_update(of=("self",)).get(pk=import_id)
     ensure_may_import(actor, imported.coalition)
-    if imported.status == ImportStatus.PREVIEWING:
-        raise ValidationError({"status": _("The import is still being previewed; apply it once it is previewed.")})
-    if imported.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED):
-        if imported.summary.get("error"):
-            raise ValidationError({"rows": _("Some rows have errors: correct the file and upload it again.")})
+    if imported.status in (ImportStatus.PREVIEWING, ImportStatus.PREVIEWED, ImportStatus.FAILED):
+        _ensure_previewed(imported)
         imported.status, imported.error = ImportStatus.APPLYING, ""
         imported.save(update_fields=["status", "error"])
-        transaction.on_commit(lambda: apply_import_task.delay(import_id, actor.pk))
+        _queue(apply_import_task, import_id, actor.pk)
     return imported
+
+
+def _queue(task: Any, import_id: int, actor_id: int) -> None:
+    """Once committed, to a worker of the imports queue (settings.CELERY_TASK_ROUTES), within the time limits of
+    the settings (the message carries them; imports.tasks.ImportTask marks the import failed past them)."""
+    transaction.on_commit(lambda: task.apply_async((import_id, actor_id), soft_time_limit=settings.IMPORT_TIME_LIMIT,
+                                                   time_limit=settings.IMPORT_HARD_TIME_LIMIT))
+
+
+def _ensure_previewed(imported: Import) -> None:
+    """Only what a whole preview showed is applied, and only when it showed no error."""
+    if imported.status == ImportStatus.PREVIEWING:
+        raise ValidationError({"status": _("The import is still being previewed; apply it once it is previewed.")})
+    if not imported.summary:
+        raise ValidationError({"status": _("The import's preview did not finish (%(why)s): nothing can be applied "
+                                           "from it; upload the file again.") % {"why": imported.error}})
+    if imported.summary.get("error"):
+        raise ValidationError({"rows": _("Some rows have errors: correct the file and upload it again.")})
 
 
 def import_mark_failed(*, import_id: int, error: str) -> None:
