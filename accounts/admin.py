@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from pledges.visibility import is_administrator
+from accounts.roles import is_administrator
 
 
 class AdministratorsOnly:

@@ -19,7 +19,7 @@ def activate_preferred_language(request: Any, user: Any) -> None:
 
 class PreferredLanguageMiddleware:
     """After AuthenticationMiddleware (session users); the API activates it again once DRF has authenticated a
-    token (coalition.api.WritesInOneTransaction)."""
+    token (utilities.api.WritesInOneTransaction)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

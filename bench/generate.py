@@ -336,7 +336,7 @@ def _meetings(coalition, target: int) -> int:  # type: ignore[no-untyped-def]
 
     from meetings.models import AgendaItem, Invitation, InvitationStatus, Meeting, MeetingKind, MeetingStatus
     from pledges.models import Country
-    from pledges.services import SystemActor, history_context
+    from utilities.versioning import SystemActor, history_context
 
     existing = Meeting.objects.filter(coalition=coalition).count()
     members = list(Country.objects.filter(memberships__coalition=coalition).order_by("code"))

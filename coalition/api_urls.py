@@ -18,8 +18,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from coalition.api import WritesInOneTransaction
-from coalition.api_auth import TokenLoginView, TokenLogoutView
+from utilities.api import WritesInOneTransaction
+from utilities.api_auth import TokenLoginView, TokenLogoutView
 
 
 @extend_schema(exclude=True)

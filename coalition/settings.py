@@ -64,7 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "coalition.middleware.BodySizeLimitMiddleware",
+    "utilities.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -160,8 +160,8 @@ KEPT_ANSWER_MAX_BYTES: int = env.int("COALITION_KEPT_ANSWER_MAX_BYTES", default=
 
 # --- Mail ----------------------------------------------------------------------
 # EMAIL_URL=smtp://user:password@host:587 (smtp+tls://, smtps:// too) sends through that server; without it
-# every message is written as its own .eml file under .local/mail/ (coalition/mail.py).
-EMAIL_BACKEND = "coalition.mail.EmlFileBackend"
+# every message is written as its own .eml file under .local/mail/ (utilities/mail.py).
+EMAIL_BACKEND = "utilities.mail.EmlFileBackend"
 EMAIL_FILE_PATH = str(LOCAL_DIR / "mail")
 if env.str("EMAIL_URL", default=""):
     _mail = env.email_url("EMAIL_URL")
@@ -198,23 +198,23 @@ IMPORT_MAX_BYTES = 5 * 1024 * 1024
 UPLOAD_PATHS = ("/api/v1/imports/", "/admin/imports/import/upload/")
 
 # --- API ---------------------------------------------------------------------------
-# REST API under /api/v1/ (coalition/api.py holds the shared pieces). Tokens are knox's:
+# REST API under /api/v1/ (utilities/api.py holds the shared pieces). Tokens are knox's:
 # stored hashed, expiring after API_TOKEN_TTL_HOURS, revoked by POST /api/v1/auth/logout/.
 from datetime import timedelta  # noqa: E402
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "coalition.token_auth.TokenAuthentication",  # first: its "Token" challenge makes DRF answer 401, not 403
+        "utilities.token_auth.TokenAuthentication",  # first: its "Token" challenge makes DRF answer 401, not 403
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["coalition.api.ApiPermission"],
-    "DEFAULT_PAGINATION_CLASS": "coalition.api.PageNumberPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["utilities.api.ApiPermission"],
+    "DEFAULT_PAGINATION_CLASS": "utilities.api.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["coalition.api.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["utilities.api.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "coalition.api.exception_handler",
+    "EXCEPTION_HANDLER": "utilities.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -225,7 +225,7 @@ REST_FRAMEWORK = {
         "login": env.str("API_LOGIN_RATE", default="10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # Only proxies we run may name the client (X-Forwarded-For); see coalition.middleware.client_ip.
+    # Only proxies we run may name the client (X-Forwarded-For); see utilities.middleware.client_ip.
     "NUM_PROXIES": TRUSTED_PROXIES,
 }
 REST_KNOX = {
@@ -250,7 +250,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "coalition.api.document_error_responses",
+        "utilities.api.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "PledgeStatusEnum": "pledges.models.PledgeStatus",
@@ -334,7 +334,7 @@ AXES_FAILURE_LIMIT = env.int("DJANGO_AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("DJANGO_AXES_COOLOFF_HOURS", default=1.0)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "coalition.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "utilities.middleware.client_ip"
 AXES_VERBOSE = False  # no banner on every start of manage.py
 # The test client's login() authenticates without a request, which axes refuses; tests that check
 # the lockout switch it on with the `settings` fixture.
@@ -342,7 +342,7 @@ AXES_ENABLED: bool = env.bool("DJANGO_AXES_ENABLED", default=not TESTING)
 
 # The cache holds only what can be recomputed (throttle counters): with Redis down it misses
 # instead of failing the request.
-CACHES["default"]["BACKEND"] = "coalition.cache.FailOpenRedisCache"
+CACHES["default"]["BACKEND"] = "utilities.cache.FailOpenRedisCache"
 
 # Our queries are short aggregates: PostgreSQL's JIT spent ~190 ms compiling a 50 ms query in the
 # benchmark (bench/README.md), so it is off for the app's connections.

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import RedirectView
 
 from accounts.views import choose_language
-from coalition.health import health
+from utilities.health import health
 
 admin.site.site_header = gettext_lazy("Coalition pledge tracker")
 admin.site.site_title = gettext_lazy("Coalition pledges")
@@ -23,7 +23,7 @@ def view_on_site_not_offered(request: HttpRequest, content_type_id: int, object_
     raise Http404("Not found.")
 
 
-handler500 = "coalition.errors.server_error"
+handler500 = "utilities.errors.server_error"
 
 urlpatterns = [
     path("health/", health, name="health"),

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.roles import is_secretariat
 from dashboard.charts import BulletBar, bullet_bars
 from dashboard.forms import MapSizeForm
 from dashboard.maps import MapDrawing, capabilities_on, draw_force_map
@@ -32,7 +33,6 @@ from pledges.selectors import (
     country_attention,
     pledge_counts_by_status,
 )
-from pledges.visibility import is_secretariat
 
 SHOWN = 8  # rows per list; the rest is one link away
 UPCOMING = 5

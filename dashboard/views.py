@@ -15,13 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from coalition.api import parse_moment
+from accounts.roles import is_ministry, is_reader
 from dashboard.forms import ForcePictureForm
 from dashboard.panels import country_panel, force_panel, meetings_panel
 from meetings import services as meeting_services
 from meetings.selectors import ensure_may_request_brief, last_meeting_before, meetings_visible_to
 from pledges.history import ChangesWindow
-from pledges.visibility import coalitions_visible_to, is_ministry, is_reader
+from pledges.visibility import coalitions_visible_to
+from utilities.api import parse_moment
 
 CHANGES_PER_PAGE = 100
 

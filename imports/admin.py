@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.roles import is_ministry
 from imports import services
 from imports.forms import UploadForm
 from imports.models import Import, ImportStatus
 from imports.reader import FileRefused
 from imports.services import imports_visible_to
-from pledges.visibility import coalitions_visible_to, is_ministry
+from pledges.visibility import coalitions_visible_to
 
 
 @admin.register(Import)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import pghistory
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,13 +29,19 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.roles import is_ministry
 from imports.models import Import, ImportStatus, RowAction
 from imports.reader import FileRefused, read_rows
 from imports.rows import MAX_CAVEATS_PER_FILE, Lookups, PledgeRow, clean_row
 from places.models import Place
 from pledges import services as pledge_services
 from pledges.models import CapabilityCategory, Coalition, Pledge, Unit
-from pledges.visibility import coalitions_visible_to, is_ministry, pledges_editable_by
+from pledges.visibility import coalitions_visible_to, pledges_editable_by
+from utilities.versioning import StaleVersion
+
+# The workers' tasks (imports.tasks), named here so that a service queues one without importing it.
+PREVIEW_TASK = "imports.tasks.preview_import_task"
+APPLY_TASK = "imports.tasks.apply_import_task"
 
 logger = logging.getLogger(__name__)
 
@@ -111,11 +118,9 @@ def import_preview(*, actor: Any, coalition: Coalition, filename: str, data: byt
     imported = Import(coalition=coalition, country_id=actor.country_id, uploaded_by=actor, filename=filename[:255],
                       digest=digest, rows=[{"input": row.as_json()} for row in rows])
     if len(rows) > QUEUED_ABOVE:
-        from imports.tasks import preview_import_task
-
         imported.status = ImportStatus.PREVIEWING
         imported.save()
-        _queue(preview_import_task, imported.pk, actor.pk)
+        _queue(PREVIEW_TASK, imported.pk, actor.pk)
         return imported
     _record_preview(imported, actor, rows)
     imported.save()
@@ -170,23 +175,23 @@ def import_apply(*, actor: Any, import_id: int, progress: Callable[[int], None] 
 
 def import_queue(*, actor: Any, import_id: int) -> Import:
     """Hand a long import to a worker (imports.tasks): it is `applying` until the worker is done."""
-    from imports.tasks import apply_import_task
-
     imported = Import.objects.select_for_update(of=("self",)).get(pk=import_id)
     ensure_may_import(actor, imported.coalition)
     if imported.status in (ImportStatus.PREVIEWING, ImportStatus.PREVIEWED, ImportStatus.FAILED):
         _ensure_previewed(imported)
         imported.status, imported.error = ImportStatus.APPLYING, ""
         imported.save(update_fields=["status", "error"])
-        _queue(apply_import_task, import_id, actor.pk)
+        _queue(APPLY_TASK, import_id, actor.pk)
     return imported
 
 
-def _queue(task: Any, import_id: int, actor_id: int) -> None:
+def _queue(task: str, import_id: int, actor_id: int) -> None:
     """Once committed, to a worker of the imports queue (settings.CELERY_TASK_ROUTES), within the time limits of
-    the settings (the message carries them; imports.tasks.ImportTask marks the import failed past them)."""
-    transaction.on_commit(lambda: task.apply_async((import_id, actor_id), soft_time_limit=settings.IMPORT_TIME_LIMIT,
-                                                   time_limit=settings.IMPORT_HARD_TIME_LIMIT))
+    the settings (the message carries them; imports.tasks.ImportTask marks the import failed past them). Sent by
+    name: the tasks call these services, never the other way round."""
+    transaction.on_commit(lambda: current_app.send_task(
+        task, args=(import_id, actor_id), soft_time_limit=settings.IMPORT_TIME_LIMIT,
+        time_limit=settings.IMPORT_HARD_TIME_LIMIT))
 
 
 def _ensure_previewed(imported: Import) -> None:
@@ -249,7 +254,7 @@ def _run(actor: Any, coalition: Coalition, rows: list[PledgeRow],
             try:
                 with transaction.atomic():
                     _write(actor, coalition, row, editable, refs, outcome)
-            except (ValidationError, PermissionDenied, pledge_services.StaleVersion) as problem:
+            except (ValidationError, PermissionDenied, StaleVersion) as problem:
                 outcome.action, outcome.errors = RowAction.ERROR, _messages(problem)
         outcomes.append(outcome)
         if progress is not None and index % 100 == 99:
@@ -337,7 +342,7 @@ def _shown(value: Any) -> Any:
 def _messages(problem: Exception) -> dict[str, list[str]]:
     if isinstance(problem, ValidationError) and hasattr(problem, "error_dict"):
         return {name: [str(m) for m in messages] for name, messages in problem.message_dict.items()}
-    if isinstance(problem, pledge_services.StaleVersion):
+    if isinstance(problem, StaleVersion):
         return {"version": [str(problem)]}
     return {"row": [str(getattr(problem, "message", None) or problem)]}
 

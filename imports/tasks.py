@@ -54,7 +54,7 @@ def _duration(seconds: int) -> str:
     return ngettext("%(count)s second", "%(count)s seconds", seconds) % {"count": seconds}
 
 
-@shared_task(base=ImportTask, acks_late=True, ignore_result=True)
+@shared_task(name=services.APPLY_TASK, base=ImportTask, acks_late=True, ignore_result=True)
 def apply_import_task(import_id: int, user_id: int) -> str:
     """Apply a long import (queued by services.import_queue); its progress goes to the cache for GET to show.
     Safe to run twice: an applied import is answered as it is, a failed one is left failed."""
@@ -70,7 +70,7 @@ def apply_import_task(import_id: int, user_id: int) -> str:
     return "applied"
 
 
-@shared_task(base=ImportTask, acks_late=True, ignore_result=True)
+@shared_task(name=services.PREVIEW_TASK, base=ImportTask, acks_late=True, ignore_result=True)
 def preview_import_task(import_id: int, user_id: int) -> str:
     """Preview a long import (queued by services.import_preview), with its progress in the cache."""
     user = User.objects.select_related("country").get(pk=user_id)

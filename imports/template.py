@@ -18,10 +18,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from coalition.spreadsheet import text_cell
 from imports.columns import COLUMNS
 from pledges.models import CapabilityCategory, CaveatKind, Coalition, PledgeStatus, Releasability, Unit
 from pledges.selectors import pledge_list
+from utilities.spreadsheet import text_cell
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")

@@ -19,7 +19,7 @@ from meetings.models import (
 )
 from pledges.demo import COALITION_OF_THE_WILLING, SEED_ACTOR
 from pledges.models import Coalition, Country
-from pledges.services import history_context
+from utilities.versioning import history_context
 
 BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")

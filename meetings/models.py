@@ -9,8 +9,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from coalition.text import length_constraint_condition, long_text_validators, validate_plain_text
-from pledges.models import Coalition, Country, tracked
+from pledges.models import Coalition, Country
+from utilities.text import length_constraint_condition, long_text_validators, validate_plain_text
+from utilities.versioning import tracked
 
 LINE = [validate_plain_text]
 

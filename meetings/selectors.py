@@ -19,8 +19,9 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.roles import is_secretariat, sees_all_offered
 from meetings.models import AgendaItem, Brief, Invitation, InvitationStatus, Meeting, MeetingStatus
-from pledges.visibility import coalitions_visible_to, is_secretariat, sees_all_offered
+from pledges.visibility import coalitions_visible_to
 
 BRIEF_FILE_FIELDS = ("pdf", "xlsx", "snapshot")
 

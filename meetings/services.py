@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
@@ -39,8 +40,8 @@ from meetings.models import (
 from meetings.selectors import BRIEF_VIEWER, ensure_may_request_brief
 from pledges.history import CaveatEvent, PledgeEvent, RequirementEvent
 from pledges.models import Coalition, Country, Membership
-from pledges.services import check_version, history_context
 from pledges.visibility import caveat_visibility_q, ensure_secretariat, pledge_visibility_q
+from utilities.versioning import check_version, history_context
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ REAP_EVERY = dt.timedelta(seconds=10)
 MAX_ATTEMPTS = 3
 AUTO_BRIEF_WINDOW = dt.timedelta(hours=48)
 AUTO_BRIEF_PAUSE_AFTER_FAILURE = dt.timedelta(minutes=30)
+# The workers' tasks (meetings.tasks), named here so that a service queues one without importing it.
+COMPILE_BRIEF_TASK = "meetings.tasks.compile_brief_task"
+NOTIFY_BRIEF_READY_TASK = "meetings.tasks.notify_brief_ready"
 
 
 def validate_chairs(coalition: Coalition, chairs: Iterable[Country]) -> list[Country]:
@@ -312,14 +316,12 @@ def _send_compile(brief_id: int) -> None:
     worker might already be claiming it, and a claim skips a row another transaction holds, so the brief waited
     for the reaper. With the broker down the request still succeeds: the brief stays queued in the database and
     the reaper sends it again once Redis is back."""
-    from meetings.tasks import compile_brief_task
-
     try:
         Brief.objects.filter(pk=brief_id, status=BriefStatus.QUEUED).update(sent_at=timezone.now())
     except DatabaseError:  # the note only spares a resend
         logger.warning("brief %s: could not note when it was sent", brief_id)
     try:
-        compile_brief_task.apply_async(args=[brief_id], retry=False)
+        current_app.send_task(COMPILE_BRIEF_TASK, args=[brief_id], retry=False)
     except Exception:  # the broker's connection errors differ by transport; none may fail the request
         logger.warning("Could not queue brief %s (broker unreachable); the reaper will send it again.",
                        brief_id, exc_info=True)
@@ -331,10 +333,8 @@ def _send_compile(brief_id: int) -> None:
 
 def _send_ready_notice(brief_id: int) -> None:
     """Queue the secretariat's email (meetings.reminders); a broker fault leaves it to the beat sweep."""
-    from meetings.tasks import notify_brief_ready
-
     try:
-        notify_brief_ready.apply_async(args=[brief_id], retry=False)
+        current_app.send_task(NOTIFY_BRIEF_READY_TASK, args=[brief_id], retry=False)
     except Exception:  # the broker's errors differ by transport; the sweep sends what is owed
         logger.warning("brief %s: ready notice not queued (broker unreachable); beat will send it", brief_id)
 

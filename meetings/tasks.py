@@ -11,6 +11,7 @@ from meetings import reminders, services
 
 
 @shared_task(
+    name=services.COMPILE_BRIEF_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,  # the brief row is the result; sending then needs the broker only
@@ -55,8 +56,8 @@ def send_reminders() -> dict[str, int]:
     return reminders.reminders_send_due()
 
 
-@shared_task(acks_late=True, ignore_result=True, autoretry_for=MAIL_FAULTS, retry_backoff=30, retry_backoff_max=600,
-             max_retries=8)
+@shared_task(name=services.NOTIFY_BRIEF_READY_TASK, acks_late=True, ignore_result=True, autoretry_for=MAIL_FAULTS,
+             retry_backoff=30, retry_backoff_max=600, max_retries=8)
 def notify_brief_ready(brief_id: int) -> int:
     """Queued when a brief becomes ready: the secretariat is told, once each."""
     return reminders.brief_ready_notify(brief_id=brief_id)

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from accounts.roles import is_administrator
 from places import services
 from places.models import Place, PlaceSource
 from places.selectors import places_matching
@@ -54,10 +55,10 @@ class PlaceAdmin(admin.ModelAdmin):
         return bool(request.user.is_active)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return services.may_add_places(request.user)
+        return is_administrator(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return services.may_add_places(request.user) and (obj is None or obj.source == PlaceSource.ADDED)
+        return is_administrator(request.user) and (obj is None or obj.source == PlaceSource.ADDED)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

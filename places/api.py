@@ -12,9 +12,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
-from coalition.api import WritesInOneTransaction
 from places.models import Place
 from places.selectors import places_matching
+from utilities.api import WritesInOneTransaction
 
 MAX_ID = 2**63 - 1
 

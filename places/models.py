@@ -13,8 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from coalition.text import validate_plain_text
 from places.gazetteer import validate_country_code
+from utilities.text import validate_plain_text
 
 ADDED_FROM = 1_000_000_000  # GeoNames ids stay far below (13 million in 2026)
 

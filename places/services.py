@@ -8,17 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
+from accounts.roles import is_administrator
 from places.models import Place, PlaceSource
 from places.names import names_key
 
 
-def may_add_places(user: Any) -> bool:
-    return bool(getattr(user, "is_active", False) and getattr(user, "role", None) == Role.ADMINISTRATOR)
-
-
 def _save(actor: Any, place: Place) -> Place:
-    if not may_add_places(actor):
+    if not is_administrator(actor):
         raise PermissionDenied(_("Only administrators add or change places."))
     place.names = names_key([place.name])
     place.full_clean()

@@ -31,7 +31,7 @@ from pledges.models import (
     Releasability,
     Unit,
 )
-from pledges.services import SystemActor
+from utilities.versioning import SystemActor
 
 COUNTRIES = {
     "AL": "Albania", "AU": "Australia", "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "CA": "Canada",

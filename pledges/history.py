@@ -18,9 +18,8 @@ transaction left. The set queries below (state_as_of) and the per-object walks (
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,6 +37,7 @@ from pledges.visibility import (
     may_see_pledge,
     pledge_visibility_q,
 )
+from utilities.versioning import Step, Version, events_of, state_at, steps, versions_seen
 
 PledgeEvent = Pledge.pgh_event_model  # type: ignore[attr-defined]
 CaveatEvent = Caveat.pgh_event_model  # type: ignore[attr-defined]
@@ -58,7 +58,7 @@ def state_as_of(event_model: Any, as_of: dt.datetime) -> QuerySet[Any]:
 
     The result has the tracked model's field names (plus pgh_*), so the visibility rules and aggregates
     written for live rows apply unchanged. Shape: the events made by `as_of` and not yet replaced then
-    (`pgh_superseded_at`, kept by a trigger; pledges.models.tracked): a filter on each row, no self-join and
+    (`pgh_superseded_at`, kept by a trigger; utilities.versioning.tracked): a filter on each row, no self-join and
     no DISTINCT over the whole history, so it stays fast inside correlated subqueries and on a database whose
     statistics are missing or stale (bench/plans.py).
     """
@@ -105,42 +105,10 @@ def deliveries_as_of(user: Any, moment: dt.datetime) -> QuerySet[Any]:
 
 # --- one object's versions (a walk in Python, with the same rule) ------------------------------------
 
-@dataclass(frozen=True)
-class Step:
-    """An object from a moment on: its row (None: gone, or hidden from the reader) and the history rows
-    written at that moment (one transaction's; the last of them is the row it left)."""
-
-    when: dt.datetime
-    row: Any
-    events: tuple[Any, ...]
-
-
-def _steps(events: Iterable[Any]) -> list[Step]:
-    """The object's state after each moment it changed. Events of one transaction share a moment: the last is
-    the state it left (an intermediate row of a transaction was never current, nor visible to anyone)."""
-    steps: list[Step] = []
-    for event in events:  # ordered by pgh_created_at, pgh_id
-        row = None if event.pgh_label == "delete" else event
-        if steps and steps[-1].when == event.pgh_created_at:
-            steps[-1] = Step(event.pgh_created_at, row, (*steps[-1].events, event))
-        else:
-            steps.append(Step(event.pgh_created_at, row, (event,)))
-    return steps
-
-
-def _at(steps: list[Step], moment: dt.datetime) -> Any:
-    index = bisect.bisect_right([step.when for step in steps], moment)
-    return steps[index - 1].row if index else None
-
-
-def _events(event_model: Any, **where: Any) -> list[Any]:
-    return list(event_model.objects.filter(**where).select_related("pgh_context").order_by("pgh_created_at", "pgh_id"))
-
-
 def pledge_seen(user: Any, pledge_events: list[Any]) -> list[Step]:
     """One pledge as `user` saw it from each moment on: its row, or None while hidden from them or gone."""
     return [Step(step.when, step.row if step.row is not None and may_see_pledge(user, step.row) else None,
-                 step.events) for step in _steps(pledge_events)]
+                 step.events) for step in steps(pledge_events)]
 
 
 def caveat_seen(user: Any, caveat_events: list[Any], pledge_events: list[Any]) -> list[Step]:
@@ -157,59 +125,36 @@ def delivery_seen(user: Any, delivery_events: list[Any], pledge_events: list[Any
 
 def _seen_with_pledge(events: list[Any], pledge_events: list[Any],
                       visible: Callable[[Any, Any], bool]) -> list[Step]:
-    own_steps, pledges = _steps(events), _steps(pledge_events)
+    own_steps, pledges = steps(events), steps(pledge_events)
     own = {step.when: step.events for step in own_steps}
     seen: list[Step] = []
     for when in sorted(own.keys() | {step.when for step in pledges}):
-        row = _at(own_steps, when)
-        pledge = _at(pledges, when) if row is not None and row.pledge_id is not None else None
+        row = state_at(own_steps, when)
+        pledge = state_at(pledges, when) if row is not None and row.pledge_id is not None else None
         seen.append(Step(when, row if row is not None and visible(row, pledge) else None, own.get(when, ())))
     return seen
 
 
-@dataclass(frozen=True)
-class Version:
-    """A version of an object as one reader saw it: the history row, when it became visible to them (when it
-    was made, or later, when what hid it changed: a pledge offered, a text released), and the history rows
-    of the transaction that made it (their actions: one save may update and move a pledge)."""
-
-    row: Any
-    shown_from: dt.datetime
-    events: tuple[Any, ...]
-
-
-def _versions(seen: list[Step]) -> list[Version]:
-    versions: list[Version] = []
-    shown: set[int] = set()
-    for step in seen:
-        row = step.row
-        if row is not None and row.pgh_id not in shown:
-            shown.add(row.pgh_id)
-            made_by = step.events if row in step.events else (row,)
-            versions.append(Version(row, step.when, made_by))
-    return versions
-
-
 def pledge_versions(*, user: Any, pledge_id: int) -> list[Version]:
     """Every version of one pledge `user` could see while it was current, oldest first."""
-    return _versions(pledge_seen(user, _events(PledgeEvent, pgh_obj_id=pledge_id)))
+    return versions_seen(pledge_seen(user, events_of(PledgeEvent, pgh_obj_id=pledge_id)))
 
 
 def caveat_versions(*, user: Any, caveat_id: int) -> list[Version]:
     """Every version of one caveat `user` could see while it was current, oldest first."""
-    events = _events(CaveatEvent, pgh_obj_id=caveat_id)
-    return _versions(caveat_seen(user, events, _events_of_their_pledges(events)))
+    events = events_of(CaveatEvent, pgh_obj_id=caveat_id)
+    return versions_seen(caveat_seen(user, events, _events_of_their_pledges(events)))
 
 
 def delivery_versions(*, user: Any, delivery_id: int) -> list[Version]:
     """Every version of one tranche `user` could see while it was current, oldest first."""
-    events = _events(DeliveryEvent, pgh_obj_id=delivery_id)
-    return _versions(delivery_seen(user, events, _events_of_their_pledges(events)))
+    events = events_of(DeliveryEvent, pgh_obj_id=delivery_id)
+    return versions_seen(delivery_seen(user, events, _events_of_their_pledges(events)))
 
 
 def _events_of_their_pledges(events: list[Any]) -> list[Any]:
     pledge_ids = {event.pledge_id for event in events if event.pledge_id is not None}
-    return _events(PledgeEvent, pgh_obj_id__in=pledge_ids) if pledge_ids else []
+    return events_of(PledgeEvent, pgh_obj_id__in=pledge_ids) if pledge_ids else []
 
 
 # --- changes between two moments -----------------------------------------------------------------------
@@ -390,9 +335,9 @@ def _when_changed(user: Any, changed: dict[int, str], since: dt.datetime,
     (active, or lifted) without a break."""
     if not changed:
         return []
-    events = _events(CaveatEvent, pgh_obj_id__in=changed, pgh_created_at__lte=until)
+    events = events_of(CaveatEvent, pgh_obj_id__in=changed, pgh_created_at__lte=until)
     pledge_ids = {event.pledge_id for event in events if event.pledge_id is not None}
-    pledge_events = _events(PledgeEvent, pgh_obj_id__in=pledge_ids, pgh_created_at__lte=until) if pledge_ids else []
+    pledge_events = events_of(PledgeEvent, pgh_obj_id__in=pledge_ids, pgh_created_at__lte=until) if pledge_ids else []
     by_caveat: dict[int, list[Any]] = {caveat_id: [] for caveat_id in changed}
     for event in events:
         by_caveat[event.pgh_obj_id].append(event)

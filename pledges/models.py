@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pghistory
 import pgtrigger
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -22,8 +21,9 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from coalition.text import length_constraint_condition, long_text_validators, validate_plain_text
-from places.gazetteer import validate_country_code  # migration pledges/0016 imports it from here
+from places.gazetteer import validate_country_code
+from utilities.text import length_constraint_condition, long_text_validators, validate_plain_text
+from utilities.versioning import tracked  # migration pledges/0016 imports it from here
 
 LINE = [validate_plain_text]  # a one-line text: its max_length, and no control characters
 
@@ -173,38 +173,14 @@ class PledgeStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", pgettext_lazy("pledge status", "Withdrawn")
 
 
+# An offered pledge is one the coalition sees; a committed one counts against the requirement.
+OFFERED = (PledgeStatus.INDICATIVE, PledgeStatus.CONFIRMED, PledgeStatus.DEPLOYED)
+COMMITTED = (PledgeStatus.CONFIRMED, PledgeStatus.DEPLOYED)
+
+
 class Releasability(models.TextChoices):
     SECRETARIAT = "secretariat", _("Secretariat and analysts")
     COALITION = "coalition", _("Whole coalition")
-
-
-def tracked(model: type[models.Model]) -> Any:
-    """pghistory.track for every insert, update and delete, each event naming who or what made it: the events'
-    context is NOT NULL, so the database refuses a write made outside any context (no request user, no named
-    system actor; see pledges.services.history_context).
-
-    Each event also knows when the next one replaced it (`pgh_superseded_at`, set by a trigger as the next is
-    written): the state at a moment is then the events made by it and not yet replaced, a filter on each row,
-    which PostgreSQL answers fast whatever its statistics (pledges.history.state_as_of).
-    """
-    name = model.__name__.lower()
-    return pghistory.track(
-        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(),
-        context_field=pghistory.ContextForeignKey(null=False),
-        attrs={"pgh_superseded_at": models.DateTimeField(
-            null=True, editable=False, help_text=_("When the next event replaced this one (empty: still current)."))},
-        meta={
-            "indexes": [models.Index(fields=["pgh_obj_id"], condition=Q(pgh_superseded_at__isnull=True),
-                                     name=f"{name}event_current")],
-            "triggers": [pgtrigger.Trigger(
-                name="supersede_previous", when=pgtrigger.Before, operation=pgtrigger.Insert,
-                func=pgtrigger.Func(
-                    "UPDATE {meta.db_table} SET pgh_superseded_at = NEW.pgh_created_at "
-                    "WHERE pgh_obj_id = NEW.pgh_obj_id AND pgh_superseded_at IS NULL; RETURN NEW;"
-                ),
-            )],
-        },
-    )(model)
 
 
 @tracked
@@ -314,7 +290,7 @@ class Pledge(models.Model):
 
     @property
     def is_offered(self) -> bool:
-        return self.status in (PledgeStatus.INDICATIVE, PledgeStatus.CONFIRMED, PledgeStatus.DEPLOYED)
+        return self.status in OFFERED
 
 
 class CaveatKind(models.TextChoices):

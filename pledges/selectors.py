@@ -17,18 +17,13 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
-    DateTimeField,
-    DurationField,
     Exists,
     ExpressionWrapper,
-    F,
-    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -45,6 +40,8 @@ from pledges.history import (
     unchanged_since,
 )
 from pledges.models import (
+    COMMITTED,
+    OFFERED,
     CapabilityCategory,
     Caveat,
     CaveatKind,
@@ -56,10 +53,8 @@ from pledges.models import (
     Requirement,
     Unit,
 )
+from pledges.staleness import stale_expression
 from pledges.visibility import caveat_own_visibility_q, caveats_visible_to, pledge_visibility_q
-
-OFFERED = (PledgeStatus.INDICATIVE, PledgeStatus.CONFIRMED, PledgeStatus.DEPLOYED)
-COMMITTED = (PledgeStatus.CONFIRMED, PledgeStatus.DEPLOYED)
 
 
 def active_condition_exists(caveats: QuerySet[Any]) -> ExpressionWrapper:
@@ -115,29 +110,6 @@ def _with_conditions(rows: QuerySet[Any], caveats: QuerySet[Any], user: Any, mom
         is_conditional=active_condition_exists(caveats.filter(caveat_own_visibility_q(user))),
         is_stale=stale_expression(moment),
     )
-
-
-def _reconfirm_period() -> ExpressionWrapper:
-    return ExpressionWrapper(F("coalition__reconfirm_days") * Value(dt.timedelta(days=1)),
-                             output_field=DurationField())
-
-
-def stale_expression(moment: dt.datetime) -> ExpressionWrapper:
-    """True for an offered pledge not reconfirmed within its coalition's reconfirm_days before `moment`."""
-    threshold = Value(moment) - _reconfirm_period()
-    return ExpressionWrapper(Q(status__in=OFFERED, reconfirmed_at__lt=threshold), output_field=BooleanField())
-
-
-def next_stale_moment(*, after: dt.datetime, coalition_id: int | None = None) -> dt.datetime | None:
-    """The first moment after `after` at which an offered pledge (of the coalition; None: of any) turns stale,
-    by the rule of stale_expression."""
-    pledges = Pledge.objects.filter(status__in=OFFERED)
-    if coalition_id is not None:
-        pledges = pledges.filter(coalition_id=coalition_id)
-    turns_stale = ExpressionWrapper(F("reconfirmed_at") + _reconfirm_period(), output_field=DateTimeField())
-    first: dt.datetime | None = pledges.annotate(stale_at=turns_stale).filter(stale_at__gt=after).aggregate(
-        first=Min("stale_at"))["first"]
-    return first
 
 
 # --- totals and gaps -------------------------------------------------------------------------

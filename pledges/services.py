@@ -8,11 +8,9 @@ Status moves are decided in one table, ALLOWED_TRANSITIONS.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -21,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from places.models import Place
 from pledges.models import (
+    OFFERED,
     CapabilityCategory,
     CategoryUnit,
     Caveat,
@@ -36,6 +35,7 @@ from pledges.models import (
     Unit,
 )
 from pledges.visibility import ensure_may_change_country, ensure_secretariat
+from utilities.versioning import check_version, history_context
 
 S = PledgeStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -47,7 +47,6 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 INITIAL_STATUSES = frozenset({S.DRAFT, S.INDICATIVE})
 RECONFIRMING_STATUSES = frozenset({S.INDICATIVE, S.CONFIRMED})  # offering or confirming reconfirms
-OFFERED_STATUSES = frozenset({S.INDICATIVE, S.CONFIRMED, S.DEPLOYED})
 CAVEAT_IMPOSED_AHEAD = dt.timedelta(days=366)
 
 PLEDGE_EDITABLE_FIELDS = frozenset({
@@ -58,40 +57,6 @@ CAVEAT_EDITABLE_FIELDS = frozenset({"kind", "text", "rationale", "releasability"
 DELIVERY_EDITABLE_FIELDS = frozenset({"quantity", "planned_on", "delivered_on", "note"})
 # Tranches are dated within these years; outside them is a typo.
 DELIVERY_FIRST_YEAR, DELIVERY_LAST_YEAR = 1990, 2100
-
-
-class StaleVersion(Exception):
-    """The object changed since the client read it (a failed If-Match)."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__(
-            _("The object has changed since it was read (now version %(version)s).") % {"version": current_version})
-        self.current_version = current_version
-
-
-@dataclass(frozen=True)
-class SystemActor:
-    """A named actor that is not a person: the demo loader, the scheduler, a command. History names it."""
-
-    username: str
-    pk: None = None
-
-
-SYSTEM = SystemActor("system")
-
-
-def history_context(actor: Any, action: str) -> pghistory.context:
-    """Who acted, and how, on the history rows the triggers write in this block. Every write to a tracked
-    model happens inside one (or inside a request, which HistoryMiddleware gives one): the database refuses
-    history rows that name no one."""
-    actor = actor or SYSTEM
-    return pghistory.context(user=getattr(actor, "pk", None), username=getattr(actor, "username", "system"),
-                             action=action)
-
-
-def check_version(obj: Any, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
-        raise StaleVersion(obj.version)
 
 
 def transition_error(current: str, target: str) -> str | None:
@@ -390,7 +355,7 @@ def _tranche_total(pledge: Pledge, *, leaving_out: int | None = None) -> int:
 
 def _check_tranche(pledge: Pledge, delivery: Delivery) -> None:
     """The rules a tranche obeys, with its pledge locked: field errors named as the API and the admin show them."""
-    if pledge.status not in OFFERED_STATUSES:
+    if pledge.status not in OFFERED:
         raise ValidationError({"pledge": _("Tranches are for offered pledges; this one is %(status)s.") % {
             "status": pledge.status}})
     errors: dict[str, str] = {}
@@ -490,7 +455,7 @@ def delivery_delete(*, actor: Any, delivery: Delivery, expected_version: int | N
     locked, pledge = _lock_delivery(delivery)
     ensure_may_change_country(actor, pledge.country_id)
     check_version(locked, expected_version)
-    if pledge.status not in OFFERED_STATUSES:
+    if pledge.status not in OFFERED:
         raise ValidationError({"pledge": _("The pledge is %(status)s; its tranches are kept as they are.") % {
             "status": pledge.status}})
     with history_context(actor, "delivery_delete"):
@@ -570,7 +535,7 @@ def requirement_delete(*, actor: Any, requirement: Requirement, expected_version
 
 
 __all__ = [
-    "ALLOWED_TRANSITIONS", "CaveatKind", "PermissionDenied", "StaleVersion", "caveat_add", "caveat_lift",
+    "ALLOWED_TRANSITIONS", "CaveatKind", "PermissionDenied", "caveat_add", "caveat_lift",
     "caveat_update", "delivery_delete", "delivery_plan", "delivery_record", "delivery_update", "pledge_create",
     "pledge_delete", "pledge_reconfirm", "pledge_transition", "pledge_update", "requirement_delete",
     "requirement_set", "transition_error",

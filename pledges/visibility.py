@@ -27,36 +27,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.roles import is_active_user, is_ministry, is_secretariat, sees_all_offered
 from pledges.models import Caveat, Coalition, Country, Delivery, Pledge, PledgeStatus, Releasability, Requirement
 
 NOTHING = Q(pk__in=[])
-
-
-def _active(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
-def is_ministry(user: Any) -> bool:
-    return _active(user) and user.role == "ministry" and bool(user.country_id)
-
-
-def sees_all_offered(user: Any) -> bool:
-    """Analysts, the secretariat and administrators see every offered (non-draft) pledge."""
-    return _active(user) and bool(user.is_superuser or user.role in ("analyst", "secretariat", "administrator"))
-
-
-def is_secretariat(user: Any) -> bool:
-    return _active(user) and bool(user.is_superuser or user.role in ("secretariat", "administrator"))
-
-
-def is_administrator(user: Any) -> bool:
-    """Administrators manage users, countries, coalitions and categories."""
-    return _active(user) and bool(user.is_superuser or user.role == "administrator")
-
-
-def is_reader(user: Any) -> bool:
-    """Anyone with a role that reads the coalition's data: ministry staff, analysts, secretariat, administrators."""
-    return is_ministry(user) or sees_all_offered(user)
 
 
 def member_coalitions(user: Any) -> QuerySet[Coalition]:
@@ -79,7 +53,7 @@ def pledge_visibility_q(user: Any, prefix: str = "") -> Q:
     def q(**lookups: Any) -> Q:
         return Q(**{f"{prefix}{key}": value for key, value in lookups.items()})
 
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_active_user(user):
         return NOTHING
     offered = ~q(status=PledgeStatus.DRAFT)
     if is_ministry(user):
@@ -96,7 +70,7 @@ def caveat_own_visibility_q(user: Any) -> Q:
     caveats and other members' released ones; analysts and the secretariat see any. A caveat on a pledge
     also needs its pledge visible (caveat_visibility_q); where that pledge is known to be visible (the
     conditional flag of a pledge being shown) this part alone decides."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_active_user(user):
         return NOTHING
     if is_ministry(user):
         released = Q(releasability=Releasability.COALITION, coalition_id__in=_member_coalition_ids(user))
@@ -127,7 +101,7 @@ def caveat_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = No
     (history rows of a past moment must be judged against their pledges as they stood then, not now);
     by default the live pledges, through the caveat's foreign key.
     """
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_active_user(user):
         return NOTHING
     if visible_pledge_ids is None:
         on_visible_pledge = Q(pledge__isnull=True) | pledge_visibility_q(user, prefix="pledge__")
@@ -151,7 +125,7 @@ def delivery_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = 
 
 def may_see_pledge(user: Any, row: Any) -> bool:
     """pledge_visibility_q for one row (a pledge or a history row of one)."""
-    if not _active(user):
+    if not is_active_user(user):
         return False
     offered = row.status != PledgeStatus.DRAFT
     if is_ministry(user):
@@ -165,7 +139,7 @@ def may_see_pledge(user: Any, row: Any) -> bool:
 def may_see_caveat(user: Any, row: Any, pledge_row: Any | None) -> bool:
     """caveat_visibility_q for one caveat row, given its pledge as it stood at the same moment (None for a
     country-wide caveat, or when the pledge did not exist then)."""
-    if not _active(user):
+    if not is_active_user(user):
         return False
     on_visible_pledge = row.pledge_id is None or (pledge_row is not None and may_see_pledge(user, pledge_row))
     if is_ministry(user):

@@ -5,10 +5,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from coalition.api import IdField
 from imports.models import Import
 from pledges.models import Coalition
 from pledges.visibility import coalitions_visible_to
+from utilities.api import IdField
 
 IMPORT_ROW = inline_serializer(name="ImportRow", many=True, fields={
     "row": serializers.IntegerField(help_text="The row's number in the spreadsheet."),

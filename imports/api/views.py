@@ -16,14 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coalition.api import MultiPartParser, WritesInOneTransaction
+from accounts.roles import is_ministry
 from imports import services
 from imports.api.serializers import ImportSerializer, ImportUploadSerializer
 from imports.models import Import, ImportStatus
 from imports.reader import FileRefused
 from imports.services import imports_visible_to
 from imports.template import template_xlsx
-from pledges.visibility import coalitions_visible_to, is_ministry
+from pledges.visibility import coalitions_visible_to
+from utilities.api import MultiPartParser, WritesInOneTransaction
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -8,8 +8,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from coalition.api import IdField, RejectUnknownFieldsMixin
-from coalition.text import LONG_TEXT
 from meetings.models import (
     AgendaItem,
     Brief,
@@ -21,6 +19,8 @@ from meetings.models import (
     MeetingStatus,
 )
 from pledges.models import Coalition, Country, Membership
+from utilities.api import IdField, RejectUnknownFieldsMixin
+from utilities.text import LONG_TEXT
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -19,7 +19,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coalition.api import IF_MATCH_PARAMETER, VersionedObjectMixin, WritesInOneTransaction
+from accounts.roles import is_secretariat
 from meetings import services
 from meetings.api.serializers import (
     AgendaItemSerializer,
@@ -36,8 +36,8 @@ from meetings.api.serializers import (
 from meetings.models import AgendaItem, Brief, Invitation, Meeting
 from meetings.selectors import briefs_visible_to, may_see_briefs, meeting_detail_queryset, meetings_visible_to
 from pledges.api.views import as_read, writable_fields
-from pledges.services import check_version
-from pledges.visibility import is_secretariat
+from utilities.api import IF_MATCH_PARAMETER, VersionedObjectMixin, WritesInOneTransaction
+from utilities.versioning import check_version
 
 
 class BriefNotReady(exceptions.APIException):

@@ -48,8 +48,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from coalition.text import printable
 from places.maps import Projection, country_labels, country_name, frame_around, place_labels, radius, shapes_in
+from utilities.text import printable
 
 # Rows of a list of tranches, stale pledges or changes in the PDF; the XLSX annex has them all. (Every caveat is
 # listed whole: that is what a brief is for, and the text rule bounds each one.)

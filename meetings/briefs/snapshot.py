@@ -24,8 +24,8 @@ from django.utils.translation import gettext, gettext_lazy
 from meetings.models import Brief, DelegationLevel, InvitationStatus, Meeting
 from meetings.selectors import BRIEF_VIEWER, previous_meeting
 from pledges.history import caveat_changes, caveats_as_of, deliveries_as_of, delivery_changes, pledge_changes
-from pledges.models import CapabilityCategory, CaveatKind, Country, PledgeStatus
-from pledges.selectors import OFFERED, coalition_force, coalition_map, pledge_list
+from pledges.models import OFFERED, CapabilityCategory, CaveatKind, Country, PledgeStatus
+from pledges.selectors import coalition_force, coalition_map, pledge_list
 from pledges.visibility import among
 
 MARKING = gettext_lazy("COALITION RESTRICTED")

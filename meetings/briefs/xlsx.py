@@ -1,7 +1,7 @@
 """The brief's data annex: the same figures as the PDF, one sheet per table.
 
 Every text cell is written as text (type "s"): a caveat reading `=HYPERLINK(...)` or `=1+2` stays words in
-every spreadsheet, never a formula; characters XML cannot carry are removed (coalition.text.printable).
+every spreadsheet, never a formula; characters XML cannot carry are removed (utilities.text.printable).
 Texts are whole here (the PDF cuts a very long one and points to this annex).
 """
 
@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from coalition.spreadsheet import text_cell
+from utilities.spreadsheet import text_cell
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")

@@ -3,7 +3,7 @@ secretariat sets requirements (requirements.py), administrators keep the referen
 
 Who sees and changes what is decided by role in pledges.visibility, never by Django's per-model permission
 table; every write goes through pledges.services, shown back as form errors when refused
-(coalition.service_admin).
+(utilities.service_admin).
 """
 
 from pledges.admin import national, reference, requirements

@@ -16,11 +16,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from coalition.admin_inlines import LabelledTabularInline
-from coalition.service_admin import EventHistoryMixin, ServiceAdminMixin, ServiceModelForm, call_service
+from accounts.roles import is_ministry, is_reader
 from places.admin import PlaceBox
 from pledges import services
-from pledges.history import Version, caveat_versions, delivery_versions, pledge_versions
+from pledges.history import caveat_versions, delivery_versions, pledge_versions
 from pledges.models import (
     Caveat,
     Coalition,
@@ -33,11 +32,12 @@ from pledges.visibility import (
     caveats_editable_by,
     caveats_visible_to,
     deliveries_visible_to,
-    is_ministry,
-    is_reader,
     member_coalitions,
     pledges_editable_by,
 )
+from utilities.admin_inlines import LabelledTabularInline
+from utilities.service_admin import EventHistoryMixin, ServiceAdminMixin, ServiceModelForm, call_service
+from utilities.versioning import Version
 
 PLEDGE_HISTORY_FIELDS = (
     "status", "category", "unit", "quantity", "description", "available_from", "available_until",

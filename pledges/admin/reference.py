@@ -11,7 +11,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext, gettext_lazy
 
-from coalition.admin_inlines import LabelledTabularInline
+from accounts.roles import is_administrator, is_reader
 from pledges.models import (
     CapabilityCategory,
     CategoryUnit,
@@ -23,11 +23,8 @@ from pledges.models import (
     Requirement,
     Unit,
 )
-from pledges.visibility import (
-    coalitions_visible_to,
-    is_administrator,
-    is_reader,
-)
+from pledges.visibility import coalitions_visible_to
+from utilities.admin_inlines import LabelledTabularInline
 
 # --- reference data: administrators change it, every role reads it -------------------------------
 

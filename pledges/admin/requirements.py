@@ -9,16 +9,13 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from coalition.service_admin import ServiceAdminMixin, ServiceModelForm, call_service
+from accounts.roles import is_reader, is_secretariat
 from pledges import services
 from pledges.models import (
     Requirement,
 )
-from pledges.visibility import (
-    is_reader,
-    is_secretariat,
-    requirements_visible_to,
-)
+from pledges.visibility import requirements_visible_to
+from utilities.service_admin import ServiceAdminMixin, ServiceModelForm, call_service
 
 # --- requirements: the secretariat's statement of requirements ----------------------------------
 

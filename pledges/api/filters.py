@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from coalition.api import MOMENT_HELP, StableOrderingFilter, parse_moment
 from pledges.models import (
     CapabilityCategory,
     Caveat,
@@ -29,6 +28,7 @@ from pledges.models import (
     PledgeStatus,
     Requirement,
 )
+from utilities.api import MOMENT_HELP, StableOrderingFilter, parse_moment
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -101,7 +101,7 @@ class BooleanFilter(django_filters.BooleanFilter):
 
 
 class MomentFormField(django_filters.fields.IsoDateTimeField):
-    """A moment read by coalition.api.parse_moment, as everywhere else in the API."""
+    """A moment read by utilities.api.parse_moment, as everywhere else in the API."""
 
     def to_python(self, value: Any) -> dt.datetime | None:
         if value in self.empty_values:

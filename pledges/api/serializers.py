@@ -12,8 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from coalition.api import IdField, MomentField, RejectUnknownFieldsMixin, WholeNumberField
-from coalition.text import LONG_TEXT
 from places.api import PlaceField
 from pledges.models import (
     CapabilityCategory,
@@ -30,6 +28,8 @@ from pledges.models import (
 )
 from pledges.selectors import ForceMap
 from pledges.visibility import pledges_editable_by, pledges_visible_to
+from utilities.api import IdField, MomentField, RejectUnknownFieldsMixin, WholeNumberField
+from utilities.text import LONG_TEXT
 
 MAX_INT = 2_147_483_647
 MAX_SMALLINT = 32_767

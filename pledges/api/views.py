@@ -11,20 +11,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
-from django.http import HttpResponse, HttpResponseBase, HttpResponseNotModified
-from django.utils import timezone, translation
-from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.http import parse_etags
+from django.http import HttpResponseBase
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -36,16 +30,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.settings import api_settings
 
-from coalition.api import (
-    IF_MATCH_PARAMETER,
-    MOMENT_HELP,
-    PreconditionFailed,
-    VersionedObjectMixin,
-    WritesInOneTransaction,
-    parse_moment,
-)
+from accounts.roles import is_ministry, is_secretariat
 from pledges import answer_cache, services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
@@ -57,10 +43,17 @@ from pledges.visibility import (
     coalitions_visible_to,
     deliveries_editable_by,
     deliveries_visible_to,
-    is_ministry,
-    is_secretariat,
     requirements_visible_to,
 )
+from utilities.api import (
+    IF_MATCH_PARAMETER,
+    MOMENT_HELP,
+    PreconditionFailed,
+    VersionedObjectMixin,
+    WritesInOneTransaction,
+    parse_moment,
+)
+from utilities.kept_answers import KeptAnswers
 
 AS_OF_PARAMETER = OpenApiParameter(
     name="as_of", type=OpenApiTypes.DATETIME, location=OpenApiParameter.QUERY, required=False,
@@ -128,68 +121,6 @@ def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
         raise ValidationError({field: [str(error)]}) from None
 
 
-class KeptAnswers:
-    """Live GET answers kept per data version and reader (pledges.answer_cache), with an ETag.
-
-    A view calls `kept_answer()` once it knows the request may be answered live, with the query parameters it
-    reads: the same answer asked again by the same reader (the same parameters, in any order) is read back
-    instead of computed, and a client that sends its ETag in If-None-Match gets a 304 without a body. A query
-    with any other parameter (or one twice) is computed and never kept. The answer is kept (in
-    finalize_response) only if it is a 200 of at most settings.KEPT_ANSWER_MAX_BYTES and the data did not change
-    while it was computed. `Cache-Control: private, no-cache`: no shared cache keeps it, and a browser asks
-    again each time (a 304 when nothing changed).
-    """
-
-    # what is being kept: key, data version, moment computed, and the coalition whose offers decide how long it
-    # holds (None: all)
-    _keeping: tuple[str, answer_cache.Version, dt.datetime, int | None] | None = None
-
-    def kept_answer(self, request: Request, *, reads: Collection[str],
-                    coalition_id: int | None = None) -> HttpResponseBase | None:
-        """The answer kept for this request (or a 304), or None: compute it, and it is kept as it goes out if its
-        query has only parameters of `reads`, each once."""
-        address = answer_cache.address(request.build_absolute_uri(request.path), request.query_params.lists(),
-                                       {*reads, api_settings.URL_FORMAT_OVERRIDE})
-        if address is None:
-            return None
-        version = answer_cache.data_version()
-        if version is None:
-            return None
-        key = answer_cache.answer_key(request.user, address, translation.get_language(),
-                                      request.accepted_media_type, version)
-        entry = cache.get(key)
-        if entry is None:
-            self._keeping = (key, version, timezone.now(), coalition_id)
-            return None
-        etag, content_type, body = entry
-        tags = parse_etags(request.headers.get("If-None-Match", ""))
-        answer = HttpResponseNotModified() if etag in tags or "*" in tags \
-            else HttpResponse(body, content_type=content_type)
-        return self._private(answer, etag)
-
-    @staticmethod
-    def _private(response: HttpResponseBase, etag: str) -> HttpResponseBase:
-        response["ETag"] = etag
-        patch_cache_control(response, private=True, no_cache=True)
-        patch_vary_headers(response, ["Accept", "Authorization", "Cookie", "Accept-Language"])
-        return response
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        if self._keeping is None or response.status_code != status.HTTP_200_OK or not isinstance(response, Response):
-            return response
-        key, version, computed_at, coalition_id = self._keeping
-        response.render()
-        if len(response.content) > settings.KEPT_ANSWER_MAX_BYTES:
-            return response  # sent, not kept: Redis holds many small answers, not a few readers' largest
-        # Of the bytes as well as the key: the same address at the same data version answers differently once an
-        # offer has turned stale or a tranche overdue, and a client holding the earlier answer must not get a 304.
-        etag = '"' + hashlib.sha256(key.encode() + response.content).hexdigest()[:40] + '"'
-        answer_cache.store(key, (etag, response["Content-Type"], response.content), version=version,
-                           coalition_id=coalition_id, computed_at=computed_at)
-        return self._private(response, etag)
-
-
 AS_OF_ONLY = frozenset(s.AsOfQuerySerializer().fields)  # what the force picture and the map read from the query
 
 
@@ -202,6 +133,7 @@ class CoalitionViewSet(KeptAnswers, WritesInOneTransaction, viewsets.ReadOnlyMod
     """Coalitions (formats) with their member countries; `force/` gives totals and gaps."""
 
     serializer_class = s.CoalitionSerializer
+    answer_clock = answer_cache.PLEDGE_DATA
 
     def get_queryset(self) -> QuerySet[Coalition]:
         coalitions = coalitions_visible_to(self.request.user).order_by("name")
@@ -217,7 +149,7 @@ class CoalitionViewSet(KeptAnswers, WritesInOneTransaction, viewsets.ReadOnlyMod
         query = s.AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of")
-        if as_of is None and (kept := self.kept_answer(request, reads=AS_OF_ONLY, coalition_id=coalition.pk)):
+        if as_of is None and (kept := self.kept_answer(request, reads=AS_OF_ONLY, scope=coalition.pk)):
             return kept
         picture = coalition_force(coalition=coalition, user=request.user, as_of=as_of)
         return Response(s.ForceSerializer(picture.as_dict()).data)
@@ -232,7 +164,7 @@ class CoalitionViewSet(KeptAnswers, WritesInOneTransaction, viewsets.ReadOnlyMod
         query = s.AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of")
-        if as_of is None and (kept := self.kept_answer(request, reads=AS_OF_ONLY, coalition_id=coalition.pk)):
+        if as_of is None and (kept := self.kept_answer(request, reads=AS_OF_ONLY, scope=coalition.pk)):
             return kept
         picture = coalition_map(coalition=coalition, user=request.user, as_of=as_of, with_ids=True)
         return Response(s.force_map_geojson(picture))
@@ -321,6 +253,7 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
     """Pledges you may see; ministry staff create and change their own country's."""
 
     serializer_class = s.PledgeSerializer
+    answer_clock = answer_cache.PLEDGE_DATA
     filterset_class = PledgeFilterSet
     lookup_field = "id"  # the pledge's id, also on history rows (whose pk is the event's)
     may_write = staticmethod(is_ministry)

@@ -20,10 +20,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.test import APIClient
 
-from coalition.api import IdField, JSONParser, RequestTooLarge
 from tests.api.conftest import Scene
 from tests.conftest import World
 from tests.factories import TEST_PASSWORD, make_pledge
+from utilities.api import IdField, JSONParser, RequestTooLarge
 
 DEEP = "[" * 1000 + "]" * 1000
 
@@ -231,7 +231,7 @@ def test_a_forged_forwarded_address_does_not_dodge_the_lockout(world: World, set
 def test_a_configured_proxy_is_believed(world: World, settings: LazySettings) -> None:
     from django.test import RequestFactory
 
-    from coalition.middleware import client_ip
+    from utilities.middleware import client_ip
 
     request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="203.0.113.7, 198.51.100.2", REMOTE_ADDR="10.0.0.1")
     assert client_ip(request) == "10.0.0.1"

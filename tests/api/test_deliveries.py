@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 
 from pledges import services
 from pledges.models import Delivery, Pledge
-from pledges.services import SystemActor
 from tests.conftest import World
 from tests.factories import make_pledge
+from utilities.versioning import SystemActor
 
 
 def day(days: int) -> str:

@@ -22,9 +22,9 @@ from rest_framework.test import APIClient
 from places import services as places
 from pledges import services
 from pledges.models import Pledge
-from pledges.services import SystemActor
 from tests.conftest import World, session_database_url
 from tests.factories import make_pledge
+from utilities.versioning import SystemActor
 
 pytestmark = pytest.mark.usefixtures("gazetteer")
 

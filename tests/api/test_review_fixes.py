@@ -17,12 +17,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from coalition.api import exception_handler
 from pledges import services
 from pledges.models import Requirement
 from tests.api.conftest import Scene
 from tests.conftest import World
 from tests.factories import make_pledge
+from utilities.api import exception_handler
 
 # --- 1. concurrent first setting of a requirement ---------------------------------------------
 

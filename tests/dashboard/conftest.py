@@ -12,10 +12,10 @@ from django.utils import timezone
 from meetings.models import Meeting
 from pledges import services
 from pledges.models import Pledge
-from pledges.services import SystemActor
 from tests.conftest import World
 from tests.factories import make_pledge
 from tests.meetings.conftest import upcoming_meeting
+from utilities.versioning import SystemActor
 
 PL_DRAFT = "Polish draft: special forces, not yet offered"
 FR_DRAFT = "French draft: frigate, not for other countries"

@@ -14,6 +14,7 @@ from pledges import services
 from pledges.models import Pledge
 from tests.conftest import World
 from tests.factories import make_pledge
+from utilities.versioning import StaleVersion
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 
@@ -76,7 +77,7 @@ def test_concurrent_updates_with_the_same_version_one_is_stale(world: World) -> 
             barrier.wait(10)
             services.pledge_update(actor=world.ministry_pl, pledge=pledge, quantity=quantity, expected_version=seen)
             result: Any = quantity
-        except services.StaleVersion as error:
+        except StaleVersion as error:
             result = error
         finally:
             connection.close()
@@ -90,7 +91,7 @@ def test_concurrent_updates_with_the_same_version_one_is_stale(world: World) -> 
         thread.join(30)
 
     winners = [r for r in results if isinstance(r, int)]
-    stale = [r for r in results if isinstance(r, services.StaleVersion)]
+    stale = [r for r in results if isinstance(r, StaleVersion)]
     assert len(winners) == 1 and len(stale) == 1, results
     assert stale[0].current_version == seen + 1
     pledge.refresh_from_db()

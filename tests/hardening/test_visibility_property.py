@@ -37,9 +37,9 @@ from meetings.models import Brief, Meeting
 from places.models import Place
 from pledges import services
 from pledges.models import Caveat, Coalition, Delivery, Pledge
-from pledges.services import SystemActor, history_context
 from tests.conftest import World
 from tests.factories import member
+from utilities.versioning import SystemActor, history_context
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.property]
 

@@ -1,6 +1,6 @@
 """No member can break the secretariat's brief: any text the product accepts renders, in the PDF and the XLSX.
 
-One limit per field for every write path (coalition.text), and renderers that take whatever is stored: long
+One limit per field for every write path (utilities.text), and renderers that take whatever is stored: long
 cells cut in the PDF with the whole text in the XLSX, characters XML cannot carry removed, every text cell of
 the XLSX a text (never a formula).
 """
@@ -21,7 +21,6 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
-from coalition.text import LONG_TEXT, printable
 from meetings import services
 from meetings.briefs.pdf import CUT_NOTE, render_pdf
 from meetings.briefs.snapshot import build_snapshot
@@ -29,11 +28,12 @@ from meetings.briefs.xlsx import render_xlsx
 from meetings.models import Brief, BriefStatus, Meeting
 from pledges import services as pledge_services
 from pledges.models import Caveat
-from pledges.services import SystemActor, history_context
 from tests.conftest import World
 from tests.factories import make_pledge
 from tests.meetings.conftest import upcoming_meeting
 from tests.meetings.helpers import pdf_text, xlsx_rows
+from utilities.text import LONG_TEXT, printable
+from utilities.versioning import SystemActor, history_context
 
 TRICKY = [
     "=1+2", '=HYPERLINK("http://evil.example/","Click")', "+cmd|' /C calc'!A0", "@SUM(A1:A9)", "-2+3",

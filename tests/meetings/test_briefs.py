@@ -202,7 +202,7 @@ def test_delivery_and_currency_section_in_the_pdf_and_the_xlsx(world: World, mee
     import datetime as dt
 
     from pledges import services as pledge_services
-    from pledges.services import SystemActor
+    from utilities.versioning import SystemActor
 
     pledges_with_caveats(world)
     pl_troops = Pledge.objects.get(country=world.pl, status="confirmed")
@@ -238,7 +238,7 @@ def test_a_long_list_is_cut_in_the_pdf_and_whole_in_the_xlsx(world: World, meeti
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from meetings.briefs import pdf as brief_pdf
     from pledges import services as pledge_services
-    from pledges.services import SystemActor
+    from utilities.versioning import SystemActor
 
     monkeypatch.setattr(brief_pdf, "LISTED_IN_PDF", 2)
     for quantity in (3, 4, 5):

@@ -23,9 +23,9 @@ from meetings import services
 from meetings.models import Meeting, Notification
 from meetings.reminders import brief_ready_notify, reminders_send_due
 from pledges import services as pledge_services
-from pledges.services import SystemActor
 from tests.conftest import World
 from tests.factories import make_pledge
+from utilities.versioning import SystemActor
 
 
 class Inbox:
@@ -168,7 +168,7 @@ def test_the_secretariat_hears_when_a_brief_is_ready(world: World, meeting: Meet
 
 def test_without_a_mail_server_each_mail_is_an_eml_file(world: World, meeting: Meeting, settings: LazySettings,
                                                         tmp_path: Path) -> None:
-    settings.EMAIL_BACKEND = "coalition.mail.EmlFileBackend"
+    settings.EMAIL_BACKEND = "utilities.mail.EmlFileBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path)
     assert reminders_send_due()["reminders"] == 2
     files = sorted(tmp_path.glob("*.eml"))

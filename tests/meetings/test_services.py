@@ -11,8 +11,8 @@ from django.utils import timezone
 from meetings import services
 from meetings.models import AgendaItem, Invitation, Meeting
 from meetings.selectors import meetings_visible_to
-from pledges.services import StaleVersion
 from tests.conftest import World
+from utilities.versioning import StaleVersion
 
 
 def titles(meeting: Meeting) -> list[str]:

@@ -488,7 +488,7 @@ def test_tranches_are_planned_and_recorded_on_the_pledges_page(world: World) -> 
 def test_stale_and_overdue_columns_filters_and_the_reconfirm_action(world: World) -> None:
     import datetime as dt
 
-    from pledges.services import SystemActor
+    from utilities.versioning import SystemActor
 
     stale = make_pledge(country=world.pl, coalition=world.coalition, category=world.troops, status="indicative")
     services.pledge_reconfirm(actor=SystemActor("test"), system=True, pledge=stale,

@@ -15,9 +15,10 @@ from accounts.models import User
 from pledges import answer_cache, services
 from pledges.models import Pledge
 from pledges.selectors import coalition_force
-from pledges.services import SystemActor
 from tests.conftest import World, session_database_url
 from tests.factories import make_pledge
+from utilities.kept_answers import answer_key
+from utilities.versioning import SystemActor
 
 
 @pytest.fixture(autouse=True)
@@ -153,7 +154,7 @@ def test_an_answer_key_holds_everything_the_readers_rights_follow_from(world: Wo
     assert version is not None
 
     def key(user: Any, media_type: str = "application/json") -> str:
-        return answer_cache.answer_key(user, "http://testserver/api/v1/pledges/", "en-gb", media_type, version)
+        return answer_key(user, "http://testserver/api/v1/pledges/", "en-gb", media_type, version)
 
     analyst = User.objects.get(pk=world.analyst.pk)
     plain = key(analyst)

@@ -6,9 +6,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from pledges.models import Caveat, Pledge, Requirement
-from pledges.services import SystemActor, history_context
 from tests.conftest import World
 from tests.factories import CountryFactory, make_pledge
+from utilities.versioning import SystemActor, history_context
 
 TESTER = SystemActor("constraint-test")
 

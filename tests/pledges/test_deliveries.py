@@ -13,9 +13,9 @@ from django.utils import timezone
 from pledges import services
 from pledges.models import Delivery, Pledge
 from pledges.selectors import coalition_force, pledge_list
-from pledges.services import SystemActor, history_context
 from tests.conftest import World
 from tests.factories import make_pledge
+from utilities.versioning import SystemActor, history_context
 
 TODAY = dt.date.today
 

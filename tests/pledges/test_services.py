@@ -12,6 +12,7 @@ from pledges.history import PledgeEvent
 from pledges.models import Caveat, Pledge, PledgeStatus, Requirement
 from tests.conftest import World
 from tests.factories import make_pledge
+from utilities.versioning import StaleVersion
 
 STATUSES = list(PledgeStatus.values)
 LEGAL = {
@@ -100,9 +101,9 @@ def test_only_the_owner_country_may_write(world: World) -> None:
 def test_stale_version_changes_nothing(world: World) -> None:
     pledge = make_pledge(country=world.pl, coalition=world.coalition, status="indicative")
     services.pledge_update(actor=world.ministry_pl, pledge=pledge, expected_version=pledge.version, quantity=150)
-    with pytest.raises(services.StaleVersion):
+    with pytest.raises(StaleVersion):
         services.pledge_update(actor=world.ministry_pl, pledge=pledge, expected_version=pledge.version, quantity=9)
-    with pytest.raises(services.StaleVersion):
+    with pytest.raises(StaleVersion):
         services.pledge_transition(actor=world.ministry_pl, pledge=pledge, to_status="confirmed",
                                    expected_version=pledge.version)
     fresh = Pledge.objects.get(pk=pledge.pk)

@@ -9,12 +9,12 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.models import Role, User
-from coalition.db import refresh_planner_statistics
 from meetings.demo import load_meetings
 from meetings.models import AgendaItem, Invitation, Meeting
 from pledges.demo import SEED_ACTOR, load_pledges, load_reference_data
 from pledges.models import Caveat, Country, Pledge, Requirement
-from pledges.services import history_context
+from utilities.db import refresh_planner_statistics
+from utilities.versioning import history_context
 
 DEMO_PASSWORD = "coalition-demo-2025"  # noqa: S105 - documented in the README; demo accounts only
 DEMO_MINISTRY_COUNTRIES = ["PL", "FR", "GB", "DE", "IT", "GR"]

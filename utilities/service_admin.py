@@ -21,8 +21,7 @@ from django.template.response import TemplateResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from pledges.history import Version
-from pledges.services import StaleVersion
+from utilities.versioning import StaleVersion, Version
 
 
 class ServiceRefused(Exception):

@@ -35,7 +35,7 @@ whole API answers alike:
 
 Nothing here imports rest_framework.views: DRF imports this module (as
 DEFAULT_PERMISSION_CLASSES) while rest_framework.views is still loading. The
-token views are in coalition/api_auth.py.
+token views are in utilities/api_auth.py.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
 from accounts.middleware import activate_preferred_language
-from pledges.services import StaleVersion
+from utilities.versioning import StaleVersion
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -7,7 +7,7 @@ from typing import Any
 
 from openpyxl.cell.cell import Cell
 
-from coalition.text import printable
+from utilities.text import printable
 
 LINE_BREAKS = re.compile(r"\r\n?")
 

@@ -26,14 +26,14 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from coalition.api import JSONParser, MultiPartParser, WritesInOneTransaction
-from coalition.token_auth import TokenAuthentication
+from utilities.api import JSONParser, MultiPartParser, WritesInOneTransaction
+from utilities.token_auth import TokenAuthentication
 
 
 class TokenScheme(KnoxTokenScheme):
-    """The OpenAPI security scheme of knox's tokens, for our TokenAuthentication (coalition.token_auth)."""
+    """The OpenAPI security scheme of knox's tokens, for our TokenAuthentication (utilities.token_auth)."""
 
-    target_class = "coalition.token_auth.TokenAuthentication"
+    target_class = "utilities.token_auth.TokenAuthentication"
 
 
 class TokenSerializer(serializers.Serializer):
