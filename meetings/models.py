@@ -9,10 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from coalition.text import length_constraint_condition, long_text_validators, validate_plain_text
+from coalition.text import LINE, length_constraint_condition, long_text_validators, single_line_constraints
 from pledges.models import Coalition, Country, tracked
-
-LINE = [validate_plain_text]
 
 
 class MeetingKind(models.TextChoices):
@@ -42,7 +40,7 @@ class Meeting(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     time_zone = models.CharField(_("time zone"),
-        max_length=64, default="Europe/Brussels", validators=[validate_time_zone],
+        max_length=64, default="Europe/Brussels", validators=[*LINE, validate_time_zone],
         help_text=_("Where the meeting is held; times are shown in it."),
     )
     place = models.CharField(_("place"), max_length=200, blank=True, validators=LINE)
@@ -64,6 +62,7 @@ class Meeting(models.Model):
             ),
             models.CheckConstraint(condition=length_constraint_condition("outcome_notes"),
                                    name="meeting_outcome_notes_length"),
+            *single_line_constraints("meeting", "title", "time_zone", "place"),
         ]
 
     def __str__(self) -> str:
@@ -107,6 +106,7 @@ class Invitation(models.Model):
                 name="invitation_unique_per_country",
                 violation_error_message=_("This country is already invited to this meeting."),
             ),
+            *single_line_constraints("invitation", "head_of_delegation"),
         ]
 
     def __str__(self) -> str:
@@ -134,6 +134,7 @@ class AgendaItem(models.Model):
             ),
             models.CheckConstraint(condition=length_constraint_condition("description"),
                                    name="agenda_item_description_length"),
+            *single_line_constraints("agenda_item", "title"),
         ]
 
     def __str__(self) -> str:
