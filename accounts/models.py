@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from utilities.text import LINE, single_line_constraints
+
 
 class Role(models.TextChoices):
     MINISTRY = "ministry", _("Ministry staff")
@@ -15,8 +17,13 @@ class Role(models.TextChoices):
 
 
 class User(AbstractUser):
-    """A person with one role; ministry staff are bound to exactly one country."""
+    """A person with one role; ministry staff are bound to exactly one country.
 
+    Names are one line each (utilities.text.LINE), as the username and the address already are by their own
+    validators: they are shown in mail and pages; the database refuses a line break in any of the four."""
+
+    first_name = models.CharField(_("first name"), max_length=150, blank=True, validators=LINE)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=LINE)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ANALYST)
     country = models.ForeignKey(
         "pledges.Country",
@@ -40,4 +47,5 @@ class User(AbstractUser):
                 name="user_country_iff_ministry",
                 violation_error_message=_("Ministry staff need a country; other roles must not have one."),
             ),
+            *single_line_constraints("user", "username", "first_name", "last_name", "email"),
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from accounts.models import Role
+from utilities.versioning import SystemActor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 
 # Whoever asks: a signed-in user, or the anonymous one of a request (who may do nothing).
 Reader: TypeAlias = "User | AnonymousUser"
+# Whoever writes: a signed-in user, or a named system actor (the demo loader, the scheduler, a command). The
+# services check a user's rights; a system write says so with `system=True`.
+Actor: TypeAlias = "User | SystemActor"
 
 
 def is_active_user(user: Any) -> bool:

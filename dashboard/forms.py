@@ -1,4 +1,4 @@
-"""The dashboard's one control: which coalition, as of which day."""
+"""The dashboard's controls: which coalition, as of which day; what the map's circles measure; a brief's language."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+
+from meetings.models import BRIEF_LANGUAGES
 
 
 class ForcePictureForm(forms.Form):
@@ -59,3 +61,11 @@ class MapSizeForm(forms.Form):
             return None
         category, _slash, unit = value.partition("/")
         return category, unit
+
+
+class BriefRequestForm(forms.Form):
+    """The "Compile brief" button's one choice; empty: the requesting user's language (meetings.services)."""
+
+    language = forms.ChoiceField(
+        required=False, label=gettext_lazy("Language"), choices=[("", ""), *BRIEF_LANGUAGES],
+        error_messages={"invalid_choice": gettext_lazy("A brief is written in English (en) or French (fr).")})

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import is_ministry, is_reader
-from dashboard.forms import ForcePictureForm
+from dashboard.forms import BriefRequestForm, ForcePictureForm
 from dashboard.panels import country_panel, force_panel, meetings_panel
 from meetings import services as meeting_services
 from meetings.selectors import ensure_may_request_brief, last_meeting_before, meetings_visible_to
@@ -40,6 +40,10 @@ def _ensure_reader(request: HttpRequest) -> None:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     _ensure_reader(request)
+    return _dashboard_page(request)
+
+
+def _dashboard_page(request: HttpRequest, status: int = 200) -> HttpResponse:
     user = request.user
     coalitions = coalitions_visible_to(user).order_by("name")
     form = ForcePictureForm(request.GET or None, coalitions=coalitions)
@@ -56,17 +60,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "country": country_panel(user=user) if is_ministry(user) else None,
         "meetings": meetings,
         "is_ministry": is_ministry(user),
-    })
+    }, status=status)
 
 
 @login_required
 @require_POST
 def brief_request(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    """The secretariat's "compile brief" button: the same service as the API and the admin action."""
+    """The secretariat's "compile brief" button: the same service as the API and the admin action. A refusal
+    (a language other than English or French) is the dashboard again, with the reason, as a 400."""
     ensure_may_request_brief(request.user)
     meeting = get_object_or_404(meetings_visible_to(request.user), pk=meeting_id)
-    brief = meeting_services.brief_request(actor=request.user, meeting=meeting,
-                                           language=request.POST.get("language") or None)
+    form = BriefRequestForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors.as_data())
+        brief = meeting_services.brief_request(actor=request.user, meeting=meeting,
+                                               language=form.cleaned_data["language"] or None)
+    except ValidationError as refused:
+        for field, errors in refused.message_dict.items():
+            for error in errors:
+                messages.error(request, _("%(field)s: %(error)s") % {
+                    "field": form.fields[field].label if field in form.fields else field, "error": error})
+        return _dashboard_page(request, status=400)
     messages.success(request, _("Brief no. %(number)s for %(title)s is queued; it compiles in the background and its "
                                 "progress shows below.") % {"number": brief.number, "title": meeting.title})
     return redirect(f"{reverse('dashboard:index')}#meeting-{meeting.pk}")

@@ -10,10 +10,13 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from pledges.models import Coalition, Country
-from utilities.text import length_constraint_condition, long_text_validators, validate_plain_text
+from utilities.text import (
+    LINE,
+    length_constraint_condition,
+    long_text_validators,
+    single_line_constraints,
+)
 from utilities.versioning import tracked
-
-LINE = [validate_plain_text]
 
 
 class MeetingKind(models.TextChoices):
@@ -43,7 +46,7 @@ class Meeting(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     time_zone = models.CharField(_("time zone"),
-        max_length=64, default="Europe/Brussels", validators=[validate_time_zone],
+        max_length=64, default="Europe/Brussels", validators=[*LINE, validate_time_zone],
         help_text=_("Where the meeting is held; times are shown in it."),
     )
     place = models.CharField(_("place"), max_length=200, blank=True, validators=LINE)
@@ -65,6 +68,7 @@ class Meeting(models.Model):
             ),
             models.CheckConstraint(condition=length_constraint_condition("outcome_notes"),
                                    name="meeting_outcome_notes_length"),
+            *single_line_constraints("meeting", "title", "time_zone", "place"),
         ]
 
     def __str__(self) -> str:
@@ -108,6 +112,7 @@ class Invitation(models.Model):
                 name="invitation_unique_per_country",
                 violation_error_message=_("This country is already invited to this meeting."),
             ),
+            *single_line_constraints("invitation", "head_of_delegation"),
         ]
 
     def __str__(self) -> str:
@@ -135,6 +140,7 @@ class AgendaItem(models.Model):
             ),
             models.CheckConstraint(condition=length_constraint_condition("description"),
                                    name="agenda_item_description_length"),
+            *single_line_constraints("agenda_item", "title"),
         ]
 
     def __str__(self) -> str:

@@ -7,9 +7,13 @@
   ready, with its download links.
 
 Once per person and meeting (or brief), however often the job runs and on however many workers: each email
-is first claimed (a Notification row, unique key, committed), then sent, then marked sent. A mail server that
-refuses releases the claim and raises, so the Celery task retries; a claim left unsent by a worker that died
-is taken again after CLAIM_EXPIRES. Inactive users and users without an address get nothing.
+is first claimed (a Notification row, unique key, committed), then sent, then marked sent. A claim left unsent
+by a worker that died is taken again after CLAIM_EXPIRES. Inactive users and users without an address get
+nothing.
+
+One person's or one meeting's mail that fails (a mail server that refuses or is down, an address or a stored
+value the message cannot carry) never stops the others': it is logged, its claim released, and the next run
+(beat, every 10 minutes) tries it again; the run goes on with everyone else and counts it as `failed`.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import datetime as dt
 import functools
 import logging
 import zoneinfo
+from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -34,6 +39,7 @@ from django.utils.translation import ngettext
 from accounts.models import Role, User
 from meetings.models import Brief, BriefStatus, InvitationStatus, Meeting, MeetingStatus, Notification, NotificationKind
 from pledges.selectors import country_attention
+from utilities.mail import mail_message
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +58,13 @@ def _language(user: User) -> str:
     return user.preferred_language or settings.LANGUAGE_CODE
 
 
+Outcome = Literal["sent", "taken", "failed"]
+
+
 def send_once(*, key: str, kind: str, meeting: Meeting, user: User, brief: Brief | None,
-              message: Callable[[], EmailMessage]) -> bool:
-    """Claim `key`, send the message, mark it sent. False when someone already sent (or is sending) it."""
+              message: Callable[[], EmailMessage]) -> Outcome:
+    """Claim `key`, make and send the message, mark it sent: "sent". "taken" when someone already sent (or is
+    sending) it; "failed" when making or sending it failed (logged; the claim released for the next run)."""
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -64,14 +74,15 @@ def send_once(*, key: str, kind: str, meeting: Meeting, user: User, brief: Brief
         retaken = Notification.objects.filter(key=key, sent_at__isnull=True,
                                               claimed_at__lt=now - CLAIM_EXPIRES).update(claimed_at=now)
         if not retaken:
-            return False
+            return "taken"
     try:
         message().send(fail_silently=False)
-    except Exception:
-        Notification.objects.filter(key=key, sent_at__isnull=True).delete()  # let the retry claim it again
-        raise
+    except Exception:  # whatever it was, it is this mail's alone: the others go on
+        logger.exception("Mail %s (to user %s) not sent; the next run tries again.", key, user.pk)
+        Notification.objects.filter(key=key, sent_at__isnull=True).delete()  # not sent: the next run claims it
+        return "failed"
     Notification.objects.filter(key=key).update(sent_at=timezone.now())
-    return True
+    return "sent"
 
 
 def _reminder(meeting: Meeting, user: User) -> EmailMessage:
@@ -89,8 +100,7 @@ def _reminder_in_language(meeting: Meeting, user: User) -> EmailMessage:
     subject = _("%(title)s, %(day)s: ") % {"title": meeting.title, "day": date_format(meeting.starts_at, "j M Y")} + (
         ngettext("%(count)s item to look at", "%(count)s items to look at", waiting) % {"count": waiting}
         if waiting else _("nothing pending"))
-    return EmailMessage(subject=subject, body=render_to_string("emails/reminder.txt", context),
-                        to=[user.email])
+    return mail_message(subject=subject, body=render_to_string("emails/reminder.txt", context), to=[user.email])
 
 
 def _brief_ready(brief: Brief, user: User) -> EmailMessage:
@@ -101,8 +111,8 @@ def _brief_ready(brief: Brief, user: User) -> EmailMessage:
 def _brief_ready_in_language(brief: Brief, user: User) -> EmailMessage:
     meeting = brief.meeting
     context = {"brief": brief, "meeting": meeting, "when": _when(meeting), "base_url": settings.COALITION_BASE_URL}
-    return EmailMessage(subject=_("Brief no. %(number)s for %(title)s is ready") % {"number": brief.number,
-                                                                                  "title": meeting.title},
+    return mail_message(subject=_("Brief no. %(number)s for %(title)s is ready") % {"number": brief.number,
+                                                                                   "title": meeting.title},
                         body=render_to_string("emails/brief_ready.txt", context), to=[user.email])
 
 
@@ -112,9 +122,11 @@ def _recipients(**where: Any) -> Any:
 
 def reminders_send_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Remind the staff of every invited country of each planned meeting due within its coalition's
-    reminder_days; and send the notices still owed for briefs made ready lately. Returns the counts sent."""
+    reminder_days; and send the notices still owed for briefs made ready lately. Returns the counts sent, and
+    how many failed (to be tried again by the next run)."""
     now = now or timezone.now()
-    counts = {"reminders": 0, "brief_notices": 0}
+    reminders: Counter[str] = Counter()
+    notices: Counter[str] = Counter()
     window = ExpressionWrapper(F("coalition__reminder_days") * Value(dt.timedelta(days=1)),
                                output_field=DurationField())
     due = (Meeting.objects.filter(status=MeetingStatus.PLANNED, starts_at__gt=now)
@@ -122,24 +134,31 @@ def reminders_send_due(*, now: dt.datetime | None = None) -> dict[str, int]:
     for meeting in due:
         invited = meeting.invitations.filter(status__in=REMINDED).values("country_id")
         for user in _recipients(role=Role.MINISTRY, country_id__in=invited):
-            counts["reminders"] += send_once(
+            reminders[send_once(
                 key=f"reminder:{meeting.pk}:{user.pk}", kind=NotificationKind.REMINDER, meeting=meeting, user=user,
-                brief=None, message=functools.partial(_reminder, meeting, user))
+                brief=None, message=functools.partial(_reminder, meeting, user))] += 1
     for brief_id in Brief.objects.filter(status=BriefStatus.READY, finished_at__gte=now - BRIEF_NOTICE_WINDOW
                                          ).values_list("pk", flat=True):
-        counts["brief_notices"] += brief_ready_notify(brief_id=brief_id)
-    return counts
+        notices.update(_notify_brief_ready(brief_id))
+    return {"reminders": reminders["sent"], "brief_notices": notices["sent"],
+            "failed": reminders["failed"] + notices["failed"]}
 
 
 def brief_ready_notify(*, brief_id: int) -> int:
-    """Tell the secretariat (and whoever asked for it) that a ready brief can be downloaded; once each."""
+    """Tell the secretariat (and whoever asked for it) that a ready brief can be downloaded; once each. Returns
+    how many were sent (one that failed is sent by the sweep in reminders_send_due)."""
+    return _notify_brief_ready(brief_id)["sent"]
+
+
+def _notify_brief_ready(brief_id: int) -> Counter[str]:
+    outcomes: Counter[str] = Counter()
     brief = Brief.objects.select_related("meeting", "meeting__coalition").defer("pdf", "xlsx", "snapshot").filter(
         pk=brief_id, status=BriefStatus.READY).first()
     if brief is None:
-        return 0
-    sent = 0
+        return outcomes
     recipients = _recipients().filter(Q(role=Role.SECRETARIAT) | Q(pk=brief.requested_by_id))
     for user in recipients:
-        sent += send_once(key=f"brief:{brief.pk}:{user.pk}", kind=NotificationKind.BRIEF_READY, meeting=brief.meeting,
-                          user=user, brief=brief, message=functools.partial(_brief_ready, brief, user))
-    return sent
+        outcomes[send_once(key=f"brief:{brief.pk}:{user.pk}", kind=NotificationKind.BRIEF_READY,
+                           meeting=brief.meeting, user=user, brief=brief,
+                           message=functools.partial(_brief_ready, brief, user))] += 1
+    return outcomes

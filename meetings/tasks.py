@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import smtplib
-
 from celery import shared_task
 from celery.signals import worker_ready
 
@@ -46,18 +44,18 @@ def queue_due_briefs() -> list[int]:
     return [brief.pk for brief in services.briefs_queue_due()]
 
 
-MAIL_FAULTS = (smtplib.SMTPException, OSError)  # a mail server down or refusing for now: try again later
-
-
-@shared_task(acks_late=True, ignore_result=True, autoretry_for=MAIL_FAULTS, retry_backoff=30, retry_backoff_max=600,
-             max_retries=8)
+# A mail that fails does not fail these tasks: it is logged and left for the next run of send_reminders (beat,
+# every 10 minutes), which also sends the brief-ready notices still owed (meetings.reminders). A database that
+# went away for a moment does: the task is tried again.
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=services.PASSING_FAULTS, retry_backoff=30,
+             retry_backoff_max=600, max_retries=8)
 def send_reminders() -> dict[str, int]:
     """Beat: reminders before planned meetings, and brief-ready notices still owed; each email once."""
     return reminders.reminders_send_due()
 
 
-@shared_task(name=services.NOTIFY_BRIEF_READY_TASK, acks_late=True, ignore_result=True, autoretry_for=MAIL_FAULTS,
-             retry_backoff=30, retry_backoff_max=600, max_retries=8)
+@shared_task(name=services.NOTIFY_BRIEF_READY_TASK, acks_late=True, ignore_result=True,
+             autoretry_for=services.PASSING_FAULTS, retry_backoff=30, retry_backoff_max=600, max_retries=8)
 def notify_brief_ready(brief_id: int) -> int:
     """Queued when a brief becomes ready: the secretariat is told, once each."""
     return reminders.brief_ready_notify(brief_id=brief_id)

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from places.gazetteer import validate_country_code
-from utilities.text import validate_plain_text
+from utilities.text import LINE, single_line_constraints
 
 ADDED_FROM = 1_000_000_000  # GeoNames ids stay far below (13 million in 2026)
 
@@ -26,7 +26,7 @@ class PlaceSource(models.TextChoices):
 
 class Place(models.Model):
     id = models.BigAutoField(primary_key=True, verbose_name=_("GeoNames id"))
-    name = models.CharField(_("name"), max_length=200, validators=[validate_plain_text])
+    name = models.CharField(_("name"), max_length=200, validators=LINE)
     country_code = models.CharField(
         _("country"), max_length=2,
         validators=[RegexValidator(r"^[A-Z]{2}$", _("Two capital letters, e.g. PL.")), validate_country_code],
@@ -54,6 +54,7 @@ class Place(models.Model):
             models.CheckConstraint(condition=Q(source=PlaceSource.ADDED, id__gte=ADDED_FROM)
                                    | Q(source=PlaceSource.GEONAMES, id__lt=ADDED_FROM),
                                    name="place_id_matches_source"),
+            *single_line_constraints("place", "name"),
         ]
         indexes = [models.Index(fields=["country_code", "name"], name="place_country_name")]
 

@@ -21,16 +21,19 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from places.gazetteer import validate_country_code
-from utilities.text import length_constraint_condition, long_text_validators, validate_plain_text
-from utilities.versioning import tracked  # migration pledges/0016 imports it from here
-
-LINE = [validate_plain_text]  # a one-line text: its max_length, and no control characters
-
+from places.gazetteer import validate_country_code  # migration pledges/0016 imports it from here
+from utilities.text import (
+    LINE,
+    length_constraint_condition,
+    long_text_validators,
+    single_line_constraints,
+)
+from utilities.versioning import tracked
 
 
 class Country(models.Model):
-    code = models.CharField(_("ISO code"), max_length=2, unique=True, help_text=_("ISO 3166-1 alpha-2, e.g. PL."))
+    code = models.CharField(_("ISO code"), max_length=2, unique=True, validators=LINE,
+                            help_text=_("ISO 3166-1 alpha-2, e.g. PL."))
     name = models.CharField(_("name"), max_length=100, unique=True, validators=LINE)
 
     class Meta:
@@ -43,6 +46,7 @@ class Country(models.Model):
                 name="country_code_iso_alpha2",
                 violation_error_message=_("The code must be two capital letters (ISO 3166-1 alpha-2)."),
             ),
+            *single_line_constraints("country", "name"),
         ]
 
     def __str__(self) -> str:
@@ -86,6 +90,7 @@ class Coalition(models.Model):
             models.CheckConstraint(condition=Q(reconfirm_days__gte=1, reminder_days__gte=1),
                                    name="coalition_days_positive",
                                    violation_error_message=_("Give at least one day.")),
+            *single_line_constraints("coalition", "name", "short_name"),
         ]
 
     def __str__(self) -> str:
@@ -118,20 +123,21 @@ class Membership(models.Model):
 class Unit(models.Model):
     """What a quantity is counted in: personnel, aircraft, vessels, systems."""
 
-    code = models.SlugField(_("code"), max_length=40, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True, validators=LINE)
     name = models.CharField(_("name"), max_length=80, validators=LINE)
 
     class Meta:
         verbose_name = _("unit")
         verbose_name_plural = _("units")
         ordering = ["code"]
+        constraints = single_line_constraints("unit", "code", "name")
 
     def __str__(self) -> str:
         return self.code
 
 
 class CapabilityCategory(models.Model):
-    code = models.SlugField(_("code"), max_length=40, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True, validators=LINE)
     name = models.CharField(_("name"), max_length=80, validators=LINE)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
     units = models.ManyToManyField(Unit, verbose_name=_("units"), through="CategoryUnit", related_name="categories")
@@ -140,6 +146,7 @@ class CapabilityCategory(models.Model):
         verbose_name = _("capability category")
         verbose_name_plural = _("capability categories")
         ordering = ["sort_order", "code"]
+        constraints = single_line_constraints("category", "code", "name")
 
     def __str__(self) -> str:
         return self.name
@@ -259,6 +266,7 @@ class Pledge(models.Model):
             ),
             models.CheckConstraint(condition=length_constraint_condition("description"),
                                    name="pledge_description_length"),
+            *single_line_constraints("pledge", "location"),
             models.CheckConstraint(
                 condition=Q(status=PledgeStatus.DRAFT) | Q(reconfirmed_at__isnull=False),
                 name="pledge_offered_has_reconfirmed_at",

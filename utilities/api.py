@@ -67,7 +67,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from accounts.middleware import activate_preferred_language
+from utilities.languages import activate_preferred_language
 from utilities.versioning import StaleVersion
 
 if TYPE_CHECKING:

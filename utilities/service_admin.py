@@ -5,20 +5,28 @@
   with the user's input.
 - `EventHistoryMixin` / `history_rows`: the admin "History" page from the versions a reader could see while
   they were current (pledges.history), each from the moment it became visible to them.
+- `guard_admin_input`: two values of a POST Django's admin takes without checking, checked for every
+  ModelAdmin and every autocomplete box of the site (ours and the libraries'), so that a forged value is
+  answered in words instead of a 500.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from utilities.versioning import StaleVersion, Version
@@ -184,3 +192,52 @@ class EventHistoryMixin:
         }
         request.current_app = model_admin.admin_site.name
         return TemplateResponse(request, "admin/pledges/event_history.html", context)
+
+
+# --- what Django's admin takes from a POST without checking ----------------------------------------------
+
+
+def values_naming_rows(field: Field[Any, Any], values: Iterable[Any]) -> list[Any]:
+    """The values that can name a row by `field` (an integer for an id); the rest are no row at all (a
+    forged "zz" would otherwise reach the query and fail it)."""
+    named = []
+    for value in values:
+        try:
+            if "\x00" not in str(value):  # PostgreSQL's text holds no NUL: no row has one
+                field.get_prep_value(field.to_python(value))
+                named.append(value)
+        except (ValidationError, ValueError, TypeError):
+            continue
+    return named
+
+
+def guard_admin_input() -> None:
+    """Django's admin hands two values of a POST to the database unchecked: the rows an action is asked for
+    (`_selected_action`: "zz" fails the query, a 500), and the value an autocomplete box shows again when its
+    form comes back with errors. Both are checked here, once for the whole site, ours and the libraries' admins
+    alike (no ModelAdmin or widget of the site can miss it): an action on rows that do not exist does nothing and
+    says so; a box does not show what names no row."""
+    if getattr(admin.ModelAdmin.response_action, "guarded", False):
+        return
+    response_action = admin.ModelAdmin.response_action
+    optgroups = AutocompleteMixin.optgroups
+
+    def response_action_on_rows(self: admin.ModelAdmin[Any], request: HttpRequest, queryset: Any) -> Any:
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if len(values_naming_rows(self.model._meta.pk, selected)) != len(selected):
+            self.message_user(request, gettext("Some of the selected rows do not exist; nothing was done."),
+                              messages.WARNING)
+            return None  # the admin then shows the list again, with the message
+        return response_action(self, request, queryset)
+
+    def optgroups_of_rows(self: AutocompleteMixin, name: str, value: list[str], attr: Any = None) -> Any:
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(getattr(remote, "field_name", None) or remote.model._meta.pk.name)
+        return optgroups(self, name, values_naming_rows(target, value), attr)
+
+    response_action_on_rows.guarded = True  # type: ignore[attr-defined]
+    admin.ModelAdmin.response_action = response_action_on_rows  # type: ignore[method-assign,assignment]
+    AutocompleteMixin.optgroups = optgroups_of_rows  # type: ignore[method-assign,assignment]
+
+
+guard_admin_input()  # the apps' admin modules import this one: in force before the admin serves anything

@@ -2,8 +2,8 @@
 
 - `tracked`: a model's every insert, update and delete recorded by django-pghistory's triggers, each event naming
   who or what made it (the context is NOT NULL: the database refuses a write made outside any).
-- `history_context` / `SystemActor`: who acted, and how, on the history rows written in a block; a named actor
-  for writes no person makes (the demo loader, the scheduler, a command).
+- `history_context` / `SystemActor` / `Author`: who acted, and how, on the history rows written in a block; a named
+  actor for writes no person makes (the demo loader, the scheduler, a command).
 - `check_version` / `StaleVersion`: a write that names the version it read (If-Match) changes nothing when the
   object has moved on since.
 - `Step`, `steps`, `state_at`, `Version`, `versions_seen`: one object's history walked version by version, each
@@ -16,7 +16,7 @@ import bisect
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, Protocol
 
 import pghistory
 import pgtrigger
@@ -24,9 +24,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 
 class StaleVersion(Exception):
@@ -47,12 +44,19 @@ class SystemActor:
 
 
 SYSTEM = SystemActor("system")
-# Who writes: a signed-in person, or a named system actor. The services check a person's rights; a system write
-# (seed, scheduler, an administrator's import) says so with `system=True`.
-Actor: TypeAlias = "User | SystemActor"
 
 
-def history_context(actor: Actor | None, action: str) -> pghistory.context:
+class Author(Protocol):
+    """Whoever a history row names: a user (accounts.roles.Actor) or a SystemActor."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def username(self) -> str: ...
+
+
+def history_context(actor: Author | None, action: str) -> pghistory.context:
     """Who acted, and how, on the history rows the triggers write in this block. Every write to a tracked
     model happens inside one (or inside a request, which HistoryMiddleware gives one): the database refuses
     history rows that name no one."""

@@ -20,7 +20,7 @@ from meetings.models import (
 )
 from pledges.models import Coalition, Country, Membership
 from utilities.api import IdField, RejectUnknownFieldsMixin
-from utilities.text import LONG_TEXT
+from utilities.text import LINE, LONG_TEXT
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -75,13 +75,13 @@ class MeetingWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Input of POST and PATCH; the services validate the rest (end after start, chairs are members...)."""
 
     coalition = IdField(queryset=Coalition.objects.all())
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=LINE)
     kind = serializers.ChoiceField(choices=MeetingKind.choices, default=MeetingKind.MINISTERIAL)
     status = serializers.ChoiceField(choices=MeetingStatus.choices, default=MeetingStatus.PLANNED)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    time_zone = serializers.CharField(max_length=64, default="Europe/Brussels")
-    place = serializers.CharField(max_length=200, allow_blank=True, default="")
+    time_zone = serializers.CharField(max_length=64, default="Europe/Brussels", validators=LINE)
+    place = serializers.CharField(max_length=200, allow_blank=True, default="", validators=LINE)
     chairs = serializers.SlugRelatedField(  # type: ignore[var-annotated]
         slug_field="code", many=True, queryset=Country.objects.all(), default=list,  # type: ignore[arg-type]
     )
@@ -108,7 +108,7 @@ class InvitationWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer
 
     country = CountryCodeField(slug_field="code", queryset=Country.objects.all())
     status = serializers.ChoiceField(choices=InvitationStatus.choices, default=InvitationStatus.INVITED)
-    head_of_delegation = serializers.CharField(max_length=200, allow_blank=True, default="")
+    head_of_delegation = serializers.CharField(max_length=200, allow_blank=True, default="", validators=LINE)
     level = serializers.ChoiceField(choices=DelegationLevel.choices, allow_blank=True, default="")
 
     def validate_country(self, country: Country) -> Country:
@@ -135,7 +135,7 @@ class InvitationChangeSerializer(InvitationWriteSerializer):
 class AgendaItemWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Input of POST .../agenda/ and PATCH .../agenda/{item_id}/ (where `position` moves the item)."""
 
-    title = serializers.CharField(max_length=300)
+    title = serializers.CharField(max_length=300, validators=LINE)
     description = serializers.CharField(allow_blank=True, default="", max_length=LONG_TEXT)
     position = serializers.IntegerField(
         min_value=1, max_value=32767, required=False, help_text="1 = first; by default the item goes last.",

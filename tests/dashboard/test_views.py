@@ -194,6 +194,21 @@ def test_compiling_needs_a_post_and_a_meeting_one_may_see(world: World, scene: S
     assert not Brief.objects.exists()
 
 
+@pytest.mark.parametrize("language", ["de", "fr\x00", "x" * 10_000, "\ufffd"])
+def test_a_brief_language_other_than_english_or_french_is_a_400_in_words(world: World, scene: Scene,
+                                                                        language: str) -> None:
+    """Before: the service's ValidationError escaped the view (a 500); the API answered 400 to the same."""
+    client = browser_for(world, "secretariat")
+    response = client.post(f"/meetings/{scene.meeting.pk}/briefs/", {"language": language})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Language: A brief is written in English (en) or French (fr)." in page and "Compile brief" in page
+    assert not Brief.objects.exists()
+    client.post("/language/", {"language": "fr"})
+    french = client.post(f"/meetings/{scene.meeting.pk}/briefs/", {"language": "de"}).content.decode()
+    assert "Langue : " in french and not Brief.objects.exists()
+
+
 def test_analysts_get_the_api_requests_that_give_the_same_numbers(world: World, scene: Scene) -> None:
     client = browser_for(world, "analyst")
     page = html.unescape(client.get("/", {"coalition": world.coalition.pk}).content.decode())
