@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 import pghistory
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,6 +36,7 @@ from places.models import Place
 from pledges import services as pledge_services
 from pledges.models import CapabilityCategory, Coalition, Pledge, Unit
 from pledges.visibility import coalitions_visible_to, pledges_editable_by
+from utilities.queue import send_task
 from utilities.versioning import StaleVersion
 
 # The workers' tasks (imports.tasks), named here so that a service queues one without importing it.
@@ -189,8 +189,8 @@ def _queue(task: str, import_id: int, actor_id: int) -> None:
     """Once committed, to a worker of the imports queue (settings.CELERY_TASK_ROUTES), within the time limits of
     the settings (the message carries them; imports.tasks.ImportTask marks the import failed past them). Sent by
     name: the tasks call these services, never the other way round."""
-    transaction.on_commit(lambda: current_app.send_task(
-        task, args=(import_id, actor_id), soft_time_limit=settings.IMPORT_TIME_LIMIT,
+    transaction.on_commit(lambda: send_task(
+        task, (import_id, actor_id), soft_time_limit=settings.IMPORT_TIME_LIMIT,
         time_limit=settings.IMPORT_HARD_TIME_LIMIT))
 
 

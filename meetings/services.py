@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
@@ -41,6 +40,7 @@ from meetings.selectors import BRIEF_VIEWER, ensure_may_request_brief
 from pledges.history import CaveatEvent, PledgeEvent, RequirementEvent
 from pledges.models import Coalition, Country, Membership
 from pledges.visibility import caveat_visibility_q, ensure_secretariat, pledge_visibility_q
+from utilities.queue import send_task
 from utilities.versioning import check_version, history_context
 
 logger = logging.getLogger(__name__)
@@ -321,7 +321,7 @@ def _send_compile(brief_id: int) -> None:
     except DatabaseError:  # the note only spares a resend
         logger.warning("brief %s: could not note when it was sent", brief_id)
     try:
-        current_app.send_task(COMPILE_BRIEF_TASK, args=[brief_id], retry=False)
+        send_task(COMPILE_BRIEF_TASK, [brief_id], retry=False)
     except Exception:  # the broker's connection errors differ by transport; none may fail the request
         logger.warning("Could not queue brief %s (broker unreachable); the reaper will send it again.",
                        brief_id, exc_info=True)
@@ -334,7 +334,7 @@ def _send_compile(brief_id: int) -> None:
 def _send_ready_notice(brief_id: int) -> None:
     """Queue the secretariat's email (meetings.reminders); a broker fault leaves it to the beat sweep."""
     try:
-        current_app.send_task(NOTIFY_BRIEF_READY_TASK, args=[brief_id], retry=False)
+        send_task(NOTIFY_BRIEF_READY_TASK, [brief_id], retry=False)
     except Exception:  # the broker's errors differ by transport; the sweep sends what is owed
         logger.warning("brief %s: ready notice not queued (broker unreachable); beat will send it", brief_id)
 

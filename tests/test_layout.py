@@ -88,3 +88,13 @@ def test_no_two_modules_import_each_other() -> None:
 def test_the_floors_name_every_app() -> None:
     apps = {path.parent.name for path in ROOT.glob("*/apps.py")}
     assert apps <= PACKAGES, f"an app the layout does not place: {sorted(apps - PACKAGES)}"
+
+
+def test_tasks_are_sent_by_name_only_through_the_queue_helper() -> None:
+    """`send_task` without `ignore_result` subscribes to the Redis result channel first, and a request then waits
+    for Redis's reconnection retries when it is down (tests/hardening/test_fault_brief_queue.py): every send by
+    name goes through utilities.queue, which sets it."""
+    senders = {name for name, path in modules().items()
+               if any(isinstance(node, ast.Attribute) and node.attr == "send_task"
+                      for node in ast.walk(ast.parse(path.read_text())))}
+    assert senders <= {"utilities.queue"}, senders
