@@ -28,7 +28,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from pledges.models import Caveat, Coalition, Delivery, Pledge, PledgeStatus, Requirement
+from pledges.models import Caveat, Coalition, Condition, Delivery, Pledge, PledgeStatus, Requirement
 from pledges.visibility import (
     among,
     caveat_visibility_q,
@@ -43,6 +43,7 @@ PledgeEvent = Pledge.pgh_event_model  # type: ignore[attr-defined]
 CaveatEvent = Caveat.pgh_event_model  # type: ignore[attr-defined]
 RequirementEvent = Requirement.pgh_event_model  # type: ignore[attr-defined]
 DeliveryEvent = Delivery.pgh_event_model  # type: ignore[attr-defined]
+ConditionEvent = Condition.pgh_event_model  # type: ignore[attr-defined]
 
 PLEDGE_FIELDS = (
     "country_id", "coalition_id", "category_id", "unit_id", "quantity", "description", "available_from",

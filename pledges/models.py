@@ -214,6 +214,10 @@ class Pledge(models.Model):
         _("estimated value (EUR)"), max_digits=14, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(0)],
     )
+    relieves = models.ForeignKey(
+        "self", verbose_name=_("relieves"), null=True, blank=True, on_delete=models.PROTECT, related_name="relieved_by",
+        help_text=_("The pledge this one takes over from in a rotation (same coalition, category and unit)."),
+    )
     status = models.CharField(_("status"), max_length=12, choices=PledgeStatus.choices, default=PledgeStatus.DRAFT)
     releasability = models.CharField(_("releasability"),
         max_length=12, choices=Releasability.choices, default=Releasability.SECRETARIAT
@@ -274,6 +278,12 @@ class Pledge(models.Model):
             ),
             # Target of the caveats' composite foreign key (pledge, country, coalition).
             models.UniqueConstraint(fields=["id", "country", "coalition"], name="pledge_id_country_coalition"),
+            # Target of the rotations' composite foreign key (relieves, coalition, category, unit): a pledge
+            # relieves one of its own coalition, category and unit (migration 0021).
+            models.UniqueConstraint(fields=["id", "coalition", "category", "unit"],
+                                    name="pledge_id_coalition_category_unit"),
+            models.CheckConstraint(condition=~Q(relieves=F("id")), name="pledge_not_relieving_itself",
+                                   violation_error_message=_("A pledge cannot relieve itself.")),
         ]
         triggers = [
             # The tranches of a pledge never add up to more than it: a pledge is not lowered below them.
@@ -299,6 +309,59 @@ class Pledge(models.Model):
     @property
     def is_offered(self) -> bool:
         return self.status in OFFERED
+
+
+class ConditionStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("condition status", "Open")
+    MET = "met", pgettext_lazy("condition status", "Met")
+    FAILED = "failed", pgettext_lazy("condition status", "Failed")
+
+
+@tracked
+class Condition(models.Model):
+    """A named condition that pledges hang on ("United States backstop"), kept by the secretariat. A `condition`
+    caveat may name one: a failed condition takes the pledges under it out of the force, a met one makes them
+    unconditional (pledges.scenarios)."""
+
+    coalition = models.ForeignKey(Coalition, verbose_name=_("coalition"), on_delete=models.PROTECT,
+                                  related_name="conditions")
+    name = models.CharField(_("name"), max_length=200, validators=LINE)
+    description = models.TextField(_("description"), blank=True, validators=long_text_validators())
+    status = models.CharField(_("status"), max_length=8, choices=ConditionStatus.choices,
+                              default=ConditionStatus.OPEN)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True,
+                                  help_text=_("The day it was met or failed; empty while open."))
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(_("updated at"), db_default=Now(), editable=False)
+
+    class Meta:
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
+        ordering = ["coalition", "name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ConditionStatus.values), name="condition_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=ConditionStatus.OPEN, decided_on__isnull=True)
+                | (~Q(status=ConditionStatus.OPEN) & Q(decided_on__isnull=False)),
+                name="condition_decided_on_iff_decided",
+                violation_error_message=_("A met or failed condition needs the day it was decided; an open one "
+                                          "has none."),
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="condition_name_not_empty",
+                                   violation_error_message=_("A condition needs a name.")),
+            models.CheckConstraint(condition=length_constraint_condition("description"),
+                                   name="condition_description_length"),
+            models.UniqueConstraint(fields=["coalition", "name"], name="condition_unique_name",
+                                    violation_error_message=_("This coalition already has a condition of this "
+                                                              "name.")),
+            # Target of the caveats' composite foreign key (condition, coalition).
+            models.UniqueConstraint(fields=["id", "coalition"], name="condition_id_coalition"),
+            *single_line_constraints("condition", "name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class CaveatKind(models.TextChoices):
@@ -329,6 +392,11 @@ class Caveat(models.Model):
         max_length=12, choices=Releasability.choices, default=Releasability.SECRETARIAT,
         help_text=_("Whether other members' ministry staff see it (analysts and the secretariat always do). "
         "A pledge's caveat is never seen where its pledge is not."),
+    )
+    condition = models.ForeignKey(
+        Condition, verbose_name=_("named condition"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="caveats",
+        help_text=_("For a caveat of kind condition: the coalition's named condition it waits for."),
     )
     is_active = models.BooleanField(_("is active"), default=True)
     imposed_on = models.DateField(_("in force since"), db_default=Now())
@@ -362,6 +430,11 @@ class Caveat(models.Model):
             models.CheckConstraint(condition=length_constraint_condition("text"), name="caveat_text_length"),
             models.CheckConstraint(condition=length_constraint_condition("rationale"),
                                    name="caveat_rationale_length"),
+            models.CheckConstraint(
+                condition=Q(condition__isnull=True) | Q(kind=CaveatKind.CONDITION),
+                name="caveat_condition_only_on_condition_kind",
+                violation_error_message=_("Only a caveat of kind condition names a condition."),
+            ),
         ]
 
     def __str__(self) -> str:

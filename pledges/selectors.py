@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     Exists,
     ExpressionWrapper,
+    F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -46,6 +51,7 @@ from pledges.models import (
     Caveat,
     CaveatKind,
     Coalition,
+    ConditionStatus,
     Country,
     Delivery,
     Pledge,
@@ -53,25 +59,19 @@ from pledges.models import (
     Requirement,
     Unit,
 )
+from pledges.scenarios import (
+    NO_ASSUMPTIONS,
+    Assumptions,
+    ConditionState,
+    available_on,
+    condition_flags,
+    condition_states,
+)
 from pledges.staleness import stale_expression
 from pledges.visibility import caveat_own_visibility_q, caveats_visible_to, pledge_visibility_q
 
 
-def active_condition_exists(caveats: QuerySet[Any]) -> ExpressionWrapper:
-    """True for a pledge row with an active `condition` caveat, on itself or country-wide.
-
-    Two tests joined by OR rather than one EXISTS with an OR inside: PostgreSQL can then use the
-    partial indexes of migration 0004 for each (the force picture at 200,000 pledges: 1.4 s -> 0.24 s).
-    """
-    conditions = caveats.filter(kind=CaveatKind.CONDITION, is_active=True)
-    on_pledge = Q(id__in=conditions.filter(pledge_id__isnull=False).values("pledge_id"))
-    country_wide = Q(Exists(conditions.filter(
-        pledge_id__isnull=True, country_id=OuterRef("country_id"), coalition_id=OuterRef("coalition_id")
-    )))
-    return ExpressionWrapper(on_pledge | country_wide, output_field=BooleanField())
-
-
-def _sources(user: Any, as_of: dt.datetime | None) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
+def read_sources(user: Any, as_of: dt.datetime | None) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
     """The pledges `user` may see, the caveats and the tranches: live, or as they stood at `as_of`."""
     if as_of is None or unchanged_since(as_of, PledgeEvent, CaveatEvent, DeliveryEvent):
         return Pledge.objects.filter(pledge_visibility_q(user)), Caveat.objects.all(), Delivery.objects.all()
@@ -87,7 +87,7 @@ def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]
     even with an earlier delivery date) is not known as of then.
     """
     moment = as_of or timezone.now()
-    rows, caveats, deliveries = _sources(user, as_of)
+    rows, caveats, deliveries = read_sources(user, as_of)
     day = timezone.localdate(moment)
     of_this_pledge = deliveries.filter(pledge_id=OuterRef("id")).order_by().values("pledge_id")
     delivered = of_this_pledge.filter(delivered_on__isnull=False).annotate(total=Sum("quantity")).values("total")
@@ -95,19 +95,24 @@ def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]
     # The tranche figures are subqueries per row: on a page they run for its 100 rows only. has_overdue_delivery
     # is read off overdue_quantity rather than an EXISTS, which PostgreSQL would answer by hashing every overdue
     # tranche of the database first (11 ms of a 14 ms page at 100,000 pledges).
-    return _with_conditions(rows, caveats, user, moment).annotate(
+    states = condition_states(coalition_id=None, as_of=as_of)
+    return with_condition_flags(rows, caveats, user, moment, states).annotate(
         delivered_quantity=Coalesce(Subquery(delivered), 0),
         overdue_quantity=Coalesce(Subquery(overdue.annotate(total=Sum("quantity")).values("total")), 0),
     ).annotate(
         has_overdue_delivery=ExpressionWrapper(Q(overdue_quantity__gt=0), output_field=BooleanField()),
+        # The pledge it relieves, only where the reader sees that one too (at the same moment).
+        relieves_seen=Case(When(Exists(rows.filter(id=OuterRef("relieves_id"))), then=F("relieves_id")),
+                           default=None, output_field=IntegerField()),
     ).select_related("country", "coalition", "category", "unit", "place")
 
 
-def _with_conditions(rows: QuerySet[Any], caveats: QuerySet[Any], user: Any, moment: dt.datetime) -> QuerySet[Any]:
-    # Only caveats the user may see make a pledge conditional for them: the flag must not reveal a caveat.
-    # The pledge being flagged is one they see (at the same moment), so the caveat's own fields decide.
+def with_condition_flags(rows: QuerySet[Any], caveats: QuerySet[Any], user: Any, moment: dt.datetime,
+                     states: Mapping[int, ConditionState]) -> QuerySet[Any]:
+    # Only caveats the user may see make a pledge conditional (or fallen) for them: a flag must not reveal a
+    # caveat. The pledge being flagged is one they see (at the same moment), so the caveat's own fields decide.
     return rows.annotate(
-        is_conditional=active_condition_exists(caveats.filter(caveat_own_visibility_q(user))),
+        **condition_flags(caveats.filter(caveat_own_visibility_q(user)), states),
         is_stale=stale_expression(moment),
     )
 
@@ -151,17 +156,42 @@ class CountryLine:
 
 
 @dataclass
+class ConditionAmount:
+    category: str
+    category_name: str
+    unit: str
+    offered: int  # of the pledges available (on the day), under a caveat naming the condition
+    committed: int  # of those, confirmed or deployed
+    pledge_count: int
+
+
+@dataclass
+class ConditionLine:
+    id: int
+    name: str
+    status: str  # as counted: recorded, or assumed by the scenario
+    recorded_status: str
+    decided_on: dt.date | None
+    assumed: bool
+    # Per capability, what hangs on it: counted while it is open or met, fallen with it when it failed.
+    capabilities: list[ConditionAmount]
+
+
+@dataclass
 class ForcePicture:
     coalition_id: int
     as_of: dt.datetime
     categories: list[ForceLine]
     countries: list[CountryLine]
+    on: dt.date | None = None
+    assumed: dict[int, str] = field(default_factory=dict)
+    conditions: list[ConditionLine] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _requirements(coalition: Coalition, as_of: dt.datetime | None) -> dict[tuple[int, int], int]:
+def requirements_of(coalition: Coalition, as_of: dt.datetime | None) -> dict[tuple[int, int], int]:
     rows = Requirement.objects.all() if as_of is None else state_as_of(RequirementEvent, as_of)
     return {
         (r["category_id"], r["unit_id"]): r["quantity"]
@@ -169,7 +199,7 @@ def _requirements(coalition: Coalition, as_of: dt.datetime | None) -> dict[tuple
     }
 
 
-def _categories_and_units() -> tuple[dict[int, CapabilityCategory], dict[int, str]]:
+def categories_and_units() -> tuple[dict[int, CapabilityCategory], dict[int, str]]:
     """Categories by id and unit codes by id, for naming aggregated lines: two small queries."""
     return {c.pk: c for c in CapabilityCategory.objects.all()}, {u.pk: u.code for u in Unit.objects.all()}
 
@@ -197,23 +227,82 @@ def _tranche_sums(pledges: QuerySet[Any], deliveries: QuerySet[Any], day: dt.dat
                 for country, category, unit, delivered, overdue in cursor.fetchall()}
 
 
+def conditions_at_stake(pledges: QuerySet[Any], caveats: QuerySet[Any], states: Mapping[int, ConditionState]
+                        ) -> dict[int, dict[tuple[int, int], dict[str, int]]]:
+    """Per named condition, per (category, unit), the offered and committed amounts of `pledges` under an active
+    caveat naming it (on the pledge or country-wide), from `caveats` the reader may see. Two small queries: the
+    caveats naming a condition, then the pledges they cover."""
+    if not states:
+        return {}
+    naming = list(caveats.filter(kind=CaveatKind.CONDITION, is_active=True, condition_id__in=list(states))
+                  .order_by().values_list("condition_id", "pledge_id", "country_id", "coalition_id"))
+    if not naming:
+        return {}
+    on_pledges = {pledge for _c, pledge, _country, _coalition in naming if pledge}
+    countries = {country for _c, pledge, country, _coalition in naming if not pledge}
+    covered = list(pledges.filter(Q(id__in=on_pledges) | Q(country_id__in=countries)).order_by()
+                   .values_list("id", "country_id", "category_id", "unit_id", "quantity", "status"))
+    by_id = {row[0]: row for row in covered}
+    by_country: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in covered:
+        by_country[row[1]].append(row)
+    pledges_of: dict[int, set[int]] = defaultdict(set)
+    for condition, pledge, country, _coalition in naming:
+        if pledge:
+            pledges_of[condition].update([pledge] if pledge in by_id else [])
+        else:
+            pledges_of[condition].update(row[0] for row in by_country[country])
+    amounts: dict[int, dict[tuple[int, int], dict[str, int]]] = {}
+    for condition, ids in pledges_of.items():
+        totals: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: {"offered": 0, "committed": 0, "count": 0})
+        for pledge_id in ids:
+            _id, _country, category, unit, quantity, status = by_id[pledge_id]
+            line = totals[(category, unit)]
+            line["offered"] += quantity
+            line["committed"] += quantity if status in COMMITTED else 0
+            line["count"] += 1
+        amounts[condition] = dict(totals)
+    return amounts
+
+
+def _condition_line(state: ConditionState, amounts: Mapping[tuple[int, int], Mapping[str, int]],
+                    categories: Mapping[int, CapabilityCategory], units: Mapping[int, str]) -> ConditionLine:
+    keys = sorted(amounts, key=lambda k: (categories[k[0]].sort_order, categories[k[0]].code, units[k[1]]))
+    return ConditionLine(
+        id=state.id, name=state.name, status=state.status, recorded_status=state.recorded_status,
+        decided_on=state.decided_on, assumed=state.assumed,
+        capabilities=[ConditionAmount(category=categories[c].code, category_name=categories[c].name, unit=units[u],
+                                      offered=amounts[(c, u)]["offered"], committed=amounts[(c, u)]["committed"],
+                                      pledge_count=amounts[(c, u)]["count"]) for c, u in keys],
+    )
+
+
 def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None,
+                    on: dt.date | None = None, assume: Assumptions = NO_ASSUMPTIONS,
                     fresh: bool = False) -> ForcePicture:
-    """Requirement, confirmed, indicative, conditional and gap per category and unit, and per country.
+    """Requirement, confirmed, indicative, conditional and gap per category and unit, and per country, and what
+    hangs on each named condition.
 
-    Three aggregate queries (the pledges, their tranches, the requirements) and the names, however many pledges.
-    The live picture is kept per data version (pledges.answer_cache) unless `fresh`; a past one is computed.
+    `as_of`: as recorded by that moment; `on`: only the pledges available that day; `assume`: a scenario's
+    condition statuses. A pledge fallen with a failed condition counts nowhere. A handful of aggregate queries and
+    the names, however many pledges. The live picture of every day is kept per data version
+    (pledges.answer_cache) unless `fresh`; any other is computed.
     """
-    if as_of is None and not fresh:
-        return cached_picture(coalition, user, lambda: _force_picture(coalition, user, None))
-    return _force_picture(coalition, user, as_of)
+    if as_of is None and on is None and not assume and not fresh:
+        return cached_picture(coalition, user, lambda: _force_picture(coalition, user, None, None, NO_ASSUMPTIONS))
+    return _force_picture(coalition, user, as_of, on, assume)
 
 
-def _force_picture(coalition: Coalition, user: Any, as_of: dt.datetime | None) -> ForcePicture:
+def _force_picture(coalition: Coalition, user: Any, as_of: dt.datetime | None, on: dt.date | None,
+                   assume: Assumptions) -> ForcePicture:
     moment = as_of or timezone.now()
-    rows, caveats, deliveries = _sources(user, as_of)
-    offered = rows.filter(coalition_id=coalition.pk, status__in=OFFERED)
-    pledges = _with_conditions(offered, caveats, user, moment)
+    rows, caveats, deliveries = read_sources(user, as_of)
+    states = condition_states(coalition_id=coalition.pk, as_of=as_of, assume=assume)
+    available = available_on(rows.filter(coalition_id=coalition.pk, status__in=OFFERED), on)
+    flagged = with_condition_flags(available, caveats, user, moment, states)
+    pledges = flagged.filter(is_fallen=False)
+    offered = pledges  # what counts: offered, available on the day, not fallen
+    hanging = conditions_at_stake(flagged, caveats.filter(caveat_own_visibility_q(user)), states)
     tranches = _tranche_sums(offered, deliveries, timezone.localdate(moment))
     if as_of is not None and unchanged_since(as_of, RequirementEvent):
         as_of = None  # the live requirements are the requirements as they stood
@@ -239,8 +328,8 @@ def _force_picture(coalition: Coalition, user: Any, as_of: dt.datetime | None) -
         totals = by_category[(r["category_id"], r["unit_id"])]
         for name in (*sums, "delivered", "overdue", "pledge_count"):
             totals[name] += r[name]
-    requirements = _requirements(coalition, as_of)
-    categories, units = _categories_and_units()
+    requirements = requirements_of(coalition, as_of)
+    categories, units = categories_and_units()
     countries = {c.pk: c for c in Country.objects.filter(pk__in={r["country_id"] for r in by_country})}
 
     def order(category_id: int, unit_id: int) -> tuple[int, str, str]:
@@ -290,7 +379,10 @@ def _force_picture(coalition: Coalition, user: Any, as_of: dt.datetime | None) -
         ),
         key=lambda line: (line.country_name, order(line.category_id, line.unit_id)),
     )
-    return ForcePicture(coalition_id=coalition.pk, as_of=moment, categories=lines, countries=country_lines)
+    return ForcePicture(coalition_id=coalition.pk, as_of=moment, categories=lines, countries=country_lines,
+                        on=on, assumed=dict(assume.statuses),
+                        conditions=[_condition_line(state, hanging.get(state.id, {}), categories, units)
+                                    for state in states.values()])
 
 
 
@@ -325,12 +417,16 @@ class ForceMap:
 
 
 def coalition_map(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None,
-                  with_ids: bool = False) -> ForceMap:
-    """The offered pledges `user` may see (now or as of a moment), gathered by place: one point per place with
-    the pledges there and the amounts per capability. Two aggregate queries and the names."""
+                  on: dt.date | None = None, assume: Assumptions = NO_ASSUMPTIONS, with_ids: bool = False) -> ForceMap:
+    """The offered pledges `user` may see (now or as of a moment; available `on` a day; not fallen with a failed
+    or assumed-failed condition), gathered by place: one point per place with the pledges there and the amounts
+    per capability. Two aggregate queries and the names."""
     moment = as_of or timezone.now()
-    rows, _caveats, _deliveries = _sources(user, as_of)
-    offered = rows.filter(coalition_id=coalition.pk, status__in=OFFERED).order_by()
+    rows, caveats, _deliveries = read_sources(user, as_of)
+    offered = available_on(rows.filter(coalition_id=coalition.pk, status__in=OFFERED), on).order_by()
+    states = condition_states(coalition_id=coalition.pk, as_of=as_of, assume=assume)
+    if any(state.status == ConditionStatus.FAILED for state in states.values()):
+        offered = with_condition_flags(offered, caveats, user, moment, states).filter(is_fallen=False)
     counts = offered.aggregate(total=Count("id"), unplaced=Count("id", filter=Q(place_id__isnull=True)))
     lines = list(
         offered.filter(place_id__isnull=False).values("place_id", "category_id", "unit_id")
@@ -338,7 +434,7 @@ def coalition_map(*, coalition: Coalition, user: Any, as_of: dt.datetime | None 
                   count=Count("id"), **({"ids": ArrayAgg("id", order_by="id")} if with_ids else {}))
     )
     places = Place.objects.in_bulk({line["place_id"] for line in lines})
-    categories, units = _categories_and_units()
+    categories, units = categories_and_units()
     by_place: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for line in lines:
         by_place[line["place_id"]].append(line)

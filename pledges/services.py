@@ -25,6 +25,8 @@ from pledges.models import (
     Caveat,
     CaveatKind,
     Coalition,
+    Condition,
+    ConditionStatus,
     Country,
     Delivery,
     Membership,
@@ -34,7 +36,7 @@ from pledges.models import (
     Requirement,
     Unit,
 )
-from pledges.visibility import ensure_may_change_country, ensure_secretariat
+from pledges.visibility import ensure_may_change_country, ensure_secretariat, pledge_visibility_q
 from utilities.versioning import check_version, history_context
 
 S = PledgeStatus
@@ -52,8 +54,11 @@ CAVEAT_IMPOSED_AHEAD = dt.timedelta(days=366)
 PLEDGE_EDITABLE_FIELDS = frozenset({
     "category", "unit", "quantity", "description", "available_from", "available_until",
     "notice_to_move_days", "location", "place", "estimated_value_eur", "releasability", "is_illustrative",
+    "relieves",
 })
-CAVEAT_EDITABLE_FIELDS = frozenset({"kind", "text", "rationale", "releasability"})
+CAVEAT_EDITABLE_FIELDS = frozenset({"kind", "text", "rationale", "releasability", "condition"})
+CONDITION_EDITABLE_FIELDS = frozenset({"name", "description", "status", "decided_on"})
+RELIEVABLE_STATUSES = frozenset({*OFFERED, S.WITHDRAWN})
 DELIVERY_EDITABLE_FIELDS = frozenset({"quantity", "planned_on", "delivered_on", "note"})
 # Tranches are dated within these years; outside them is a typo.
 DELIVERY_FIRST_YEAR, DELIVERY_LAST_YEAR = 1990, 2100
@@ -95,6 +100,36 @@ def _validate_place(place: Place | None, coalition: Coalition) -> None:
             "place": place, "coalition": coalition, "countries": ", ".join(coalition.theatre)}})
 
 
+def _validate_relieves(actor: Any, pledge: Pledge, *, system: bool) -> None:
+    """A rotation: the relieved pledge is one the writer sees, offered or withdrawn, of the same coalition,
+    category and unit (the database's composite key holds the last three), and no chain comes back round."""
+    if pledge.relieves_id is None:
+        return
+    seen = Pledge.objects.all() if system else Pledge.objects.filter(pledge_visibility_q(actor))
+    relieved = seen.filter(pk=pledge.relieves_id).first()
+    if relieved is None or relieved.pk == pledge.pk:
+        raise ValidationError({"relieves": _("No other pledge you may see has this id.")})
+    if (relieved.coalition_id, relieved.category_id, relieved.unit_id) != (
+            pledge.coalition_id, pledge.category_id, pledge.unit_id):
+        raise ValidationError({"relieves": _("A pledge relieves one of the same coalition, category and unit.")})
+    if relieved.status not in RELIEVABLE_STATUSES:
+        raise ValidationError({"relieves": _("Only an offered or withdrawn pledge can be relieved.")})
+    step, hops = relieved.relieves_id, 0
+    while step is not None and hops < 1000:  # a rotation is a line, not a ring
+        if step == pledge.pk:
+            raise ValidationError({"relieves": _("That pledge already follows this one in the rotation.")})
+        step, hops = Pledge.objects.filter(pk=step).values_list("relieves_id", flat=True).first(), hops + 1
+
+
+def _validate_condition(caveat: Caveat) -> None:
+    if caveat.condition_id is None:
+        return
+    if caveat.kind != CaveatKind.CONDITION:
+        raise ValidationError({"condition": _("Only a caveat of kind condition names a condition.")})
+    if not Condition.objects.filter(pk=caveat.condition_id, coalition_id=caveat.coalition_id).exists():
+        raise ValidationError({"condition": _("Name a condition of the caveat's own coalition.")})
+
+
 def _lock(model: type[Any], pk: int) -> Any:
     return model.objects.select_for_update().get(pk=pk)
 
@@ -118,6 +153,7 @@ def pledge_create(
     releasability: str = Releasability.SECRETARIAT,
     status: str = S.DRAFT,
     is_illustrative: bool = False,
+    relieves: Pledge | None = None,
     system: bool = False,
 ) -> Pledge:
     """Create a pledge for the actor's own country, as a draft or offered straight away (indicative).
@@ -137,13 +173,14 @@ def pledge_create(
         description=description, available_from=available_from, available_until=available_until,
         notice_to_move_days=notice_to_move_days, location=location, place=place,
         estimated_value_eur=estimated_value_eur, releasability=releasability, status=status,
-        is_illustrative=is_illustrative,
+        is_illustrative=is_illustrative, relieves=relieves,
         reconfirmed_at=timezone.now() if status != S.DRAFT else None,
     )
     pledge.full_clean()
     _validate_membership(country, coalition)
     _validate_category_unit(category, unit)
     _validate_place(place, coalition)
+    _validate_relieves(actor, pledge, system=system)
     with history_context(actor, "pledge_create"):
         pledge.save()
     pledge.refresh_from_db(fields=["created_at", "updated_at"])
@@ -176,6 +213,11 @@ def pledge_update(
             raise ValidationError({"unit": _("The pledge has tranches counted in its unit; remove them first.")})
     if "place" in changed:
         _validate_place(locked.place, locked.coalition)
+    if {"relieves", "category", "unit"} & set(changed):
+        _validate_relieves(actor, locked, system=system)
+        if {"category", "unit"} & set(changed) and locked.relieved_by.exists():
+            raise ValidationError({"category": _("Another pledge relieves this one in a rotation of its category "
+                                                 "and unit; it cannot change them.")})
     if "quantity" in changed and (tranches := _tranche_total(locked)) > locked.quantity:
         raise ValidationError({"quantity": _("Its tranches add up to %(total)s; it cannot be less than that.") % {
             "total": f"{tranches:,}"}})
@@ -262,6 +304,7 @@ def caveat_add(
     rationale: str = "",
     releasability: str | None = None,
     imposed_on: dt.date | None = None,
+    condition: Condition | None = None,
     system: bool = False,
 ) -> Caveat:
     """Attach a caveat to one pledge, or (no pledge) to all of a country's pledges to a coalition.
@@ -287,7 +330,9 @@ def caveat_add(
     caveat = Caveat(
         country=country, coalition=coalition, pledge=pledge, kind=kind, text=text.strip(), rationale=rationale,
         releasability=releasability or Releasability.SECRETARIAT, imposed_on=imposed_on or timezone.localdate(),
+        condition=condition,
     )
+    _validate_condition(caveat)
     caveat.full_clean()
     _validate_membership(country, coalition)
     with history_context(actor, "caveat_add"):
@@ -311,6 +356,7 @@ def caveat_update(
         return locked
     for field, value in changed.items():
         setattr(locked, field, value.strip() if field == "text" else value)
+    _validate_condition(locked)
     locked.full_clean()
     locked.version += 1
     locked.updated_at = timezone.now()
@@ -540,3 +586,60 @@ __all__ = [
     "pledge_delete", "pledge_reconfirm", "pledge_transition", "pledge_update", "requirement_delete",
     "requirement_set", "transition_error",
 ]
+
+
+# --- named conditions ---------------------------------------------------------------------------
+
+def _decide(condition: Condition) -> None:
+    """An open condition has no decision day; a met or failed one is decided today unless told when."""
+    if condition.status == ConditionStatus.OPEN:
+        condition.decided_on = None
+    elif condition.decided_on is None:
+        condition.decided_on = timezone.localdate()
+    elif condition.decided_on > timezone.localdate():
+        raise ValidationError({"decided_on": _("A condition cannot be decided on a future day.")})
+
+
+@transaction.atomic
+def condition_create(*, actor: Any, coalition: Coalition, name: str, description: str = "",
+                     status: str = ConditionStatus.OPEN, decided_on: dt.date | None = None,
+                     system: bool = False) -> Condition:
+    """Name a condition of the coalition (the secretariat keeps them)."""
+    if not system:
+        ensure_secretariat(actor)
+    condition = Condition(coalition=coalition, name=name.strip(), description=description, status=status,
+                          decided_on=decided_on)
+    _decide(condition)
+    condition.full_clean()
+    with history_context(actor, "condition_create"):
+        condition.save()
+    return condition
+
+
+@transaction.atomic
+def condition_update(*, actor: Any, condition: Condition, expected_version: int | None = None,
+                     system: bool = False, **changes: Any) -> Condition:
+    """Rename, describe or decide a condition: met or failed (on `decided_on`, default today), or open again."""
+    unknown = set(changes) - CONDITION_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+    locked: Condition = _lock(Condition, condition.pk)
+    if not system:
+        ensure_secretariat(actor)
+    check_version(locked, expected_version)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    if changes.get("status", locked.status) != locked.status and "decided_on" not in changes:
+        changes["decided_on"] = None  # deciding anew: today, unless told
+    before = {field: getattr(locked, field) for field in CONDITION_EDITABLE_FIELDS}
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    _decide(locked)
+    if all(getattr(locked, field) == value for field, value in before.items()):
+        return locked
+    locked.full_clean()
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    with history_context(actor, "condition_update"):
+        locked.save()
+    return locked

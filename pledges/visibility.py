@@ -28,7 +28,17 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.roles import is_active_user, is_ministry, is_secretariat, sees_all_offered
-from pledges.models import Caveat, Coalition, Country, Delivery, Pledge, PledgeStatus, Releasability, Requirement
+from pledges.models import (
+    Caveat,
+    Coalition,
+    Condition,
+    Country,
+    Delivery,
+    Pledge,
+    PledgeStatus,
+    Releasability,
+    Requirement,
+)
 
 NOTHING = Q(pk__in=[])
 
@@ -181,6 +191,15 @@ def deliveries_editable_by(user: Any) -> QuerySet[Delivery]:
     if not is_ministry(user):
         return Delivery.objects.none()
     return Delivery.objects.filter(pledge__country_id=user.country_id)
+
+
+def conditions_visible_to(user: Any) -> QuerySet[Condition]:
+    """A coalition's named conditions are seen by whoever sees the coalition: every member's staff."""
+    if is_ministry(user):
+        return Condition.objects.filter(coalition_id__in=_member_coalition_ids(user))
+    if sees_all_offered(user):
+        return Condition.objects.all()
+    return Condition.objects.none()
 
 
 def pledges_visible_to(user: Any):  # -> QuerySet[Pledge]

@@ -18,6 +18,8 @@ from pledges.models import (
     Caveat,
     CaveatKind,
     Coalition,
+    Condition,
+    ConditionStatus,
     Country,
     Delivery,
     Pledge,
@@ -27,7 +29,7 @@ from pledges.models import (
     Unit,
 )
 from pledges.selectors import ForceMap
-from pledges.visibility import pledges_editable_by, pledges_visible_to
+from pledges.visibility import conditions_visible_to, pledges_editable_by, pledges_visible_to
 from utilities.api import IdField, MomentField, RejectUnknownFieldsMixin, WholeNumberField
 from utilities.text import LONG_TEXT
 
@@ -47,7 +49,7 @@ PLEDGE_COLUMNS = (
     "id", "country", "coalition", "category", "unit", "quantity", "status", "is_conditional", "description",
     "available_from", "available_until", "notice_to_move_days", "location", "place", "estimated_value_eur",
     "releasability", "is_illustrative", "version", "created_at", "updated_at", "delivered_quantity",
-    "has_overdue_delivery", "reconfirmed_at", "is_stale",
+    "has_overdue_delivery", "reconfirmed_at", "is_stale", "relieves",
 )
 # In CSV the place is two columns: its GeoNames id (`place`, as a write takes it) and its name.
 PLEDGE_CSV_COLUMNS = tuple(name for column in PLEDGE_COLUMNS
@@ -104,6 +106,9 @@ class PledgeSerializer(serializers.ModelSerializer):
         read_only=True, default=False,
         help_text="Offered, and not reconfirmed within the coalition's reconfirm_days (default 180).")
     place = PlaceField(read_only=True, help_text="Where it is based or delivered: a place of the gazetteer, or null.")
+    relieves = serializers.IntegerField(
+        source="relieves_seen", read_only=True, allow_null=True, default=None,
+        help_text="The pledge this one relieves in a rotation; null when none, or when you may not see that one.")
 
     class Meta:
         model = Pledge
@@ -119,7 +124,7 @@ PLEDGE_LIST_FIELDS = (
     "id", "country__code", "coalition_id", "category__code", "unit__code", "quantity", "status", "is_conditional",
     "description", "available_from", "available_until", "notice_to_move_days", "location", "estimated_value_eur",
     "releasability", "is_illustrative", "version", "created_at", "updated_at", "delivered_quantity",
-    "has_overdue_delivery", "reconfirmed_at", "is_stale",
+    "has_overdue_delivery", "reconfirmed_at", "is_stale", "relieves_seen",
     "place_id", "place__name", "place__country_code", "place__latitude", "place__longitude",
 )
 _VALUE_EUR = serializers.DecimalField(max_digits=14, decimal_places=2)  # as ModelSerializer maps the model field
@@ -151,13 +156,13 @@ def pledge_list_rows(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
             "releasability": releasability, "is_illustrative": is_illustrative, "version": version,
             "created_at": _moment(created_at, zone), "updated_at": _moment(updated_at, zone),
             "delivered_quantity": delivered_quantity, "has_overdue_delivery": has_overdue_delivery,
-            "reconfirmed_at": _moment(reconfirmed_at, zone), "is_stale": is_stale,
+            "reconfirmed_at": _moment(reconfirmed_at, zone), "is_stale": is_stale, "relieves": relieves,
         }
         for (
             pledge_id, country, coalition, category, unit, quantity, status, is_conditional, description,
             available_from, available_until, notice_to_move_days, location, estimated_value_eur, releasability,
             is_illustrative, version, created_at, updated_at, delivered_quantity, has_overdue_delivery,
-            reconfirmed_at, is_stale, place_id, place_name, place_country, place_lat, place_lon,
+            reconfirmed_at, is_stale, relieves, place_id, place_name, place_country, place_lat, place_lon,
         ) in rows
     ]
 
@@ -198,6 +203,15 @@ class PledgeUpdateSerializer(RejectUnknownFieldsMixin, _AvailabilityOrderMixin, 
                                                    min_value=0)
     releasability = serializers.ChoiceField(choices=Releasability.choices, required=False)
     is_illustrative = serializers.BooleanField(required=False)
+    relieves = IdField(
+        queryset=Pledge.objects.none(), required=False, allow_null=True,
+        help_text="The pledge this one relieves in a rotation (one you see, offered or withdrawn, of the same "
+                  "coalition, category and unit), or null.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        self.fields["relieves"].queryset = pledges_visible_to(getattr(request, "user", None))  # type: ignore[attr-defined]
 
 
 class PledgeCreateSerializer(PledgeUpdateSerializer):
@@ -329,11 +343,34 @@ class CountryLineSerializer(serializers.Serializer):
     stale = serializers.IntegerField()
 
 
+class ConditionAmountSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    category_name = serializers.CharField()
+    unit = serializers.CharField()
+    offered = serializers.IntegerField(help_text="Offered (and available that day) under a caveat naming it.")
+    committed = serializers.IntegerField(help_text="Of those, confirmed or deployed.")
+    pledge_count = serializers.IntegerField()
+
+
+class ConditionLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=ConditionStatus.choices, help_text="As counted: recorded or assumed.")
+    recorded_status = serializers.ChoiceField(choices=ConditionStatus.choices)
+    decided_on = serializers.DateField(allow_null=True)
+    assumed = serializers.BooleanField(help_text="The scenario assumes a status other than the recorded one.")
+    capabilities = ConditionAmountSerializer(many=True, help_text="What hangs on it per capability: counted while "
+                                                                  "open or met, fallen with it when failed.")
+
+
 class ForceSerializer(serializers.Serializer):
     coalition_id = serializers.IntegerField()
     as_of = serializers.DateTimeField()
+    on = serializers.DateField(allow_null=True, help_text="The day counted (only pledges available then), or null.")
+    assumed = serializers.DictField(child=serializers.CharField(), help_text="The scenario: condition id -> status.")
     categories = ForceLineSerializer(many=True)
     countries = CountryLineSerializer(many=True)
+    conditions = ConditionLineSerializer(many=True)
 
 
 # --- map ------------------------------------------------------------------------------------
@@ -414,12 +451,14 @@ class CaveatSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
     coalition = serializers.IntegerField(source="coalition_id", read_only=True)
     pledge = serializers.IntegerField(source="pledge_id", read_only=True, allow_null=True)
+    condition = serializers.IntegerField(source="condition_id", read_only=True, allow_null=True,
+                                         help_text="The named condition a `condition` caveat waits for, or null.")
 
     class Meta:
         model = Caveat
         fields = (
-            "id", "country", "coalition", "pledge", "kind", "text", "rationale", "releasability", "is_active",
-            "imposed_on", "lifted_on", "version", "created_at", "updated_at",
+            "id", "country", "coalition", "pledge", "kind", "text", "rationale", "releasability", "condition",
+            "is_active", "imposed_on", "lifted_on", "version", "created_at", "updated_at",
         )
         read_only_fields = fields
 
@@ -440,6 +479,14 @@ class CaveatUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     text = serializers.CharField(max_length=LONG_TEXT)
     rationale = serializers.CharField(required=False, allow_blank=True, max_length=LONG_TEXT)
     releasability = serializers.ChoiceField(choices=Releasability.choices, required=False)
+    condition = IdField(queryset=Condition.objects.none(), required=False, allow_null=True,
+                        help_text="Kind `condition` only: the coalition's named condition it waits for "
+                                  "(GET /api/v1/conditions/), or null.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        self.fields["condition"].queryset = conditions_visible_to(getattr(request, "user", None))  # type: ignore[attr-defined]
 
 
 class CaveatCreateSerializer(CaveatUpdateSerializer):
@@ -455,6 +502,7 @@ class CaveatCreateSerializer(CaveatUpdateSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         self.fields["pledge"].queryset = pledges_visible_to(getattr(request, "user", None))  # type: ignore[attr-defined]
+        self.fields["condition"].queryset = conditions_visible_to(getattr(request, "user", None))  # type: ignore[attr-defined]
 
     def validate_imposed_on(self, value: dt.date) -> dt.date:
         latest = timezone.localdate() + MAX_IMPOSED_AHEAD

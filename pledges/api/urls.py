@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework.routers import SimpleRouter
 
 from places.api import PlaceViewSet
-from pledges.api import views
+from pledges.api import conditions, views
 
 router = SimpleRouter()
 router.register("countries", views.CountryViewSet, basename="country")
@@ -14,6 +14,7 @@ router.register("categories", views.CategoryViewSet, basename="category")
 router.register("pledges", views.PledgeViewSet, basename="pledge")
 router.register("caveats", views.CaveatViewSet, basename="caveat")
 router.register("requirements", views.RequirementViewSet, basename="requirement")
+router.register("conditions", conditions.ConditionViewSet, basename="condition")
 router.register("deliveries", views.DeliveryViewSet, basename="delivery")
 router.register("places", PlaceViewSet, basename="place")
 

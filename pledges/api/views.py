@@ -35,9 +35,11 @@ from accounts.roles import is_ministry, is_secretariat
 from pledges import answer_cache, services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
+from pledges.api.time import ForceQuerySerializer, TimelineCSVRenderer, TimelineQuerySerializer, TimelineSerializer
 from pledges.history import ChangesWindow
 from pledges.models import CapabilityCategory, Coalition, Country, Delivery, Releasability, Requirement
 from pledges.selectors import coalition_force, coalition_map, pledge_list
+from pledges.timeline import coalition_timeline
 from pledges.visibility import (
     caveats_visible_to,
     coalitions_visible_to,
@@ -121,7 +123,9 @@ def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
         raise ValidationError({field: [str(error)]}) from None
 
 
-AS_OF_ONLY = frozenset(s.AsOfQuerySerializer().fields)  # what the force picture and the map read from the query
+# What the force picture, the map and the timeline read from the query (kept answers are kept per these).
+FORCE_READS = frozenset(ForceQuerySerializer().fields)
+TIMELINE_READS = frozenset(TimelineQuerySerializer().fields)
 
 
 class GeoJSONRenderer(JSONRenderer):
@@ -140,33 +144,65 @@ class CoalitionViewSet(KeptAnswers, WritesInOneTransaction, viewsets.ReadOnlyMod
         # Only the coalition's own answers list its members; force/ and map/ need the row alone.
         return coalitions.prefetch_related("members") if self.action in ("list", "retrieve") else coalitions
 
-    @extend_schema(parameters=[s.AsOfQuerySerializer], responses={200: s.ForceSerializer})
+    @extend_schema(parameters=[ForceQuerySerializer], responses={200: s.ForceSerializer})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def force(self, request: Request, pk: str | None = None) -> HttpResponseBase:
         """Requirement, confirmed, deployed, indicative and conditional amounts and the gap, per category and unit
-        and per country, among the pledges you may see."""
+        and per country, among the pledges you may see; `on` a day, `as_of` a moment, with conditions `assume`d;
+        and per named condition, what hangs on it."""
         coalition = self.get_object()
-        query = s.AsOfQuerySerializer(data=request.query_params)
+        query = ForceQuerySerializer(data=request.query_params, context={"coalition": coalition})
         query.is_valid(raise_exception=True)
-        as_of = query.validated_data.get("as_of")
-        if as_of is None and (kept := self.kept_answer(request, reads=AS_OF_ONLY, scope=coalition.pk)):
+        read = query.validated_data
+        if read.get("as_of") is None and (kept := self.kept_answer(request, reads=FORCE_READS, scope=coalition.pk)):
             return kept
-        picture = coalition_force(coalition=coalition, user=request.user, as_of=as_of)
+        picture = coalition_force(coalition=coalition, user=request.user, as_of=read.get("as_of"),
+                                  on=read.get("on"), assume=read["assume"])
         return Response(s.ForceSerializer(picture.as_dict()).data)
 
-    @extend_schema(parameters=[s.AsOfQuerySerializer], responses={200: s.ForceMapSerializer})
+    @extend_schema(parameters=[TimelineQuerySerializer], responses={200: TimelineSerializer})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None,
+            renderer_classes=[JSONRenderer, TimelineCSVRenderer])
+    def timeline(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        """Month by month from `start`: per capability the requirement and the LOWEST daily offered, committed
+        and conditional totals of each month (a one-day hole shows) and the gap; the handovers between rotations
+        and the pledges ending with nobody relieving them. `?format=csv`: one row per capability and month."""
+        coalition = self.get_object()
+        query = TimelineQuerySerializer(data=request.query_params, context={"coalition": coalition})
+        query.is_valid(raise_exception=True)
+        read = query.validated_data
+        if read.get("as_of") is None and (kept := self.kept_answer(request, reads=TIMELINE_READS,
+                                                                   scope=coalition.pk)):
+            return kept
+        timeline = coalition_timeline(coalition=coalition, user=request.user, start=read.get("start"),
+                                      months=read["months"], as_of=read.get("as_of"), assume=read["assume"])
+        response = Response(TimelineSerializer(timeline.as_dict()).data)
+        if request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="timeline-{coalition.pk}.csv"'
+        return response
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if getattr(self.request, "accepted_renderer", None) is not None and \
+                self.request.accepted_renderer.format == "csv":  # errors are JSON, even for ?format=csv
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    @extend_schema(parameters=[ForceQuerySerializer], responses={200: s.ForceMapSerializer})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None, url_path="map",
             renderer_classes=[GeoJSONRenderer, JSONRenderer])
     def force_map(self, request: Request, pk: str | None = None) -> HttpResponseBase:
         """Where the force stands, as GeoJSON: one Point per place with the offered pledges you may see there and
         the amounts per capability (live, or as of a moment)."""
         coalition = self.get_object()
-        query = s.AsOfQuerySerializer(data=request.query_params)
+        query = ForceQuerySerializer(data=request.query_params, context={"coalition": coalition})
         query.is_valid(raise_exception=True)
-        as_of = query.validated_data.get("as_of")
-        if as_of is None and (kept := self.kept_answer(request, reads=AS_OF_ONLY, scope=coalition.pk)):
+        read = query.validated_data
+        if read.get("as_of") is None and (kept := self.kept_answer(request, reads=FORCE_READS, scope=coalition.pk)):
             return kept
-        picture = coalition_map(coalition=coalition, user=request.user, as_of=as_of, with_ids=True)
+        picture = coalition_map(coalition=coalition, user=request.user, as_of=read.get("as_of"), on=read.get("on"),
+                                assume=read["assume"], with_ids=True)
         return Response(s.force_map_geojson(picture))
 
 
@@ -235,7 +271,7 @@ class CountedRows:
 PLEDGE_DEFAULTS: dict[str, Any] = {
     "description": "", "available_from": None, "available_until": None, "notice_to_move_days": None,
     "location": "", "place": None, "estimated_value_eur": None, "releasability": Releasability.SECRETARIAT,
-    "is_illustrative": False,
+    "is_illustrative": False, "relieves": None,
 }
 
 
@@ -314,7 +350,7 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
         return self.with_etag(Response(s.PledgeSerializer(pledge).data, status=code), pledge)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = s.PledgeCreateSerializer(data=request.data)
+        serializer = s.PledgeCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         pledge = services.pledge_create(actor=request.user, **serializer.validated_data)
         return self._answer(pledge.pk, status.HTTP_201_CREATED)
@@ -325,7 +361,8 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
         expected = self.expected_version(pledge)
         body = as_read(request.data, read=s.PledgeSerializer(pledge).data,
                        writable=writable_fields(s.PledgeUpdateSerializer))
-        serializer = s.PledgeUpdateSerializer(instance=pledge, data=body, partial=partial)
+        serializer = s.PledgeUpdateSerializer(instance=pledge, data=body, partial=partial,
+                                               context={"request": request})
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data) if partial else {**PLEDGE_DEFAULTS, **serializer.validated_data}
         services.pledge_update(actor=request.user, pledge=pledge, expected_version=expected, **changes)
@@ -419,11 +456,12 @@ class CaveatViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.CreateM
         expected = self.expected_version(caveat)
         body = as_read(request.data, read=s.CaveatSerializer(caveat).data,
                        writable=writable_fields(s.CaveatUpdateSerializer))
-        serializer = s.CaveatUpdateSerializer(instance=caveat, data=body, partial=partial)
+        serializer = s.CaveatUpdateSerializer(instance=caveat, data=body, partial=partial,
+                                              context={"request": request})
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         if not partial:
-            changes = {"rationale": "", "releasability": Releasability.SECRETARIAT, **changes}
+            changes = {"rationale": "", "releasability": Releasability.SECRETARIAT, "condition": None, **changes}
         services.caveat_update(actor=request.user, caveat=caveat, expected_version=expected, **changes)
         return self._answer(caveat.pk)
 
