@@ -259,6 +259,8 @@ SPECTACULAR_SETTINGS = {
         "PledgeChangeKindEnum": "pledges.api.serializers.PLEDGE_CHANGE_KINDS",
         "CaveatChangeKindEnum": "pledges.api.serializers.CAVEAT_CHANGE_KINDS",
         "DeliveryChangeKindEnum": "pledges.api.serializers.DELIVERY_CHANGE_KINDS",
+        "ConditionChangeKindEnum": "pledges.api.serializers.CONDITION_CHANGE_KINDS",
+        "ConditionStatusEnum": "pledges.models.ConditionStatus",
         "MeetingKindEnum": "meetings.models.MeetingKind",
         "MeetingStatusEnum": "meetings.models.MeetingStatus",
         "InvitationStatusEnum": "meetings.models.InvitationStatus",

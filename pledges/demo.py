@@ -24,6 +24,7 @@ from pledges.models import (
     Caveat,
     CaveatKind,
     Coalition,
+    Condition,
     Country,
     Membership,
     Pledge,
@@ -287,10 +288,92 @@ def load_pledges(coalition: Coalition) -> int:
                                       at=timezone.now() - dt.timedelta(days=days))
         created += 1
     _load_tranches(coalition, countries)
+    _load_rotations(coalition, countries)
     for code, kind, text, rationale in COUNTRY_CAVEATS:
         country = countries[code]
         if not Caveat.objects.filter(country=country, coalition=coalition, pledge=None, text=text).exists():
             services.caveat_add(actor=SEED_ACTOR, system=True, country=country, coalition=coalition, kind=kind,
                                 text=text, rationale=rationale, releasability=Releasability.COALITION,
                                 imposed_on=dt.date(2025, 3, 1))
+    _load_conditions(coalition, countries)
     return created
+
+
+# --- time and conditions --------------------------------------------------------------------------
+
+ROTATION_MONTHS = 6
+# The first rotations of the troops that enter Ukraine once a ceasefire holds: (country, description of the
+# first rotation, description of the second, days uncovered between them; None: nobody relieves the first).
+ROTATIONS: list[tuple[str, str, str | None, int]] = [
+    ("GB", "Reassurance brigade headquarters and battlegroups",
+     "Reassurance brigade, second rotation", 14),  # a two-week hole: the demo's handover to watch
+    ("FR", "Armoured brigade in strategic cities", "Armoured brigade, second rotation", 0),
+    ("EE", "Infantry company", None, 0),
+    ("LT", "Infantry company", None, 0),
+    ("LV", "Staff officers and a rifle platoon", None, 0),
+    ("DK", "Mechanised company group", None, 0),
+]
+CONDITIONS = [  # name, description, the caveats that name it: (country, text of a pledge's or country-wide caveat)
+    ("United States backstop", "United States air cover, intelligence sharing and a security guarantee.",
+     [("IT", "Italy's contribution is conditional on United States participation."),
+      ("GB", "Deployment of ground forces requires a United States backstop.")]),
+    ("Ceasefire in force", "A ceasefire agreed by both parties and holding.",
+     [("DK", "Subject to a ceasefire agreement being in force."),
+      ("DE", "Ground forces only after a ceasefire and a Bundestag mandate.")]),
+]
+CEASEFIRE_TEXT = "Deployment into Ukraine only once a ceasefire is in force."
+
+
+def entry_day(today: dt.date | None = None) -> dt.date:
+    """The demo's day of entry into Ukraine: the first day of the month after next (so a fresh demo always plans
+    ahead of its viewer)."""
+    today = today or timezone.localdate()
+    index = today.year * 12 + today.month + 1
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return day.replace(year=index // 12, month=index % 12 + 1)
+
+
+def _load_rotations(coalition: Coalition, countries: dict[str, Country]) -> None:
+    """Windows on the entering troops (six months from the entry day) and the second rotations that relieve two
+    of them, once: a pledge that already has its last day is left as it is."""
+    entry = entry_day()
+    ends = _months_later(entry, ROTATION_MONTHS) - dt.timedelta(days=1)
+    for code, description, second, hole in ROTATIONS:
+        first = Pledge.objects.filter(country=countries[code], coalition=coalition, description=description).first()
+        if first is None or first.available_until is not None or first.status == S.WITHDRAWN:
+            continue
+        first = services.pledge_update(actor=SEED_ACTOR, system=True, pledge=first, available_from=entry,
+                                       available_until=ends)
+        if second is None:
+            continue
+        relief = services.pledge_create(
+            actor=SEED_ACTOR, system=True, country=first.country, coalition=coalition, category=first.category,
+            unit=first.unit, quantity=first.quantity, description=second, location=first.location,
+            place=first.place, releasability=first.releasability, notice_to_move_days=first.notice_to_move_days,
+            is_illustrative=True, available_from=ends + dt.timedelta(days=hole + 1),
+            available_until=_months_later(ends + dt.timedelta(days=hole + 1), ROTATION_MONTHS) - dt.timedelta(days=1),
+            status=S.INDICATIVE, relieves=first,
+        )
+        services.caveat_add(actor=SEED_ACTOR, system=True, pledge=relief, kind=CaveatKind.CONDITION,
+                            text=CEASEFIRE_TEXT, imposed_on=dt.date(2025, 3, 1))
+
+
+def _load_conditions(coalition: Coalition, countries: dict[str, Country]) -> None:
+    """The coalition's two named conditions, both open, and the caveats that name them: the country-wide ones of
+    COUNTRY_CAVEATS and the DK pledge's, and every troop pledge entering Ukraine on a ceasefire."""
+    for name, description, caveats in CONDITIONS:
+        condition = Condition.objects.filter(coalition=coalition, name=name).first() or services.condition_create(
+            actor=SEED_ACTOR, system=True, coalition=coalition, name=name, description=description)
+        texts = [text for _code, text in caveats] + ([CEASEFIRE_TEXT] if name == "Ceasefire in force" else [])
+        for caveat in Caveat.objects.filter(coalition=coalition, text__in=texts, condition=None, is_active=True):
+            services.caveat_update(actor=SEED_ACTOR, system=True, caveat=caveat, condition=condition)
+        if name == "Ceasefire in force":
+            first_rotations = [description for _code, description, _second, _hole in ROTATIONS]
+            for pledge in Pledge.objects.filter(coalition=coalition, description__in=first_rotations,
+                                                category__code="troops").exclude(caveats__condition=condition):
+                services.caveat_add(actor=SEED_ACTOR, system=True, pledge=pledge, kind=CaveatKind.CONDITION,
+                                    text=CEASEFIRE_TEXT, condition=condition, imposed_on=dt.date(2025, 3, 1))

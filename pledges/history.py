@@ -32,6 +32,7 @@ from pledges.models import Caveat, Coalition, Condition, Delivery, Pledge, Pledg
 from pledges.visibility import (
     among,
     caveat_visibility_q,
+    coalitions_visible_to,
     delivery_visibility_q,
     may_see_caveat,
     may_see_pledge,
@@ -428,12 +429,66 @@ def delivery_changes(
     return _in_id_order(touched, compute, after, limit)
 
 
+@dataclass(frozen=True)
+class ConditionChange:
+    condition_id: int
+    kind: str  # named | decided | reopened | changed | removed
+    coalition: int
+    name: str
+    status_before: str | None
+    status_after: str | None
+    decided_on: dt.date | None
+    at: dt.datetime
+
+
+def condition_changes(
+    *, user: Any, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
+    after: int | None = None, limit: int | None = None,
+) -> list[ConditionChange]:
+    """Named conditions made, decided (met or failed), opened again, renamed or removed between two moments, of
+    the coalitions `user` sees, in condition id order (`after`, `limit`: a page of them)."""
+    until = until or timezone.now()
+    visible = coalitions_visible_to(user).values("pk")
+    touched = ConditionEvent.objects.filter(pgh_created_at__gt=since, pgh_created_at__lte=until,
+                                            coalition_id__in=visible)
+    if coalition is not None:
+        touched = touched.filter(coalition_id=coalition.pk)
+
+    def compute(ids: Any) -> list[ConditionChange]:
+        before = {row.id: row for row in state_as_of(ConditionEvent, since).filter(id__in=ids)}
+        now = {row.id: row for row in state_as_of(ConditionEvent, until).filter(id__in=ids)}
+        found = []
+        for condition_id in sorted(before.keys() | now.keys()):
+            old, new = before.get(condition_id), now.get(condition_id)
+            if old is not None and new is not None and all(
+                    getattr(old, f) == getattr(new, f) for f in ("name", "description", "status", "decided_on")):
+                continue
+            latest: Any = new or old
+            if new is None:
+                kind = "removed"
+            elif old is None:
+                kind = "named"
+            elif old.status != new.status:
+                kind = "reopened" if new.status == "open" else "decided"
+            else:
+                kind = "changed"
+            found.append(ConditionChange(
+                condition_id=condition_id, kind=kind, coalition=latest.coalition_id, name=latest.name,
+                status_before=old.status if old else None, status_after=new.status if new else None,
+                decided_on=new.decided_on if new else None, at=latest.pgh_created_at,
+            ))
+        return found
+
+    return _in_id_order(touched, compute, after, limit)
+
+
 # --- changes, page by page -----------------------------------------------------------------------------
 
 CHANGE_SECTIONS: tuple[tuple[str, Callable[..., list[Any]], str], ...] = (
     ("pledges", pledge_changes, "pledge_id"),
     ("caveats", caveat_changes, "caveat_id"),
     ("deliveries", delivery_changes, "delivery_id"),
+    ("conditions", condition_changes, "condition_id"),
 )
 _CURSOR_SALT = "pledges.history.changes-cursor"
 

@@ -180,7 +180,7 @@ def pledge_create(
     _validate_membership(country, coalition)
     _validate_category_unit(category, unit)
     _validate_place(place, coalition)
-    _validate_relieves(actor, pledge, system=system)
+    _validate_relieves(actor, pledge, system=system)  # a new pledge has no id yet: it cannot name itself
     with history_context(actor, "pledge_create"):
         pledge.save()
     pledge.refresh_from_db(fields=["created_at", "updated_at"])
@@ -206,6 +206,8 @@ def pledge_update(
         return locked
     for field, value in changed.items():
         setattr(locked, field, value)
+    if "relieves" in changed:  # by name, before the model's own check (which would name no field)
+        _validate_relieves(actor, locked, system=system)
     locked.full_clean()
     if {"category", "unit"} & set(changed):
         _validate_category_unit(locked.category, locked.unit)
@@ -213,7 +215,7 @@ def pledge_update(
             raise ValidationError({"unit": _("The pledge has tranches counted in its unit; remove them first.")})
     if "place" in changed:
         _validate_place(locked.place, locked.coalition)
-    if {"relieves", "category", "unit"} & set(changed):
+    if {"category", "unit"} & set(changed):
         _validate_relieves(actor, locked, system=system)
         if {"category", "unit"} & set(changed) and locked.relieved_by.exists():
             raise ValidationError({"category": _("Another pledge relieves this one in a rotation of its category "

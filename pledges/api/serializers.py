@@ -43,6 +43,7 @@ NEW_PLEDGE_STATUS_CHOICES = [(PledgeStatus.DRAFT.value, "Draft"), (PledgeStatus.
 PLEDGE_CHANGE_KINDS = ["new", "raised", "lowered", "withdrawn", "status", "changed", "removed"]
 CAVEAT_CHANGE_KINDS = ["added", "lifted"]
 DELIVERY_CHANGE_KINDS = ["planned", "delivered", "changed", "removed"]
+CONDITION_CHANGE_KINDS = ["named", "decided", "reopened", "changed", "removed"]
 
 # The pledge columns, in this order, in JSON and in the CSV export (?format=csv).
 PLEDGE_COLUMNS = (
@@ -299,12 +300,25 @@ class DeliveryChangeSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
+class ConditionChangeSerializer(serializers.Serializer):
+    condition_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=CONDITION_CHANGE_KINDS)
+    coalition = serializers.IntegerField()
+    name = serializers.CharField()
+    status_before = serializers.CharField(allow_null=True)
+    status_after = serializers.CharField(allow_null=True)
+    decided_on = serializers.DateField(allow_null=True)
+    at = serializers.DateTimeField()
+
+
 class ChangesSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
     until = serializers.DateTimeField()
     pledges = PledgeChangeSerializer(many=True)
     caveats = CaveatChangeSerializer(many=True)
     deliveries = DeliveryChangeSerializer(many=True)
+    conditions = ConditionChangeSerializer(many=True, help_text="Named conditions made, decided, opened again, "
+                                                                "changed or removed.")
     next = serializers.URLField(allow_null=True, help_text="The next page of the same window, or null.")
 
 

@@ -27,8 +27,8 @@ class AssumeField(serializers.CharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(required=False, allow_blank=True, max_length=2000, help_text=ASSUME_HELP, **kwargs)
 
-    def to_internal_value(self, data: Any) -> Assumptions:  # type: ignore[override]
-        text = super().to_internal_value(data)
+    def run_validation(self, data: Any = serializers.empty) -> Assumptions:  # type: ignore[override]
+        text = super().run_validation(data)  # a string of at most max_length
         try:
             return parse_assumptions(text, coalition=self.context["coalition"])
         except ValueError as error:
