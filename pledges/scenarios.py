@@ -48,7 +48,7 @@ def parse_assumptions(raw: str | None, *, coalition: Coalition) -> Assumptions:
         pk, _colon, status = part.strip().partition(":")
         if not pk.strip().isdigit() or status.strip() not in ConditionStatus.values:
             raise ValueError(_("Give conditions as ID:met, ID:failed or ID:open, separated by commas "
-                               "(e.g. 3:failed,5:met); not %(part)r.") % {"part": part.strip()[:40]})
+                               "(e.g. 3:failed,5:met); not “%(part)s”.") % {"part": part.strip()[:40]})
         statuses[int(pk)] = status.strip()
     known = set(Condition.objects.filter(coalition_id=coalition.pk, pk__in=statuses).values_list("pk", flat=True))
     unknown = sorted(set(statuses) - known)
