@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pghistory
 from django.conf import settings
@@ -38,6 +38,17 @@ from pledges.models import CapabilityCategory, Coalition, Pledge, Unit
 from pledges.visibility import coalitions_visible_to, pledges_editable_by
 from utilities.queue import send_task
 from utilities.versioning import StaleVersion
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from pledges.models import Country
+
+    class MinistryUser(User):
+        """A User of a country's ministry (whom ensure_may_import, or is_ministry, lets through): their country is
+        set (accounts.models, user_country_iff_ministry)."""
+
+        country: Country
+        country_id: int
 
 # The workers' tasks (imports.tasks), named here so that a service queues one without importing it.
 PREVIEW_TASK = "imports.tasks.preview_import_task"
