@@ -28,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.roles import MinistryStaff, Reader, SignedIn
 from places.models import Place
 from pledges.answer_cache import cached_picture
 from pledges.history import (
@@ -71,14 +72,14 @@ def active_condition_exists(caveats: QuerySet[Any]) -> ExpressionWrapper:
     return ExpressionWrapper(on_pledge | country_wide, output_field=BooleanField())
 
 
-def _sources(user: Any, as_of: dt.datetime | None) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
+def _sources(user: Reader, as_of: dt.datetime | None) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
     """The pledges `user` may see, the caveats and the tranches: live, or as they stood at `as_of`."""
     if as_of is None or unchanged_since(as_of, PledgeEvent, CaveatEvent, DeliveryEvent):
         return Pledge.objects.filter(pledge_visibility_q(user)), Caveat.objects.all(), Delivery.objects.all()
     return pledges_as_of(user, as_of), state_as_of(CaveatEvent, as_of), state_as_of(DeliveryEvent, as_of)
 
 
-def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]:
+def pledge_list(*, user: Reader, as_of: dt.datetime | None = None) -> QuerySet[Any]:
     """Pledges `user` may see, now or as they stood (and as they could see them) at `as_of`, each with
     `is_conditional`, `delivered_quantity`, `overdue_quantity`, `has_overdue_delivery` and `is_stale`.
 
@@ -103,7 +104,7 @@ def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]
     ).select_related("country", "coalition", "category", "unit", "place")
 
 
-def _with_conditions(rows: QuerySet[Any], caveats: QuerySet[Any], user: Any, moment: dt.datetime) -> QuerySet[Any]:
+def _with_conditions(rows: QuerySet[Any], caveats: QuerySet[Any], user: Reader, moment: dt.datetime) -> QuerySet[Any]:
     # Only caveats the user may see make a pledge conditional for them: the flag must not reveal a caveat.
     # The pledge being flagged is one they see (at the same moment), so the caveat's own fields decide.
     return rows.annotate(
@@ -197,7 +198,7 @@ def _tranche_sums(pledges: QuerySet[Any], deliveries: QuerySet[Any], day: dt.dat
                 for country, category, unit, delivered, overdue in cursor.fetchall()}
 
 
-def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None,
+def coalition_force(*, coalition: Coalition, user: Reader, as_of: dt.datetime | None = None,
                     fresh: bool = False) -> ForcePicture:
     """Requirement, confirmed, indicative, conditional and gap per category and unit, and per country.
 
@@ -209,7 +210,7 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
     return _force_picture(coalition, user, as_of)
 
 
-def _force_picture(coalition: Coalition, user: Any, as_of: dt.datetime | None) -> ForcePicture:
+def _force_picture(coalition: Coalition, user: Reader, as_of: dt.datetime | None) -> ForcePicture:
     moment = as_of or timezone.now()
     rows, caveats, deliveries = _sources(user, as_of)
     offered = rows.filter(coalition_id=coalition.pk, status__in=OFFERED)
@@ -324,7 +325,7 @@ class ForceMap:
     unplaced: int  # offered pledges the reader sees that have no place (their location is words only)
 
 
-def coalition_map(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None,
+def coalition_map(*, coalition: Coalition, user: Reader, as_of: dt.datetime | None = None,
                   with_ids: bool = False) -> ForceMap:
     """The offered pledges `user` may see (now or as of a moment), gathered by place: one point per place with
     the pledges there and the amounts per capability. Two aggregate queries and the names."""
@@ -373,7 +374,7 @@ class CountryAttention:
     caveats: QuerySet[Caveat]  # in force, on a pledge or country-wide
 
 
-def country_attention(*, user: Any, coalition_id: int | None = None) -> CountryAttention:
+def country_attention(*, user: SignedIn, coalition_id: int | None = None) -> CountryAttention:
     """What `user`'s country has pending (in one coalition, or in all), read as `user` may see it."""
     pledges = pledge_list(user=user).filter(country_id=user.country_id)
     if coalition_id is not None:
@@ -393,7 +394,7 @@ def country_attention(*, user: Any, coalition_id: int | None = None) -> CountryA
     )
 
 
-def pledge_counts_by_status(*, user: Any) -> dict[str, int]:
+def pledge_counts_by_status(*, user: MinistryStaff) -> dict[str, int]:
     """How many of `user`'s country's pledges stand at each status (every status named, zeros included)."""
     counts = dict(
         Pledge.objects.filter(pledge_visibility_q(user), country_id=user.country_id)

@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.roles import Actor, Reader
 from places.models import Place
 from pledges.models import (
     OFFERED,
@@ -102,7 +103,7 @@ def _lock(model: type[Any], pk: int) -> Any:
 @transaction.atomic
 def pledge_create(
     *,
-    actor: Any,
+    actor: Reader | Actor,
     coalition: Coalition,
     category: CapabilityCategory,
     unit: Unit,
@@ -152,7 +153,7 @@ def pledge_create(
 
 @transaction.atomic
 def pledge_update(
-    *, actor: Any, pledge: Pledge, expected_version: int | None = None, system: bool = False, **changes: Any
+    *, actor: Reader | Actor, pledge: Pledge, expected_version: int | None = None, system: bool = False, **changes: Any
 ) -> Pledge:
     """Change a pledge's editable fields; status moves go through pledge_transition."""
     unknown = set(changes) - PLEDGE_EDITABLE_FIELDS
@@ -188,7 +189,7 @@ def pledge_update(
 
 @transaction.atomic
 def pledge_transition(
-    *, actor: Any, pledge: Pledge, to_status: str, expected_version: int | None = None, system: bool = False
+    *, actor: Reader | Actor, pledge: Pledge, to_status: str, expected_version: int | None = None, system: bool = False
 ) -> Pledge:
     """Move a pledge along draft -> indicative -> confirmed -> deployed, or withdraw it.
 
@@ -214,7 +215,7 @@ def pledge_transition(
 
 @transaction.atomic
 def pledge_reconfirm(
-    *, actor: Any, pledge: Pledge, expected_version: int | None = None, at: dt.datetime | None = None,
+    *, actor: Reader | Actor, pledge: Pledge, expected_version: int | None = None, at: dt.datetime | None = None,
     system: bool = False,
 ) -> Pledge:
     """The country says its offer still stands: `reconfirmed_at` is now, and the pledge is no longer stale.
@@ -238,7 +239,7 @@ def pledge_reconfirm(
 
 
 @transaction.atomic
-def pledge_delete(*, actor: Any, pledge: Pledge, expected_version: int | None = None) -> None:
+def pledge_delete(*, actor: Reader | Actor, pledge: Pledge, expected_version: int | None = None) -> None:
     """Only a draft may be deleted; an offered pledge is withdrawn instead, so nothing offered is lost."""
     locked: Pledge = _lock(Pledge, pledge.pk)
     ensure_may_change_country(actor, locked.country_id)
@@ -253,7 +254,7 @@ def pledge_delete(*, actor: Any, pledge: Pledge, expected_version: int | None = 
 @transaction.atomic
 def caveat_add(
     *,
-    actor: Any,
+    actor: Reader | Actor,
     kind: str,
     text: str,
     coalition: Coalition | None = None,
@@ -297,7 +298,7 @@ def caveat_add(
 
 @transaction.atomic
 def caveat_update(
-    *, actor: Any, caveat: Caveat, expected_version: int | None = None, system: bool = False, **changes: Any
+    *, actor: Reader | Actor, caveat: Caveat, expected_version: int | None = None, system: bool = False, **changes: Any
 ) -> Caveat:
     unknown = set(changes) - CAVEAT_EDITABLE_FIELDS
     if unknown:
@@ -321,7 +322,7 @@ def caveat_update(
 
 @transaction.atomic
 def caveat_lift(
-    *, actor: Any, caveat: Caveat, lifted_on: dt.date | None = None, expected_version: int | None = None,
+    *, actor: Reader | Actor, caveat: Caveat, lifted_on: dt.date | None = None, expected_version: int | None = None,
     system: bool = False,
 ) -> Caveat:
     locked: Caveat = _lock(Caveat, caveat.pk)
@@ -380,7 +381,7 @@ def _check_tranche(pledge: Pledge, delivery: Delivery) -> None:
 
 @transaction.atomic
 def delivery_plan(
-    *, actor: Any, pledge: Pledge, quantity: int, planned_on: dt.date, delivered_on: dt.date | None = None,
+    *, actor: Reader | Actor, pledge: Pledge, quantity: int, planned_on: dt.date, delivered_on: dt.date | None = None,
     note: str = "", system: bool = False,
 ) -> Delivery:
     """A new tranche of one of the actor's country's offered pledges: planned, or already delivered."""
@@ -404,8 +405,8 @@ def _lock_delivery(delivery: Delivery) -> tuple[Delivery, Pledge]:
 
 @transaction.atomic
 def delivery_record(
-    *, actor: Any, delivery: Delivery, delivered_on: dt.date | None = None, expected_version: int | None = None,
-    system: bool = False,
+    *, actor: Reader | Actor, delivery: Delivery, delivered_on: dt.date | None = None,
+    expected_version: int | None = None, system: bool = False,
 ) -> Delivery:
     """A planned tranche arrived, on `delivered_on` (default today)."""
     locked, pledge = _lock_delivery(delivery)
@@ -426,7 +427,8 @@ def delivery_record(
 
 @transaction.atomic
 def delivery_update(
-    *, actor: Any, delivery: Delivery, expected_version: int | None = None, system: bool = False, **changes: Any
+    *, actor: Reader | Actor, delivery: Delivery, expected_version: int | None = None, system: bool = False,
+    **changes: Any,
 ) -> Delivery:
     """Change a tranche's quantity, dates or note (setting `delivered_on` records it delivered)."""
     unknown = set(changes) - DELIVERY_EDITABLE_FIELDS
@@ -450,7 +452,7 @@ def delivery_update(
 
 
 @transaction.atomic
-def delivery_delete(*, actor: Any, delivery: Delivery, expected_version: int | None = None) -> None:
+def delivery_delete(*, actor: Reader | Actor, delivery: Delivery, expected_version: int | None = None) -> None:
     """Remove a tranche entered by mistake (its history stays)."""
     locked, pledge = _lock_delivery(delivery)
     ensure_may_change_country(actor, pledge.country_id)
@@ -467,7 +469,7 @@ def delivery_delete(*, actor: Any, delivery: Delivery, expected_version: int | N
 
 def requirement_set(
     *,
-    actor: Any,
+    actor: Reader | Actor,
     coalition: Coalition,
     category: CapabilityCategory,
     unit: Unit,
@@ -487,7 +489,7 @@ def requirement_set(
 @transaction.atomic
 def requirement_set_with_created(
     *,
-    actor: Any,
+    actor: Reader | Actor,
     coalition: Coalition,
     category: CapabilityCategory,
     unit: Unit,
@@ -526,7 +528,7 @@ def requirement_set_with_created(
 
 
 @transaction.atomic
-def requirement_delete(*, actor: Any, requirement: Requirement, expected_version: int | None = None) -> None:
+def requirement_delete(*, actor: Reader | Actor, requirement: Requirement, expected_version: int | None = None) -> None:
     ensure_secretariat(actor)
     locked: Requirement = _lock(Requirement, requirement.pk)
     check_version(locked, expected_version)
