@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import is_secretariat
+from accounts.roles import MinistryStaff, Reader, is_secretariat
 from dashboard.charts import BulletBar, bullet_bars
 from dashboard.forms import MapSizeForm
 from dashboard.maps import MapDrawing, capabilities_on, draw_force_map
@@ -51,7 +51,7 @@ class ForcePanel:
     map_form: MapSizeForm
 
 
-def force_panel(*, user: Any, coalition: Coalition, as_of: dt.datetime | None,
+def force_panel(*, user: Reader, coalition: Coalition, as_of: dt.datetime | None,
                 size_by: dict[str, Any] | None = None) -> ForcePanel:
     """`size_by`: the map's MapSizeForm data (the request's query)."""
     picture = coalition_force(coalition=coalition, user=user, as_of=as_of)
@@ -96,7 +96,7 @@ class CountryPanel:
     invitations: list[Invitation]
 
 
-def country_panel(*, user: Any) -> CountryPanel:
+def country_panel(*, user: MinistryStaff) -> CountryPanel:
     counts = pledge_counts_by_status(user=user)
     pending = country_attention(user=user)
     return CountryPanel(
@@ -123,7 +123,7 @@ class MeetingsPanel:
     may_compile: bool
 
 
-def meetings_panel(*, user: Any) -> MeetingsPanel | None:
+def meetings_panel(*, user: Reader) -> MeetingsPanel | None:
     if not may_see_briefs(user):
         return None
     meetings = list(upcoming_meetings(user=user, limit=UPCOMING))

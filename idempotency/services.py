@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -27,6 +27,11 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from idempotency.models import IdempotentRequest
+
+if TYPE_CHECKING:
+    # The user model, whichever AUTH_USER_MODEL names (django-stubs resolves the alias): idempotency stands below
+    # accounts and does not import it.
+    from django.contrib.auth.models import _User as UserModel
 
 KEPT_FOR = dt.timedelta(hours=24)
 REPLAYED_HEADERS = ("ETag", "Location", "Content-Location")
@@ -82,7 +87,7 @@ def raw_fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def begin(*, user: Any, key: str, method: str, path: str, asked: str,
+def begin(*, user: UserModel, key: str, method: str, path: str, asked: str,
           raw_body: bytes | None = None) -> tuple[IdempotentRequest | None, Answer | None]:
     """Claim `key` for this request (`asked`: its `fingerprint`; `path` the full path as asked), or return the
     answer given to it before. `raw_body`, where still readable, compares with an answer kept before 0002.

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pghistory
 from django.conf import settings
@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts.roles import is_ministry
+from accounts.roles import Actor, Reader, is_ministry
 from imports.models import Import, ImportStatus, RowAction
 from imports.reader import FileRefused, read_rows
 from imports.rows import MAX_CAVEATS_PER_FILE, Lookups, PledgeRow, clean_row
@@ -38,6 +38,17 @@ from pledges.models import CapabilityCategory, Coalition, Pledge, Unit
 from pledges.visibility import coalitions_visible_to, pledges_editable_by
 from utilities.queue import send_task
 from utilities.versioning import StaleVersion
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from pledges.models import Country
+
+    class MinistryUser(User):
+        """A User of a country's ministry (whom ensure_may_import, or is_ministry, lets through): their country is
+        set (accounts.models, user_country_iff_ministry)."""
+
+        country: Country
+        country_id: int
 
 # The workers' tasks (imports.tasks), named here so that a service queues one without importing it.
 PREVIEW_TASK = "imports.tasks.preview_import_task"
@@ -69,7 +80,7 @@ class Outcome:
                 "errors": self.errors}
 
 
-def imports_visible_to(user: Any) -> QuerySet[Import]:
+def imports_visible_to(user: Reader | Actor) -> QuerySet[Import]:
     """A country's imports are seen (and applied) by its own ministry staff only."""
     if not is_ministry(user):
         return Import.objects.none()
@@ -89,18 +100,19 @@ def import_progress(import_id: int) -> int:
     return int(cache.get(progress_key(import_id), 0))
 
 
-def ensure_may_import(actor: Any, coalition: Coalition) -> None:
+def ensure_may_import(actor: Reader | Actor, coalition: Coalition) -> None:
     if not is_ministry(actor):
         raise PermissionDenied(_("Only ministry staff import their country's pledges."))
     if not coalitions_visible_to(actor).filter(pk=coalition.pk).exists():
         raise PermissionDenied(_("Your country is not a member of this coalition."))
 
 
-def import_preview(*, actor: Any, coalition: Coalition, filename: str, data: bytes) -> Import:
+def import_preview(*, actor: Reader | Actor, coalition: Coalition, filename: str, data: bytes) -> Import:
     """Read the file and show what applying it would do; only the Import record is written. A file of more
     than QUEUED_ABOVE rows is read here (a bad file is refused at once) and previewed by a worker: the import
     is `previewing` until then (imports.tasks)."""
     ensure_may_import(actor, coalition)
+    actor = cast("MinistryUser", actor)  # ensure_may_import let only ministry staff through
     digest = hashlib.sha256(data).hexdigest()
     earlier = Import.objects.filter(country_id=actor.country_id, coalition=coalition, digest=digest,
                                     status=ImportStatus.APPLIED).first()
@@ -127,7 +139,8 @@ def import_preview(*, actor: Any, coalition: Coalition, filename: str, data: byt
     return imported
 
 
-def import_preview_run(*, actor: Any, import_id: int, progress: Callable[[int], None] | None = None) -> Import:
+def import_preview_run(*, actor: Reader | Actor, import_id: int,
+                       progress: Callable[[int], None] | None = None) -> Import:
     """The worker's half of a long preview: run the stored rows, keep what they would do."""
     with transaction.atomic():
         imported = Import.objects.select_for_update(of=("self",)).select_related("coalition").get(pk=import_id)
@@ -140,7 +153,7 @@ def import_preview_run(*, actor: Any, import_id: int, progress: Callable[[int], 
         return imported
 
 
-def _record_preview(imported: Import, actor: Any, rows: list[PledgeRow],
+def _record_preview(imported: Import, actor: Reader | Actor, rows: list[PledgeRow],
                     progress: Callable[[int], None] | None = None) -> None:
     outcomes = _dry_run(actor, imported.coalition, rows, progress=progress)
     imported.rows = [{**outcome.as_json(), "input": row.as_json()} for row, outcome in zip(rows, outcomes,
@@ -148,7 +161,7 @@ def _record_preview(imported: Import, actor: Any, rows: list[PledgeRow],
     imported.summary = _summary(outcomes)
 
 
-def import_apply(*, actor: Any, import_id: int, progress: Callable[[int], None] | None = None) -> Import:
+def import_apply(*, actor: Reader | Actor, import_id: int, progress: Callable[[int], None] | None = None) -> Import:
     """Write every row of a previewed import, or none. Raises ImportRefused (nothing written) when a row fails."""
     with transaction.atomic():
         imported = Import.objects.select_for_update(of=("self",)).select_related("coalition").get(pk=import_id)
@@ -173,10 +186,11 @@ def import_apply(*, actor: Any, import_id: int, progress: Callable[[int], None] 
         return imported
 
 
-def import_queue(*, actor: Any, import_id: int) -> Import:
+def import_queue(*, actor: Reader | Actor, import_id: int) -> Import:
     """Hand a long import to a worker (imports.tasks): it is `applying` until the worker is done."""
     imported = Import.objects.select_for_update(of=("self",)).get(pk=import_id)
     ensure_may_import(actor, imported.coalition)
+    actor = cast("MinistryUser", actor)  # ensure_may_import let only ministry staff through
     if imported.status in (ImportStatus.PREVIEWING, ImportStatus.PREVIEWED, ImportStatus.FAILED):
         _ensure_previewed(imported)
         imported.status, imported.error = ImportStatus.APPLYING, ""
@@ -225,7 +239,7 @@ class _DryRun(Exception):
     pass
 
 
-def _dry_run(actor: Any, coalition: Coalition, rows: list[PledgeRow],
+def _dry_run(actor: Reader | Actor, coalition: Coalition, rows: list[PledgeRow],
              progress: Callable[[int], None] | None = None) -> list[Outcome]:
     outcomes: list[Outcome] = []
     try:
@@ -237,7 +251,7 @@ def _dry_run(actor: Any, coalition: Coalition, rows: list[PledgeRow],
     return outcomes
 
 
-def _run(actor: Any, coalition: Coalition, rows: list[PledgeRow],
+def _run(actor: Reader | Actor, coalition: Coalition, rows: list[PledgeRow],
          progress: Callable[[int], None] | None = None) -> list[Outcome]:
     """Each row through the services in a savepoint of its own; a row that fails leaves nothing behind."""
     editable = {p.pk: p for p in pledges_editable_by(actor).filter(
@@ -288,7 +302,7 @@ def _service_values(row: PledgeRow, refs: References) -> dict[str, Any]:
     return values
 
 
-def _write(actor: Any, coalition: Coalition, row: PledgeRow, editable: dict[int, Pledge], refs: References,
+def _write(actor: Reader | Actor, coalition: Coalition, row: PledgeRow, editable: dict[int, Pledge], refs: References,
            outcome: Outcome) -> None:
     values = _service_values(row, refs)
     if row.pledge_id is None:

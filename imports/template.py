@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from accounts.roles import MinistryStaff
 from imports.columns import COLUMNS
 from pledges.models import CapabilityCategory, CaveatKind, Coalition, PledgeStatus, Releasability, Unit
 from pledges.selectors import pledge_list
@@ -28,7 +29,7 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 ROOM = 1000  # rows below the pledges that still offer the drop-downs
 
 
-def template_xlsx(*, user: Any, coalition: Coalition) -> bytes:
+def template_xlsx(*, user: MinistryStaff, coalition: Coalition) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Pledges"

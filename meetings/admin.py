@@ -17,14 +17,14 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy
 
-from accounts.roles import is_ministry, is_secretariat, sees_all_offered
+from accounts.roles import Reader, is_ministry, is_secretariat, sees_all_offered
 from meetings import services
 from meetings.models import AgendaItem, Brief, BriefStatus, Invitation, InvitationStatus, Meeting
 from meetings.selectors import briefs_visible_to, may_see_briefs, meetings_visible_to
 from utilities.admin_inlines import LabelledTabularInline
 
 
-def _may_see_meetings(user: Any) -> bool:
+def _may_see_meetings(user: Reader) -> bool:
     return sees_all_offered(user) or is_ministry(user)
 
 

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
+from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -116,7 +116,7 @@ def _brief_ready_in_language(brief: Brief, user: User) -> EmailMessage:
                         body=render_to_string("emails/brief_ready.txt", context), to=[user.email])
 
 
-def _recipients(**where: Any) -> Any:
+def _recipients(**where: Any) -> QuerySet[User]:
     return User.objects.filter(is_active=True, **where).exclude(email="").select_related("country").order_by("pk")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
@@ -19,7 +18,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import is_secretariat, sees_all_offered
+from accounts.roles import Actor, MinistryStaff, Reader, is_secretariat, sees_all_offered
 from meetings.models import AgendaItem, Brief, Invitation, InvitationStatus, Meeting, MeetingStatus
 from pledges.visibility import coalitions_visible_to
 
@@ -47,13 +46,13 @@ class SecretariatViewer:
 BRIEF_VIEWER = SecretariatViewer()
 
 
-def meetings_visible_to(user: Any) -> QuerySet[Meeting]:
+def meetings_visible_to(user: Reader) -> QuerySet[Meeting]:
     """A coalition's meetings are seen by whoever sees the coalition (pledges.visibility)."""
     return Meeting.objects.filter(coalition__in=coalitions_visible_to(user)).select_related(
         "coalition").prefetch_related("chairs")
 
 
-def meeting_detail_queryset(user: Any) -> QuerySet[Meeting]:
+def meeting_detail_queryset(user: Reader) -> QuerySet[Meeting]:
     """Meetings with their invitations and agenda joined in, for a detail view."""
     return meetings_visible_to(user).prefetch_related(
         Prefetch("invitations", queryset=Invitation.objects.select_related("country").order_by("country__name")),
@@ -61,19 +60,19 @@ def meeting_detail_queryset(user: Any) -> QuerySet[Meeting]:
     )
 
 
-def may_see_briefs(user: Any) -> bool:
+def may_see_briefs(user: Reader) -> bool:
     """Briefs (their status and their files) are for the secretariat and analysts."""
     return sees_all_offered(user)
 
 
-def briefs_visible_to(user: Any) -> QuerySet[Brief]:
+def briefs_visible_to(user: Reader) -> QuerySet[Brief]:
     """Briefs without their file columns; ministry staff see none."""
     if not may_see_briefs(user):
         return Brief.objects.none()
     return Brief.objects.select_related("meeting", "meeting__coalition", "requested_by").defer(*BRIEF_FILE_FIELDS)
 
 
-def ensure_may_request_brief(user: Any) -> None:
+def ensure_may_request_brief(user: Reader | Actor | None) -> None:
     if not is_secretariat(user):
         raise PermissionDenied(_("Only the secretariat may have a brief compiled."))
 
@@ -96,7 +95,7 @@ def last_meeting_before(*, coalition_id: int, moment: dt.datetime) -> Meeting | 
             .exclude(status=MeetingStatus.CANCELLED).order_by("-starts_at").first())
 
 
-def upcoming_meetings(*, user: Any, limit: int) -> QuerySet[Meeting]:
+def upcoming_meetings(*, user: Reader, limit: int) -> QuerySet[Meeting]:
     """The next planned meetings `user` may see (those under way included), each with how many countries are
     invited, confirmed, declined and attended (`answers_<status>`)."""
     counts = {f"answers_{status}": Count("invitations", filter=Q(invitations__status=status))
@@ -105,7 +104,7 @@ def upcoming_meetings(*, user: Any, limit: int) -> QuerySet[Meeting]:
             .annotate(**counts).order_by("starts_at", "id")[:limit])
 
 
-def latest_briefs(*, user: Any, meeting_ids: list[int], per_meeting: int) -> dict[int, list[Brief]]:
+def latest_briefs(*, user: Reader, meeting_ids: list[int], per_meeting: int) -> dict[int, list[Brief]]:
     """The newest `per_meeting` briefs of each meeting that `user` may see, newest first, in one query."""
     rank = Window(RowNumber(), partition_by=F("meeting_id"), order_by=F("number").desc())
     rows = (briefs_visible_to(user).filter(meeting_id__in=meeting_ids).annotate(rank=rank)
@@ -116,7 +115,7 @@ def latest_briefs(*, user: Any, meeting_ids: list[int], per_meeting: int) -> dic
     return found
 
 
-def country_invitations_upcoming(*, user: Any, limit: int) -> QuerySet[Invitation]:
+def country_invitations_upcoming(*, user: MinistryStaff, limit: int) -> QuerySet[Invitation]:
     """The invitations of `user`'s country to the next planned meetings it may see, with their answers."""
     return (Invitation.objects.filter(country_id=user.country_id, meeting__in=meetings_visible_to(user),
                                       meeting__status=MeetingStatus.PLANNED, meeting__ends_at__gte=timezone.now())

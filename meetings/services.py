@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +24,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.roles import Actor, Reader
 from meetings.models import (
     BRIEF_LANGUAGES,
     AgendaItem,
@@ -42,6 +43,9 @@ from pledges.models import Coalition, Country, Membership
 from pledges.visibility import caveat_visibility_q, ensure_secretariat, pledge_visibility_q
 from utilities.queue import send_task
 from utilities.versioning import check_version, history_context
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +119,7 @@ def _lock_meeting(meeting: Meeting, expected_version: int | None = None) -> Meet
 @transaction.atomic
 def meeting_create(
     *,
-    actor: Any,
+    actor: Reader | Actor,
     coalition: Coalition,
     title: str,
     starts_at: dt.datetime,
@@ -143,7 +147,7 @@ def meeting_create(
 
 @transaction.atomic
 def meeting_update(
-    *, actor: Any, meeting: Meeting, expected_version: int | None = None, **changes: Any
+    *, actor: Reader | Actor, meeting: Meeting, expected_version: int | None = None, **changes: Any
 ) -> Meeting:
     """Change a meeting's fields (and chairs); `expected_version` guards against lost updates."""
     ensure_secretariat(actor)
@@ -174,7 +178,8 @@ def meeting_update(
 
 @transaction.atomic
 def meeting_outcome_record(
-    *, actor: Any, meeting: Meeting, outcome_notes: str, held: bool = True, expected_version: int | None = None
+    *, actor: Reader | Actor, meeting: Meeting, outcome_notes: str, held: bool = True,
+    expected_version: int | None = None,
 ) -> Meeting:
     """Write the outcome notes (and, by default, mark the meeting held)."""
     changes: dict[str, Any] = {"outcome_notes": outcome_notes.strip()}
@@ -188,7 +193,7 @@ def meeting_outcome_record(
 @transaction.atomic
 def invitation_set(
     *,
-    actor: Any,
+    actor: Reader | Actor,
     meeting: Meeting,
     country: Country,
     status: str = InvitationStatus.INVITED,
@@ -222,7 +227,7 @@ def invitation_set(
 
 
 @transaction.atomic
-def invitation_remove(*, actor: Any, invitation: Invitation) -> None:
+def invitation_remove(*, actor: Reader | Actor, invitation: Invitation) -> None:
     ensure_secretariat(actor)
     locked = _lock_meeting(invitation.meeting)
     with history_context(actor, "invitation_remove"):
@@ -238,7 +243,7 @@ def _agenda_length(meeting: Meeting) -> int:
 
 @transaction.atomic
 def agenda_item_add(
-    *, actor: Any, meeting: Meeting, title: str, description: str = "", position: int | None = None
+    *, actor: Reader | Actor, meeting: Meeting, title: str, description: str = "", position: int | None = None
 ) -> AgendaItem:
     """Add an item at `position` (1 = first; default: last); the items from there move down one."""
     ensure_secretariat(actor)
@@ -258,7 +263,7 @@ def agenda_item_add(
 
 
 @transaction.atomic
-def agenda_item_update(*, actor: Any, item: AgendaItem, title: str, description: str = "") -> AgendaItem:
+def agenda_item_update(*, actor: Reader | Actor, item: AgendaItem, title: str, description: str = "") -> AgendaItem:
     ensure_secretariat(actor)
     locked_meeting = _lock_meeting(item.meeting)
     locked: AgendaItem = AgendaItem.objects.select_for_update().get(pk=item.pk)
@@ -273,7 +278,7 @@ def agenda_item_update(*, actor: Any, item: AgendaItem, title: str, description:
 
 
 @transaction.atomic
-def agenda_item_move(*, actor: Any, item: AgendaItem, position: int) -> AgendaItem:
+def agenda_item_move(*, actor: Reader | Actor, item: AgendaItem, position: int) -> AgendaItem:
     """Move an item to `position`; the items in between shift by one (the constraint is deferred)."""
     ensure_secretariat(actor)
     locked_meeting = _lock_meeting(item.meeting)
@@ -297,7 +302,7 @@ def agenda_item_move(*, actor: Any, item: AgendaItem, position: int) -> AgendaIt
 
 
 @transaction.atomic
-def agenda_item_remove(*, actor: Any, item: AgendaItem) -> None:
+def agenda_item_remove(*, actor: Reader | Actor, item: AgendaItem) -> None:
     ensure_secretariat(actor)
     locked_meeting = _lock_meeting(item.meeting)
     position = AgendaItem.objects.filter(pk=item.pk).values_list("position", flat=True).first()
@@ -343,7 +348,7 @@ def _queue_compile(brief_id: int) -> None:
     transaction.on_commit(lambda: _send_compile(brief_id))
 
 
-def brief_language(language: str | None, actor: Any = None) -> str:
+def brief_language(language: str | None, actor: Reader | Actor | None = None) -> str:
     """"en" or "fr": the one asked for, else the actor's own (their preferred, else the request's), else English.
     Anything else is a ValidationError naming `language`."""
     if language is None:
@@ -355,7 +360,7 @@ def brief_language(language: str | None, actor: Any = None) -> str:
 
 
 @transaction.atomic
-def brief_request(*, actor: Any, meeting: Meeting, system: bool = False, queue: bool = True,
+def brief_request(*, actor: Reader | Actor | None, meeting: Meeting, system: bool = False, queue: bool = True,
                   language: str | None = None) -> Brief:
     """Create the next numbered brief of a meeting, queued, with its data as of now; compile it after commit.
 
@@ -371,7 +376,7 @@ def brief_request(*, actor: Any, meeting: Meeting, system: bool = False, queue: 
     number = int(Brief.objects.filter(meeting=locked).aggregate(n=Max("number"))["n"] or 0) + 1
     brief = Brief.objects.create(
         meeting=locked, number=number, as_of=timezone.now(), language=language,
-        requested_by=actor if getattr(actor, "pk", None) else None,
+        requested_by=cast("User", actor) if getattr(actor, "pk", None) else None,  # only a User has a pk
     )
     if queue:
         _queue_compile(brief.pk)

@@ -30,7 +30,7 @@ from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from accounts.roles import is_ministry, sees_all_offered
+from accounts.roles import Reader, is_ministry, sees_all_offered
 from places.models import Place
 from pledges.models import CapabilityCategory, CategoryUnit, Coalition, Country, Membership, Unit
 from pledges.staleness import next_stale_moment
@@ -39,7 +39,7 @@ from utilities.kept_answers import LONGEST, Version, keep
 VERSION_SQL = "SELECT * FROM pledges_data_version()"  # migration pledges/0018
 
 
-def reader_kind(user: Any) -> str:
+def reader_kind(user: Reader) -> str:
     if is_ministry(user):
         return f"ministry-{user.country_id}"
     return "all-offered" if sees_all_offered(user) else "none"
@@ -94,7 +94,7 @@ class PledgeData:
 PLEDGE_DATA = PledgeData()
 
 
-def cached_picture(coalition: Coalition, user: Any, compute: Callable[[], Any]) -> Any:
+def cached_picture(coalition: Coalition, user: Reader, compute: Callable[[], Any]) -> Any:
     """`compute()` (a live ForcePicture), or the one stored for the same coalition, kind of reader and data."""
     before = data_version()
     if before is None:

@@ -28,6 +28,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.roles import Reader
 from pledges.models import Caveat, Coalition, Condition, Delivery, Pledge, PledgeStatus, Requirement
 from pledges.visibility import (
     among,
@@ -82,12 +83,12 @@ def unchanged_since(moment: dt.datetime, *event_models: Any) -> bool:
         return not cursor.fetchone()[0]
 
 
-def pledges_as_of(user: Any, moment: dt.datetime) -> QuerySet[Any]:
+def pledges_as_of(user: Reader, moment: dt.datetime) -> QuerySet[Any]:
     """Pledge rows as they stood at `moment` that `user` could see then (a pledge's visibility is its own)."""
     return state_as_of(PledgeEvent, moment).filter(pledge_visibility_q(user))
 
 
-def caveats_as_of(user: Any, moment: dt.datetime, *, live: bool | None = None) -> QuerySet[Any]:
+def caveats_as_of(user: Reader, moment: dt.datetime, *, live: bool | None = None) -> QuerySet[Any]:
     """Caveat rows as they stood at `moment` that `user` could see then, each judged with its pledge as it
     stood then. When nothing changed since (`live`, asked of the database unless the caller knows), the live
     rows: the same content, cheaper."""
@@ -99,7 +100,7 @@ def caveats_as_of(user: Any, moment: dt.datetime, *, live: bool | None = None) -
     return state_as_of(CaveatEvent, moment).filter(caveat_visibility_q(user, visible_pledge_ids=pledges_then))
 
 
-def deliveries_as_of(user: Any, moment: dt.datetime) -> QuerySet[Any]:
+def deliveries_as_of(user: Reader, moment: dt.datetime) -> QuerySet[Any]:
     """Tranches as they stood at `moment` that `user` could see then (with their pledge as it stood then)."""
     pledges_then = pledges_as_of(user, moment).values("id")
     return state_as_of(DeliveryEvent, moment).filter(delivery_visibility_q(user, visible_pledge_ids=pledges_then))
@@ -107,19 +108,19 @@ def deliveries_as_of(user: Any, moment: dt.datetime) -> QuerySet[Any]:
 
 # --- one object's versions (a walk in Python, with the same rule) ------------------------------------
 
-def pledge_seen(user: Any, pledge_events: list[Any]) -> list[Step]:
+def pledge_seen(user: Reader, pledge_events: list[Any]) -> list[Step]:
     """One pledge as `user` saw it from each moment on: its row, or None while hidden from them or gone."""
     return [Step(step.when, step.row if step.row is not None and may_see_pledge(user, step.row) else None,
                  step.events) for step in steps(pledge_events)]
 
 
-def caveat_seen(user: Any, caveat_events: list[Any], pledge_events: list[Any]) -> list[Step]:
+def caveat_seen(user: Reader, caveat_events: list[Any], pledge_events: list[Any]) -> list[Step]:
     """One caveat as `user` saw it from each moment on. It changes when the caveat does, and when its pledge
     does (a caveat written on a draft becomes visible to others when the pledge is offered)."""
     return _seen_with_pledge(caveat_events, pledge_events, lambda row, pledge: may_see_caveat(user, row, pledge))
 
 
-def delivery_seen(user: Any, delivery_events: list[Any], pledge_events: list[Any]) -> list[Step]:
+def delivery_seen(user: Reader, delivery_events: list[Any], pledge_events: list[Any]) -> list[Step]:
     """One tranche as `user` saw it from each moment on: visible while its pledge was."""
     return _seen_with_pledge(delivery_events, pledge_events,
                              lambda row, pledge: pledge is not None and may_see_pledge(user, pledge))
@@ -137,18 +138,18 @@ def _seen_with_pledge(events: list[Any], pledge_events: list[Any],
     return seen
 
 
-def pledge_versions(*, user: Any, pledge_id: int) -> list[Version]:
+def pledge_versions(*, user: Reader, pledge_id: int) -> list[Version]:
     """Every version of one pledge `user` could see while it was current, oldest first."""
     return versions_seen(pledge_seen(user, events_of(PledgeEvent, pgh_obj_id=pledge_id)))
 
 
-def caveat_versions(*, user: Any, caveat_id: int) -> list[Version]:
+def caveat_versions(*, user: Reader, caveat_id: int) -> list[Version]:
     """Every version of one caveat `user` could see while it was current, oldest first."""
     events = events_of(CaveatEvent, pgh_obj_id=caveat_id)
     return versions_seen(caveat_seen(user, events, _events_of_their_pledges(events)))
 
 
-def delivery_versions(*, user: Any, delivery_id: int) -> list[Version]:
+def delivery_versions(*, user: Reader, delivery_id: int) -> list[Version]:
     """Every version of one tranche `user` could see while it was current, oldest first."""
     events = events_of(DeliveryEvent, pgh_obj_id=delivery_id)
     return versions_seen(delivery_seen(user, events, _events_of_their_pledges(events)))
@@ -234,7 +235,7 @@ def _in_id_order(candidates: QuerySet[Any], compute: Callable[[Any], list[Any]],
 
 
 def pledge_changes(
-    *, user: Any, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
+    *, user: Reader, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
     after: int | None = None, limit: int | None = None,
 ) -> list[PledgeChange]:
     """What changed in the pledges `user` may see between `since` and `until` (default: now), field by field:
@@ -290,7 +291,7 @@ class CaveatChange:
 
 
 def caveat_changes(
-    *, user: Any, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
+    *, user: Reader, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
     after: int | None = None, limit: int | None = None,
 ) -> list[CaveatChange]:
     """Caveats added or lifted between two moments as `user` saw them: active in their view at `until` and not
@@ -331,7 +332,7 @@ def caveat_changes(
     return _in_id_order(touched, compute, after, limit)
 
 
-def _when_changed(user: Any, changed: dict[int, str], since: dt.datetime,
+def _when_changed(user: Reader, changed: dict[int, str], since: dt.datetime,
                   until: dt.datetime) -> list[tuple[int, str, dt.datetime]]:
     """For each changed caveat, the moment within (since, until] from which the user saw it in its final state
     (active, or lifted) without a break."""
@@ -375,7 +376,7 @@ class DeliveryChange:
 
 
 def delivery_changes(
-    *, user: Any, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
+    *, user: Reader, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
     after: int | None = None, limit: int | None = None,
 ) -> list[DeliveryChange]:
     """Tranches planned, delivered, changed or removed between two moments as `user` saw them (their view at
@@ -442,7 +443,7 @@ class ConditionChange:
 
 
 def condition_changes(
-    *, user: Any, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
+    *, user: Reader, since: dt.datetime, until: dt.datetime | None = None, coalition: Coalition | None = None,
     after: int | None = None, limit: int | None = None,
 ) -> list[ConditionChange]:
     """Named conditions made, decided (met or failed), opened again, renamed or removed between two moments, of
@@ -534,7 +535,7 @@ class ChangesWindow:
             raise ValidationError({"cursor": gettext("Not a cursor of this API; start again from since.")})
         return window
 
-    def page(self, *, user: Any, coalition: Coalition | None, size: int) -> tuple[dict[str, list[Any]],
+    def page(self, *, user: Reader, coalition: Coalition | None, size: int) -> tuple[dict[str, list[Any]],
                                                                                   ChangesWindow | None]:
         """The next `size` changes (pledges first, then caveats) and where the walk goes on (None: done)."""
         page: dict[str, list[Any]] = {name: [] for name, _, _ in CHANGE_SECTIONS}

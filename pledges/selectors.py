@@ -33,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.roles import MinistryStaff, Reader, SignedIn
 from places.models import Place
 from pledges.answer_cache import cached_picture
 from pledges.history import (
@@ -71,14 +72,14 @@ from pledges.staleness import stale_expression
 from pledges.visibility import caveat_own_visibility_q, caveats_visible_to, pledge_visibility_q
 
 
-def read_sources(user: Any, as_of: dt.datetime | None) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
+def read_sources(user: Reader, as_of: dt.datetime | None) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
     """The pledges `user` may see, the caveats and the tranches: live, or as they stood at `as_of`."""
     if as_of is None or unchanged_since(as_of, PledgeEvent, CaveatEvent, DeliveryEvent):
         return Pledge.objects.filter(pledge_visibility_q(user)), Caveat.objects.all(), Delivery.objects.all()
     return pledges_as_of(user, as_of), state_as_of(CaveatEvent, as_of), state_as_of(DeliveryEvent, as_of)
 
 
-def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]:
+def pledge_list(*, user: Reader, as_of: dt.datetime | None = None) -> QuerySet[Any]:
     """Pledges `user` may see, now or as they stood (and as they could see them) at `as_of`, each with
     `is_conditional`, `delivered_quantity`, `overdue_quantity`, `has_overdue_delivery` and `is_stale`.
 
@@ -107,7 +108,7 @@ def pledge_list(*, user: Any, as_of: dt.datetime | None = None) -> QuerySet[Any]
     ).select_related("country", "coalition", "category", "unit", "place")
 
 
-def with_condition_flags(rows: QuerySet[Any], caveats: QuerySet[Any], user: Any, moment: dt.datetime,
+def with_condition_flags(rows: QuerySet[Any], caveats: QuerySet[Any], user: Reader, moment: dt.datetime,
                      states: Mapping[int, ConditionState]) -> QuerySet[Any]:
     # Only caveats the user may see make a pledge conditional (or fallen) for them: a flag must not reveal a
     # caveat. The pledge being flagged is one they see (at the same moment), so the caveat's own fields decide.
@@ -277,7 +278,7 @@ def _condition_line(state: ConditionState, amounts: Mapping[tuple[int, int], Map
     )
 
 
-def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None,
+def coalition_force(*, coalition: Coalition, user: Reader, as_of: dt.datetime | None = None,
                     on: dt.date | None = None, assume: Assumptions = NO_ASSUMPTIONS,
                     fresh: bool = False) -> ForcePicture:
     """Requirement, confirmed, indicative, conditional and gap per category and unit, and per country, and what
@@ -293,7 +294,7 @@ def coalition_force(*, coalition: Coalition, user: Any, as_of: dt.datetime | Non
     return _force_picture(coalition, user, as_of, on, assume)
 
 
-def _force_picture(coalition: Coalition, user: Any, as_of: dt.datetime | None, on: dt.date | None,
+def _force_picture(coalition: Coalition, user: Reader, as_of: dt.datetime | None, on: dt.date | None,
                    assume: Assumptions) -> ForcePicture:
     moment = as_of or timezone.now()
     rows, caveats, deliveries = read_sources(user, as_of)
@@ -416,7 +417,7 @@ class ForceMap:
     unplaced: int  # offered pledges the reader sees that have no place (their location is words only)
 
 
-def coalition_map(*, coalition: Coalition, user: Any, as_of: dt.datetime | None = None,
+def coalition_map(*, coalition: Coalition, user: Reader, as_of: dt.datetime | None = None,
                   on: dt.date | None = None, assume: Assumptions = NO_ASSUMPTIONS, with_ids: bool = False) -> ForceMap:
     """The offered pledges `user` may see (now or as of a moment; available `on` a day; not fallen with a failed
     or assumed-failed condition), gathered by place: one point per place with the pledges there and the amounts
@@ -469,7 +470,7 @@ class CountryAttention:
     caveats: QuerySet[Caveat]  # in force, on a pledge or country-wide
 
 
-def country_attention(*, user: Any, coalition_id: int | None = None) -> CountryAttention:
+def country_attention(*, user: SignedIn, coalition_id: int | None = None) -> CountryAttention:
     """What `user`'s country has pending (in one coalition, or in all), read as `user` may see it."""
     pledges = pledge_list(user=user).filter(country_id=user.country_id)
     if coalition_id is not None:
@@ -489,7 +490,7 @@ def country_attention(*, user: Any, coalition_id: int | None = None) -> CountryA
     )
 
 
-def pledge_counts_by_status(*, user: Any) -> dict[str, int]:
+def pledge_counts_by_status(*, user: MinistryStaff) -> dict[str, int]:
     """How many of `user`'s country's pledges stand at each status (every status named, zeros included)."""
     counts = dict(
         Pledge.objects.filter(pledge_visibility_q(user), country_id=user.country_id)

@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.roles import Actor, Reader
 from places.models import Place
 from pledges.models import (
     OFFERED,
@@ -37,7 +38,7 @@ from pledges.models import (
     Unit,
 )
 from pledges.visibility import ensure_may_change_country, ensure_secretariat, pledge_visibility_q
-from utilities.versioning import check_version, history_context
+from utilities.versioning import SystemActor, check_version, history_context
 
 S = PledgeStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -100,12 +101,15 @@ def _validate_place(place: Place | None, coalition: Coalition) -> None:
             "place": place, "coalition": coalition, "countries": ", ".join(coalition.theatre)}})
 
 
-def _validate_relieves(actor: Any, pledge: Pledge, *, system: bool) -> None:
+def _validate_relieves(actor: Reader | Actor, pledge: Pledge, *, system: bool) -> None:
     """A rotation: the relieved pledge is one the writer sees, offered or withdrawn, of the same coalition,
     category and unit (the database's composite key holds the last three), and no chain comes back round."""
     if pledge.relieves_id is None:
         return
-    seen = Pledge.objects.all() if system else Pledge.objects.filter(pledge_visibility_q(actor))
+    # A system actor (the demo loader, an import run by an administrator) names any pledge; a person, those
+    # they see.
+    seen = Pledge.objects.all() if system or isinstance(actor, SystemActor) else \
+        Pledge.objects.filter(pledge_visibility_q(actor))
     relieved = seen.filter(pk=pledge.relieves_id).first()
     if relieved is None or relieved.pk == pledge.pk:
         raise ValidationError({"relieves": _("No other pledge you may see has this id.")})
@@ -137,7 +141,7 @@ def _lock(model: type[Any], pk: int) -> Any:
 @transaction.atomic
 def pledge_create(
     *,
-    actor: Any,
+    actor: Reader | Actor,
     coalition: Coalition,
     category: CapabilityCategory,
     unit: Unit,
@@ -189,7 +193,7 @@ def pledge_create(
 
 @transaction.atomic
 def pledge_update(
-    *, actor: Any, pledge: Pledge, expected_version: int | None = None, system: bool = False, **changes: Any
+    *, actor: Reader | Actor, pledge: Pledge, expected_version: int | None = None, system: bool = False, **changes: Any
 ) -> Pledge:
     """Change a pledge's editable fields; status moves go through pledge_transition."""
     unknown = set(changes) - PLEDGE_EDITABLE_FIELDS
@@ -232,7 +236,7 @@ def pledge_update(
 
 @transaction.atomic
 def pledge_transition(
-    *, actor: Any, pledge: Pledge, to_status: str, expected_version: int | None = None, system: bool = False
+    *, actor: Reader | Actor, pledge: Pledge, to_status: str, expected_version: int | None = None, system: bool = False
 ) -> Pledge:
     """Move a pledge along draft -> indicative -> confirmed -> deployed, or withdraw it.
 
@@ -258,7 +262,7 @@ def pledge_transition(
 
 @transaction.atomic
 def pledge_reconfirm(
-    *, actor: Any, pledge: Pledge, expected_version: int | None = None, at: dt.datetime | None = None,
+    *, actor: Reader | Actor, pledge: Pledge, expected_version: int | None = None, at: dt.datetime | None = None,
     system: bool = False,
 ) -> Pledge:
     """The country says its offer still stands: `reconfirmed_at` is now, and the pledge is no longer stale.
@@ -282,7 +286,7 @@ def pledge_reconfirm(
 
 
 @transaction.atomic
-def pledge_delete(*, actor: Any, pledge: Pledge, expected_version: int | None = None) -> None:
+def pledge_delete(*, actor: Reader | Actor, pledge: Pledge, expected_version: int | None = None) -> None:
     """Only a draft may be deleted; an offered pledge is withdrawn instead, so nothing offered is lost."""
     locked: Pledge = _lock(Pledge, pledge.pk)
     ensure_may_change_country(actor, locked.country_id)
@@ -297,7 +301,7 @@ def pledge_delete(*, actor: Any, pledge: Pledge, expected_version: int | None = 
 @transaction.atomic
 def caveat_add(
     *,
-    actor: Any,
+    actor: Reader | Actor,
     kind: str,
     text: str,
     coalition: Coalition | None = None,
@@ -344,7 +348,7 @@ def caveat_add(
 
 @transaction.atomic
 def caveat_update(
-    *, actor: Any, caveat: Caveat, expected_version: int | None = None, system: bool = False, **changes: Any
+    *, actor: Reader | Actor, caveat: Caveat, expected_version: int | None = None, system: bool = False, **changes: Any
 ) -> Caveat:
     unknown = set(changes) - CAVEAT_EDITABLE_FIELDS
     if unknown:
@@ -369,7 +373,7 @@ def caveat_update(
 
 @transaction.atomic
 def caveat_lift(
-    *, actor: Any, caveat: Caveat, lifted_on: dt.date | None = None, expected_version: int | None = None,
+    *, actor: Reader | Actor, caveat: Caveat, lifted_on: dt.date | None = None, expected_version: int | None = None,
     system: bool = False,
 ) -> Caveat:
     locked: Caveat = _lock(Caveat, caveat.pk)
@@ -428,7 +432,7 @@ def _check_tranche(pledge: Pledge, delivery: Delivery) -> None:
 
 @transaction.atomic
 def delivery_plan(
-    *, actor: Any, pledge: Pledge, quantity: int, planned_on: dt.date, delivered_on: dt.date | None = None,
+    *, actor: Reader | Actor, pledge: Pledge, quantity: int, planned_on: dt.date, delivered_on: dt.date | None = None,
     note: str = "", system: bool = False,
 ) -> Delivery:
     """A new tranche of one of the actor's country's offered pledges: planned, or already delivered."""
@@ -452,8 +456,8 @@ def _lock_delivery(delivery: Delivery) -> tuple[Delivery, Pledge]:
 
 @transaction.atomic
 def delivery_record(
-    *, actor: Any, delivery: Delivery, delivered_on: dt.date | None = None, expected_version: int | None = None,
-    system: bool = False,
+    *, actor: Reader | Actor, delivery: Delivery, delivered_on: dt.date | None = None,
+    expected_version: int | None = None, system: bool = False,
 ) -> Delivery:
     """A planned tranche arrived, on `delivered_on` (default today)."""
     locked, pledge = _lock_delivery(delivery)
@@ -474,7 +478,8 @@ def delivery_record(
 
 @transaction.atomic
 def delivery_update(
-    *, actor: Any, delivery: Delivery, expected_version: int | None = None, system: bool = False, **changes: Any
+    *, actor: Reader | Actor, delivery: Delivery, expected_version: int | None = None, system: bool = False,
+    **changes: Any,
 ) -> Delivery:
     """Change a tranche's quantity, dates or note (setting `delivered_on` records it delivered)."""
     unknown = set(changes) - DELIVERY_EDITABLE_FIELDS
@@ -498,7 +503,7 @@ def delivery_update(
 
 
 @transaction.atomic
-def delivery_delete(*, actor: Any, delivery: Delivery, expected_version: int | None = None) -> None:
+def delivery_delete(*, actor: Reader | Actor, delivery: Delivery, expected_version: int | None = None) -> None:
     """Remove a tranche entered by mistake (its history stays)."""
     locked, pledge = _lock_delivery(delivery)
     ensure_may_change_country(actor, pledge.country_id)
@@ -515,7 +520,7 @@ def delivery_delete(*, actor: Any, delivery: Delivery, expected_version: int | N
 
 def requirement_set(
     *,
-    actor: Any,
+    actor: Reader | Actor,
     coalition: Coalition,
     category: CapabilityCategory,
     unit: Unit,
@@ -535,7 +540,7 @@ def requirement_set(
 @transaction.atomic
 def requirement_set_with_created(
     *,
-    actor: Any,
+    actor: Reader | Actor,
     coalition: Coalition,
     category: CapabilityCategory,
     unit: Unit,
@@ -574,7 +579,7 @@ def requirement_set_with_created(
 
 
 @transaction.atomic
-def requirement_delete(*, actor: Any, requirement: Requirement, expected_version: int | None = None) -> None:
+def requirement_delete(*, actor: Reader | Actor, requirement: Requirement, expected_version: int | None = None) -> None:
     ensure_secretariat(actor)
     locked: Requirement = _lock(Requirement, requirement.pk)
     check_version(locked, expected_version)
@@ -603,7 +608,7 @@ def _decide(condition: Condition) -> None:
 
 
 @transaction.atomic
-def condition_create(*, actor: Any, coalition: Coalition, name: str, description: str = "",
+def condition_create(*, actor: Reader | Actor, coalition: Coalition, name: str, description: str = "",
                      status: str = ConditionStatus.OPEN, decided_on: dt.date | None = None,
                      system: bool = False) -> Condition:
     """Name a condition of the coalition (the secretariat keeps them)."""
@@ -619,7 +624,7 @@ def condition_create(*, actor: Any, coalition: Coalition, name: str, description
 
 
 @transaction.atomic
-def condition_update(*, actor: Any, condition: Condition, expected_version: int | None = None,
+def condition_update(*, actor: Reader | Actor, condition: Condition, expected_version: int | None = None,
                      system: bool = False, **changes: Any) -> Condition:
     """Rename, describe or decide a condition: met or failed (on `decided_on`, default today), or open again."""
     unknown = set(changes) - CONDITION_EDITABLE_FIELDS

@@ -27,7 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.roles import is_active_user, is_ministry, is_secretariat, sees_all_offered
+from accounts.roles import Actor, MinistryStaff, Reader, is_active_user, is_ministry, is_secretariat, sees_all_offered
 from pledges.models import (
     Caveat,
     Coalition,
@@ -43,12 +43,12 @@ from pledges.models import (
 NOTHING = Q(pk__in=[])
 
 
-def member_coalitions(user: Any) -> QuerySet[Coalition]:
+def member_coalitions(user: MinistryStaff) -> QuerySet[Coalition]:
     """The coalitions a ministry user's country belongs to."""
     return Coalition.objects.filter(memberships__country_id=user.country_id)
 
 
-def _member_coalition_ids(user: Any) -> list[int]:
+def _member_coalition_ids(user: MinistryStaff) -> list[int]:
     # Cached on the user object: one query per request, however many querysets are built.
     cached: list[int] | None = getattr(user, "_coalition_ids_cache", None)
     if cached is None:
@@ -57,7 +57,7 @@ def _member_coalition_ids(user: Any) -> list[int]:
     return cached
 
 
-def pledge_visibility_q(user: Any, prefix: str = "") -> Q:
+def pledge_visibility_q(user: Reader | None, prefix: str = "") -> Q:
     """The filter of pledges (or pledge history rows) that `user` may see."""
 
     def q(**lookups: Any) -> Q:
@@ -75,7 +75,7 @@ def pledge_visibility_q(user: Any, prefix: str = "") -> Q:
     return NOTHING
 
 
-def caveat_own_visibility_q(user: Any) -> Q:
+def caveat_own_visibility_q(user: Reader) -> Q:
     """The part of the caveat rule that reads the caveat's own fields: a ministry sees its own country's
     caveats and other members' released ones; analysts and the secretariat see any. A caveat on a pledge
     also needs its pledge visible (caveat_visibility_q); where that pledge is known to be visible (the
@@ -102,7 +102,7 @@ def among(field: str, ids: QuerySet[Any]) -> Q:
     return Q(Exists(ids.order_by().filter(**{column: OuterRef(field)})))
 
 
-def caveat_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = None) -> Q:
+def caveat_visibility_q(user: Reader, visible_pledge_ids: QuerySet[Any] | None = None) -> Q:
     """Caveats `user` may see. Their own country's, always; another country's only when released to the
     coalition and, for a caveat on a pledge, when that pledge is visible too. Analysts and the
     secretariat see every caveat except those on drafts.
@@ -125,7 +125,7 @@ def caveat_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = No
     return NOTHING
 
 
-def delivery_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = None) -> Q:
+def delivery_visibility_q(user: Reader, visible_pledge_ids: QuerySet[Any] | None = None) -> Q:
     """Tranches are seen by whoever sees their pledge (at the same moment: `visible_pledge_ids` for history
     rows of a past moment; by default the live pledges, through the foreign key)."""
     if visible_pledge_ids is not None:
@@ -133,7 +133,7 @@ def delivery_visibility_q(user: Any, visible_pledge_ids: QuerySet[Any] | None = 
     return pledge_visibility_q(user, prefix="pledge__")
 
 
-def may_see_pledge(user: Any, row: Any) -> bool:
+def may_see_pledge(user: Reader, row: Any) -> bool:
     """pledge_visibility_q for one row (a pledge or a history row of one)."""
     if not is_active_user(user):
         return False
@@ -146,7 +146,7 @@ def may_see_pledge(user: Any, row: Any) -> bool:
     return sees_all_offered(user) and offered
 
 
-def may_see_caveat(user: Any, row: Any, pledge_row: Any | None) -> bool:
+def may_see_caveat(user: Reader, row: Any, pledge_row: Any | None) -> bool:
     """caveat_visibility_q for one caveat row, given its pledge as it stood at the same moment (None for a
     country-wide caveat, or when the pledge did not exist then)."""
     if not is_active_user(user):
@@ -160,7 +160,7 @@ def may_see_caveat(user: Any, row: Any, pledge_row: Any | None) -> bool:
     return sees_all_offered(user) and on_visible_pledge
 
 
-def coalitions_visible_to(user: Any) -> QuerySet[Coalition]:
+def coalitions_visible_to(user: Reader) -> QuerySet[Coalition]:
     """Ministry staff see the coalitions their country belongs to (and what is in them); analysts, the
     secretariat and administrators see every coalition."""
     if is_ministry(user):
@@ -170,7 +170,7 @@ def coalitions_visible_to(user: Any) -> QuerySet[Coalition]:
     return Coalition.objects.none()
 
 
-def requirements_visible_to(user: Any) -> QuerySet[Requirement]:
+def requirements_visible_to(user: Reader) -> QuerySet[Requirement]:
     """A coalition's statement of requirements is seen by whoever sees the coalition."""
     if is_ministry(user):
         requirements = Requirement.objects.filter(coalition_id__in=_member_coalition_ids(user))
@@ -181,19 +181,19 @@ def requirements_visible_to(user: Any) -> QuerySet[Requirement]:
     return requirements.select_related("coalition", "category", "unit")
 
 
-def deliveries_visible_to(user: Any) -> QuerySet[Delivery]:
+def deliveries_visible_to(user: Reader) -> QuerySet[Delivery]:
     return Delivery.objects.filter(delivery_visibility_q(user)).select_related(
         "pledge", "pledge__country", "pledge__unit")
 
 
-def deliveries_editable_by(user: Any) -> QuerySet[Delivery]:
+def deliveries_editable_by(user: Reader) -> QuerySet[Delivery]:
     """Tranches are recorded by their pledge's own ministry staff."""
     if not is_ministry(user):
         return Delivery.objects.none()
     return Delivery.objects.filter(pledge__country_id=user.country_id)
 
 
-def conditions_visible_to(user: Any) -> QuerySet[Condition]:
+def conditions_visible_to(user: Reader | None) -> QuerySet[Condition]:
     """A coalition's named conditions are seen by whoever sees the coalition: every member's staff."""
     if is_ministry(user):
         return Condition.objects.filter(coalition_id__in=_member_coalition_ids(user))
@@ -202,38 +202,38 @@ def conditions_visible_to(user: Any) -> QuerySet[Condition]:
     return Condition.objects.none()
 
 
-def pledges_visible_to(user: Any):  # -> QuerySet[Pledge]
+def pledges_visible_to(user: Reader | None):  # -> QuerySet[Pledge]
     return Pledge.objects.filter(pledge_visibility_q(user)).select_related("country", "coalition", "category", "unit")
 
 
-def caveats_visible_to(user: Any):  # -> QuerySet[Caveat]
+def caveats_visible_to(user: Reader):  # -> QuerySet[Caveat]
     return Caveat.objects.filter(caveat_visibility_q(user)).select_related("country", "coalition", "pledge")
 
 
-def pledges_editable_by(user: Any):  # -> QuerySet[Pledge]
+def pledges_editable_by(user: Reader | Actor | None):  # -> QuerySet[Pledge]
     if not is_ministry(user):
         return Pledge.objects.none()
     return Pledge.objects.filter(country_id=user.country_id).select_related("country", "coalition", "category", "unit")
 
 
-def caveats_editable_by(user: Any):  # -> QuerySet[Caveat]
+def caveats_editable_by(user: Reader):  # -> QuerySet[Caveat]
     if not is_ministry(user):
         return Caveat.objects.none()
     return Caveat.objects.filter(country_id=user.country_id).select_related("country", "coalition", "pledge")
 
 
-def countries_user_may_pledge_for(user: Any):  # -> QuerySet[Country]
+def countries_user_may_pledge_for(user: Reader):  # -> QuerySet[Country]
     if not is_ministry(user):
         return Country.objects.none()
     return Country.objects.filter(pk=user.country_id)
 
 
-def ensure_may_change_country(user: Any, country_id: int | None) -> None:
+def ensure_may_change_country(user: Reader | Actor, country_id: int | None) -> None:
     """Raise PermissionDenied unless `user` is ministry staff of this country."""
     if not is_ministry(user) or user.country_id != country_id:
         raise PermissionDenied(_("Only the country's own ministry staff may change its pledges and caveats."))
 
 
-def ensure_secretariat(user: Any) -> None:
+def ensure_secretariat(user: Reader | Actor) -> None:
     if not is_secretariat(user):
         raise PermissionDenied(_("Only the secretariat may do this."))

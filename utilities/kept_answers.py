@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Collection, Iterable
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -31,6 +31,11 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+
+if TYPE_CHECKING:
+    # The user model, whichever AUTH_USER_MODEL names (django-stubs resolves the alias): utilities stands below
+    # accounts and does not import it.
+    from django.contrib.auth.models import _User as UserModel
 
 Version = tuple[Any, ...]
 LONGEST = dt.timedelta(minutes=5)  # no answer is kept longer than this
@@ -69,7 +74,7 @@ def answer_address(base: str, query: Iterable[tuple[str, list[str]]], reads: Col
     return f"{base}?{urlencode(pairs)}" if pairs else base
 
 
-def answer_key(user: Any, address: str, language: str, media_type: str, version: Version) -> str:
+def answer_key(user: UserModel, address: str, language: str, media_type: str, version: Version) -> str:
     """The key of one reader's answer at one address (scheme, host, path and query), in one language and media
     type: everything the answer's bytes depend on besides the data and the clock. Who the reader is (id, role,
     country, superuser or not: what their rights follow from) is part of it, so an answer is only ever read back
@@ -108,7 +113,9 @@ class KeptAnswers:
         version = self.answer_clock.version()
         if version is None:
             return None
-        key = answer_key(request.user, address, translation.get_language(), request.accepted_media_type, version)
+        # The view's permissions ran first (utilities.api.ApiPermission): only a signed-in user comes this far.
+        key = answer_key(cast("UserModel", request.user), address, translation.get_language(),
+                         request.accepted_media_type, version)
         entry = cache.get(key)
         if entry is None:
             self._keeping = (key, version, timezone.now(), scope)

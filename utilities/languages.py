@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
+if TYPE_CHECKING:
+    # A request's user, signed in or anonymous (accounts.roles.Reader; django-stubs resolves the alias to
+    # AUTH_USER_MODEL's model or AnonymousUser): utilities stands below accounts and does not import it.
+    from django.contrib.auth.models import _AnyUser as RequestUser
 
-def activate_preferred_language(request: Any, user: Any) -> None:
+
+def activate_preferred_language(request: Any, user: RequestUser) -> None:
     """Use `user`'s preferred language for the rest of this request, when they chose one."""
     language = getattr(user, "preferred_language", "") if getattr(user, "is_authenticated", False) else ""
     if language:

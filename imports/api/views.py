@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -26,6 +26,9 @@ from imports.template import template_xlsx
 from pledges.visibility import coalitions_visible_to
 from utilities.api import MultiPartParser, WritesInOneTransaction
 
+if TYPE_CHECKING:
+    from imports.services import MinistryUser
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -33,12 +36,12 @@ class TemplateView(WritesInOneTransaction, APIView):
     @extend_schema(responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="The template.")})
     def get(self, request: Request, pk: int) -> HttpResponse:
         """Your country's pledges in this coalition as a spreadsheet to change and upload again (ministry staff)."""
-        user: Any = request.user
+        user = request.user
         coalition = get_object_or_404(coalitions_visible_to(user), pk=pk)
         if not is_ministry(user):
             raise exceptions.PermissionDenied(_("The template holds a country's pledges: for ministry staff."))
         response = HttpResponse(template_xlsx(user=user, coalition=coalition), content_type=XLSX)
-        name = f"pledges-{user.country.code}-{coalition.short_name}.xlsx".replace(" ", "-")
+        name = f"pledges-{cast('MinistryUser', user).country.code}-{coalition.short_name}.xlsx".replace(" ", "-")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

@@ -19,7 +19,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import is_secretariat
+from accounts.roles import Reader, is_secretariat
 from meetings import services
 from meetings.api.serializers import (
     AgendaItemSerializer,
@@ -52,7 +52,7 @@ class MeetingListView(WritesInOneTransaction, generics.ListAPIView):
     serializer_class = MeetingSerializer
 
     @staticmethod
-    def may_write(user: Any) -> bool:
+    def may_write(user: Reader) -> bool:
         return is_secretariat(user)
 
     def get_queryset(self) -> QuerySet[Meeting]:
@@ -75,7 +75,7 @@ class MeetingDetailView(WritesInOneTransaction, VersionedObjectMixin, generics.R
     serializer_class = MeetingDetailSerializer
 
     @staticmethod
-    def may_write(user: Any) -> bool:
+    def may_write(user: Reader) -> bool:
         return is_secretariat(user)
 
     def get_queryset(self) -> QuerySet[Meeting]:
@@ -117,7 +117,7 @@ class _MeetingPartView(WritesInOneTransaction, VersionedObjectMixin, generics.Ge
     changes it. A change raises the meeting's version, so If-Match takes the meeting's ETag."""
 
     @staticmethod
-    def may_write(user: Any) -> bool:
+    def may_write(user: Reader) -> bool:
         return is_secretariat(user)
 
     def meeting(self) -> Meeting:
@@ -295,7 +295,7 @@ class MeetingBriefsView(WritesInOneTransaction, generics.ListAPIView):
     serializer_class = BriefSerializer
 
     @staticmethod
-    def may_write(user: Any) -> bool:
+    def may_write(user: Reader) -> bool:
         return is_secretariat(user)
 
     def meeting(self) -> Meeting:
