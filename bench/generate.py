@@ -96,7 +96,7 @@ def generate(*, pledges: int, caveats: int = 2_000, meetings: int = 40, seed: in
     ensure_gazetteer()  # the places the generated pledges point at
     coalition = _bench_coalition()
     _bench_user()
-    requirements_of(coalition)
+    _requirements(coalition)
     rng = random.Random(seed)
     existing = Pledge.objects.filter(coalition=coalition).count()
     missing = max(0, pledges - existing)
@@ -154,7 +154,7 @@ def _bench_user() -> None:
         user.save()
 
 
-def requirements_of(coalition) -> None:  # type: ignore[no-untyped-def]
+def _requirements(coalition) -> None:  # type: ignore[no-untyped-def]
     from pledges import services
     from pledges.models import CategoryUnit
 

@@ -99,19 +99,28 @@ def _caveat_exists(caveats: QuerySet[Any]) -> ExpressionWrapper:
     return ExpressionWrapper(on_pledge | country_wide, output_field=BooleanField())
 
 
-def condition_flags(caveats: QuerySet[Any], states: Mapping[int, ConditionState]) -> dict[str, Any]:
+def condition_flags(caveats: QuerySet[Any], states: Mapping[int, ConditionState] | None = None, *,
+                    as_of: dt.datetime | None = None) -> dict[str, Any]:
     """Annotations for pledge rows: `is_conditional` (under an unnamed or open condition) and `is_fallen` (under
-    a failed one), from `caveats`: those the reader may see, live or as of a moment."""
+    a failed one), from `caveats`: those the reader may see, live or as of a moment. `states`: the statuses to
+    count with (a scenario's); without them, the recorded ones (as of `as_of`), read inside the same query."""
     active = caveats.filter(kind=CaveatKind.CONDITION, is_active=True)
-    settled = [pk for pk, state in states.items() if state.status != ConditionStatus.OPEN]
-    failed = [pk for pk, state in states.items() if state.status == ConditionStatus.FAILED]
-    # A caveat naming a condition not among `states` (none: every condition of the coalition is) stays open.
-    undecided = active.exclude(condition_id__in=settled) if settled else active
-    return {
-        "is_conditional": _caveat_exists(undecided),
-        "is_fallen": _caveat_exists(active.filter(condition_id__in=failed)) if failed
-        else Value(False, output_field=BooleanField()),
-    }
+    settled: Any
+    failed: Any
+    if states is None:
+        recorded = Condition.objects.all() if as_of is None else state_as_of(ConditionEvent, as_of)
+        settled = recorded.exclude(status=ConditionStatus.OPEN).order_by().values("id")
+        failed = recorded.filter(status=ConditionStatus.FAILED).order_by().values("id")
+        undecided = active.exclude(condition_id__in=settled)
+    else:
+        settled = [pk for pk, state in states.items() if state.status != ConditionStatus.OPEN]
+        failed = [pk for pk, state in states.items() if state.status == ConditionStatus.FAILED]
+        # A caveat naming a condition not among `states` (none: every condition of the coalition is) stays open.
+        undecided = active.exclude(condition_id__in=settled) if settled else active
+        if not failed:
+            return {"is_conditional": _caveat_exists(undecided), "is_fallen": Value(False, output_field=BooleanField())}
+    return {"is_conditional": _caveat_exists(undecided),
+            "is_fallen": _caveat_exists(active.filter(condition_id__in=failed))}
 
 
 def available_on(rows: QuerySet[Any], day: dt.date | None) -> QuerySet[Any]:

@@ -96,8 +96,7 @@ def pledge_list(*, user: Reader, as_of: dt.datetime | None = None) -> QuerySet[A
     # The tranche figures are subqueries per row: on a page they run for its 100 rows only. has_overdue_delivery
     # is read off overdue_quantity rather than an EXISTS, which PostgreSQL would answer by hashing every overdue
     # tranche of the database first (11 ms of a 14 ms page at 100,000 pledges).
-    states = condition_states(coalition_id=None, as_of=as_of)
-    return with_condition_flags(rows, caveats, user, moment, states).annotate(
+    return with_condition_flags(rows, caveats, user, moment, None, as_of=as_of).annotate(
         delivered_quantity=Coalesce(Subquery(delivered), 0),
         overdue_quantity=Coalesce(Subquery(overdue.annotate(total=Sum("quantity")).values("total")), 0),
     ).annotate(
@@ -109,11 +108,12 @@ def pledge_list(*, user: Reader, as_of: dt.datetime | None = None) -> QuerySet[A
 
 
 def with_condition_flags(rows: QuerySet[Any], caveats: QuerySet[Any], user: Reader, moment: dt.datetime,
-                     states: Mapping[int, ConditionState]) -> QuerySet[Any]:
+                         states: Mapping[int, ConditionState] | None, *,
+                         as_of: dt.datetime | None = None) -> QuerySet[Any]:
     # Only caveats the user may see make a pledge conditional (or fallen) for them: a flag must not reveal a
     # caveat. The pledge being flagged is one they see (at the same moment), so the caveat's own fields decide.
     return rows.annotate(
-        **condition_flags(caveats.filter(caveat_own_visibility_q(user)), states),
+        **condition_flags(caveats.filter(caveat_own_visibility_q(user)), states, as_of=as_of),
         is_stale=stale_expression(moment),
     )
 

@@ -124,14 +124,17 @@ def objects(world: World, gazetteer: None) -> Objects:
     assert imported.status_code == 201, imported.content
     place = Place.objects.order_by("pk").first()
     assert place is not None, "the gazetteer is loaded by a migration"
+    condition = services.condition_create(actor=world.secretariat, coalition=world.coalition, name="Ceasefire")
     ids = {
         ("pledges", "id"): str(offered.pk), ("caveats", "id"): str(caveat.pk), ("deliveries", "id"): str(delivery.pk),
         ("requirements", "id"): str(requirement.pk), ("meetings", "id"): str(meeting.pk),
         ("meetings", "item_id"): str(item.pk), ("meetings", "country_code"): "PL", ("briefs", "id"): str(brief.pk),
         ("imports", "id"): str(imported.json()["id"]), ("coalitions", "id"): str(world.coalition.pk),
         ("countries", "code"): "PL", ("categories", "code"): "troops", ("places", "id"): str(place.pk),
+        ("conditions", "id"): str(condition.pk),
     }
     etags = {"pledges": f'"{offered.pk}-{offered.version}"', "caveats": f'"{caveat.pk}-{caveat.version}"',
              "deliveries": f'"{delivery.pk}-{delivery.version}"',
-             "requirements": f'"{requirement.pk}-{requirement.version}"', "meetings": f'"{meeting.pk}-1"'}
+             "requirements": f'"{requirement.pk}-{requirement.version}"', "meetings": f'"{meeting.pk}-1"',
+             "conditions": f'"{condition.pk}-{condition.version}"'}
     return Objects(ids=ids, etags=etags)

@@ -48,6 +48,7 @@ RESOURCES: dict[str, Resource] = {
     "/api/v1/caveats/{id}/": Resource("ministry_pl", {"text": "Replaced."}, {"coalition": "other"}),
     "/api/v1/deliveries/{id}/": Resource("ministry_pl", {"note": "Replaced."}, {"pledge": "other"}),
     "/api/v1/requirements/{id}/": Resource("secretariat", {"notes": "Replaced."}, {"category": "air"}),
+    "/api/v1/conditions/{id}/": Resource("secretariat", {"description": "Replaced."}, {"coalition": "other"}),
     "/api/v1/meetings/{id}/": Resource("secretariat", {"title": "Replaced."}, {"coalition": "other"}),
     "/api/v1/meetings/{id}/invitations/{country_code}/": Resource(
         "secretariat", {"head_of_delegation": "Replaced."}, {"country": "FR"}, meeting_etag=True),
@@ -78,6 +79,8 @@ def objects(world: World, gazetteer: None) -> Objects:
                                      planned_on=timezone.localdate() + dt.timedelta(days=30), note="First four.")
     requirement = services.requirement_set(actor=world.secretariat, coalition=world.coalition,
                                            category=world.troops, unit=world.personnel, quantity=1000, notes="SoR")
+    condition = services.condition_create(actor=world.secretariat, coalition=world.coalition, name="Ceasefire",
+                                          description="Holding.")
     now = timezone.now()
     meeting = meeting_services.meeting_create(actor=world.secretariat, coalition=world.coalition, title="Ministerial",
                                               starts_at=now + dt.timedelta(days=3),
@@ -92,12 +95,14 @@ def objects(world: World, gazetteer: None) -> Objects:
             "/api/v1/caveats/{id}/": f"/api/v1/caveats/{caveat.pk}/",
             "/api/v1/deliveries/{id}/": f"/api/v1/deliveries/{tranche.pk}/",
             "/api/v1/requirements/{id}/": f"/api/v1/requirements/{requirement.pk}/",
+            "/api/v1/conditions/{id}/": f"/api/v1/conditions/{condition.pk}/",
             "/api/v1/meetings/{id}/": m,
             "/api/v1/meetings/{id}/invitations/{country_code}/": f"{m}invitations/PL/",
             "/api/v1/meetings/{id}/agenda/{item_id}/": f"{m}agenda/{item.pk}/",
         },
         meeting=m,
         other={"/api/v1/deliveries/{id}/": other_pledge.pk, "/api/v1/caveats/{id}/": world.other_coalition.pk,
+               "/api/v1/conditions/{id}/": world.other_coalition.pk,
                "/api/v1/meetings/{id}/": world.other_coalition.pk},
     )
 

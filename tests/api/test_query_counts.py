@@ -83,10 +83,10 @@ CASES = [
     ("/api/v1/pledges/?as_of=2999-01-01T00:00:00Z", grow_pledges, "analyst", 3),  # + "changed since?"
     # the settled moment; per section the page's ids, then pledges at since and until; caveats at since,
     # "changed since until?", at until, and the history of the changed ones with their pledges' (when each
-    # change happened as the reader saw it); tranches' ids (these pledges have none)
-    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 11),
+    # change happened as the reader saw it); tranches' ids (these pledges have none); conditions' ids (none)
+    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 12),
     # with tranches: + their ids, them at since and at until, and their pledges at until
-    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_deliveries, "analyst", 9),
+    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_deliveries, "analyst", 10),
     ("/api/v1/deliveries/", grow_deliveries, "analyst", 2),
     ("/api/v1/deliveries/", grow_deliveries, "ministry_fr", 3),
     ("/api/v1/deliveries/?format=csv", grow_deliveries, "analyst", 1),
@@ -129,8 +129,8 @@ def test_force_query_count_is_constant(world: World, client_for: Callable[[str],
     # one aggregate over the pledges, one over their tranches, the requirements, names of categories, units and
     # countries; the data version before and after, and how long the picture holds (pledges.answer_cache); the
     # version before and after the answer is kept, and how long the answer holds (computed as of a moment before
-    # the picture's, so the next offer to turn stale is looked for from there)
-    assert (few, count_queries(client_for("analyst"), url)) == (13, 13)
+    # the picture's, so the next offer to turn stale is looked for from there); the coalition's named conditions
+    assert (few, count_queries(client_for("analyst"), url)) == (14, 14)
     # the same again: the coalition, the data version, and the answer as sent
     assert count_queries(client_for("analyst"), url) == 2
     # another reader of the same kind: their own answer, from the picture the first one computed
