@@ -24,11 +24,16 @@ ASSUME_HELP = ("A scenario: the force as if these conditions had this status, `I
 class AssumeField(serializers.CharField):
     """`assume=ID:met,ID:failed`, checked against the coalition of the view (context `coalition`)."""
 
+    MAX_LENGTH = 2000
+
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, allow_blank=True, max_length=2000, help_text=ASSUME_HELP, **kwargs)
+        # No max_length: a CharField runs its validators on the internal value, here Assumptions (no len()).
+        super().__init__(required=False, allow_blank=True, help_text=ASSUME_HELP, **kwargs)
 
     def to_internal_value(self, data: Any) -> Assumptions:  # type: ignore[override]
         text = super().to_internal_value(data)
+        if len(text) > self.MAX_LENGTH:
+            self.fail("max_length", max_length=self.MAX_LENGTH)  # DRF's own message, in DRF's catalogue
         try:
             return parse_assumptions(text, coalition=self.context["coalition"])
         except ValueError as error:
