@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,7 @@ def _month_label(month: str, index: int) -> str:
     """"Apr", with the year under it for the first month and each January (but the second month: the first one's
     year would touch it)."""
     day = _month(month)
-    label = date_format(day, "M")
+    label = date_format(day, "N")  # "Sept.", "juil.": no two months alike in either language
     return f"{label}\n{day.year}" if index == 0 or (day.month == 1 and index != 1) else label
 
 
@@ -75,11 +76,14 @@ def _panel(ax: Any, line: dict[str, Any], kit: Kit) -> None:
     top = max([m["offered"] for m in months] + [requirement or 0, 1])
     if requirement:
         ax.axhline(requirement, color=RED, linewidth=1.3, linestyle="--", label=_("Requirement"))
-    title = f"{line['category_name']} ({line['unit']})"
+    # The name on its own line(s), wrapped to the panel's width; the unit and the requirement under it.
+    name = textwrap.shorten(line["category_name"], 80, placeholder="…")
+    subtitle = f"({line['unit']})"
     if requirement:
-        title += " · " + _("requirement %(amount)s") % {"amount": kit.num(requirement)}
-    ax.set_title(title, fontsize=8, loc="left", color="#1A1A1A", fontweight="bold")
-    ax.set_xticks(x, [_month_label(m["month"], i) for i, m in enumerate(months)], fontsize=6.5)
+        subtitle += " · " + _("requirement %(amount)s") % {"amount": kit.num(requirement)}
+    ax.set_title("\n".join(textwrap.wrap(name, 44)) + "\n" + subtitle, fontsize=7.5, loc="left",
+                 color="#1A1A1A", fontweight="bold", linespacing=1.3)
+    ax.set_xticks(x, [_month_label(m["month"], i) for i, m in enumerate(months)], fontsize=6)
     ax.set_ylim(0, top * 1.12)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: kit.num(int(value))))
@@ -199,13 +203,14 @@ def over_time_pages(snap: dict[str, Any], kit: Kit, number: int) -> list[Any]:
                 "sheet": _("Force over time")}, st["small"])]
     handovers = data["handovers"]
     holes = sum(1 for h in handovers if (h["uncovered_days"] or 0) > 0)
-    story.append(Paragraph(_("Handovers between rotations (%(count)s)") % {"count": kit.num(len(handovers))},
-                           st["h2"]))
+    story += [CondPageBreak(35 * mm), Paragraph(_("Handovers between rotations (%(count)s)") % {
+        "count": kit.num(len(handovers))}, st["h2"])]
     if handovers:
-        if holes:
+        if holes:  # kept with the table it speaks of
             story.append(Paragraph(f'<font color="{RED}"><b>' + ngettext(
                 "%(count)s handover leaves days without cover.", "%(count)s handovers leave days without cover.",
-                holes) % {"count": kit.num(holes)} + "</b></font>", st["body"]))
+                holes) % {"count": kit.num(holes)} + "</b></font>",
+                ParagraphStyle("warning", parent=st["body"], keepWithNext=1, spaceAfter=2)))
         rows = []
         for h in handovers[:kit.listed]:
             short = (h["relieved_quantity"] - h["relieving_quantity"]
