@@ -48,6 +48,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from meetings.briefs import pdf_time
 from places.maps import Projection, country_labels, country_name, frame_around, place_labels, radius, shapes_in
 from utilities.text import printable
 
@@ -290,7 +291,8 @@ def _cover(snap: dict[str, Any]) -> list[Any]:
     story += [box, Spacer(1, 8 * mm)]
     contents = [_("Attendance"), _("Force picture"), _("Where the force stands"), _("Delivery and currency"),
                 _("Contributions by country"),
-                _("Caveats"), _("Changes since the previous meeting"), _("Agenda")]
+                _("Caveats"), _("Changes since the previous meeting"), _("Agenda"), _("Force over time"),
+                _("Conditions")]
     story.append(Paragraph("<b>" + _("Contents") + "</b>", st["body"]))
     story += [Paragraph(f"{i}. {title}", st["body"]) for i, title in enumerate(contents, start=1)]
     story += [
@@ -657,7 +659,10 @@ def render_pdf(snap: dict[str, Any]) -> bytes:
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
+    kit = pdf_time.Kit(styles=_styles(), table=_table, esc=_esc, num=_num, date=_date, gap=_gap,
+                       more_in_annex=_more_in_annex, width=WIDTH, listed=LISTED_IN_PDF)
     story = [*_cover(snap), *_attendance(snap), *_force(snap), *_places(snap), *_delivery(snap), *_countries(snap),
-             *_caveats(snap), *_changes(snap), *_agenda(snap)]
+             *_caveats(snap), *_changes(snap), *_agenda(snap), *pdf_time.over_time_pages(snap, kit, 9),
+             *pdf_time.conditions_pages(snap, kit, 10)]
     doc.build(story)
     return buffer.getvalue()

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, gettext_lazy
 
+from meetings.briefs.over_time import conditions, force_over_time
 from meetings.models import Brief, DelegationLevel, InvitationStatus, Meeting
 from meetings.selectors import BRIEF_VIEWER, previous_meeting
 from pledges.history import caveat_changes, caveats_as_of, deliveries_as_of, delivery_changes, pledge_changes
@@ -267,6 +268,8 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
     caveats = _caveats(meeting, as_of, offered)
     delivery = _delivery(force["categories"], as_of, offered, tz)
     places = _places(meeting, as_of)
+    over_time = force_over_time(meeting, as_of, country_name=country_name, category_name=category_name)
+    at_stake = conditions(meeting, as_of, force, category_name=category_name)
     on_progress(35)
     changes = _changes(meeting, as_of)
     on_progress(50)
@@ -292,6 +295,8 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
         "caveats": caveats,
         "delivery": delivery,
         "places": places,
+        "over_time": over_time,
+        "conditions": at_stake,
         "changes": changes,
         "agenda": [
             {"position": item.position, "title": item.title, "description": item.description}

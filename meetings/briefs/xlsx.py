@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from meetings.briefs import xlsx_time
 from utilities.spreadsheet import text_cell
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
@@ -131,6 +132,7 @@ def render_xlsx(snap: dict[str, Any]) -> bytes:
     _sheet(book, _("Attendance"), [_("Country code"), _("Country"), _("Answer"), _("Head of delegation"), _("Level")],
            [[r["code"], r["country"], r["status"], r["head_of_delegation"], r["level"]] for r in attendance["rows"]],
            [10, 24, 12, 30, 24])
+    xlsx_time.add_sheets(book, snap, _sheet)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

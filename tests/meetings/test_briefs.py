@@ -77,7 +77,7 @@ def test_xlsx_figures_equal_the_force_picture_as_of_the_brief(world: World, meet
     assert sum(r["Confirmed"] for r in countries if r["Category"] == "troops") == 1200
     assert load_workbook(io.BytesIO(bytes(brief.xlsx))).sheetnames == [
         "About", "Force", "Countries", "Caveats", "Changes", "Delivery", "Overdue tranches", "Stale pledges",
-        "Places", "Attendance"]
+        "Places", "Attendance", "Force over time", "Handovers", "Ending unrelieved", "Conditions", "Scenarios"]
 
 
 def test_running_the_task_twice_makes_one_version(world: World, meeting: Meeting) -> None:
