@@ -35,7 +35,7 @@ class ForcePictureForm(forms.Form):
         help_text=gettext_lazy("Empty: as it stands now."),
     )
     on = forms.DateField(
-        required=False, label=gettext_lazy("On"), widget=forms.DateInput(attrs={"type": "date"}),
+        required=False, label=gettext_lazy("Available on"), widget=forms.DateInput(attrs={"type": "date"}),
         help_text=gettext_lazy("Empty: every offered pledge, whatever its days."),
     )
     assume = forms.CharField(required=False, max_length=2000, widget=AssumeWidget,

@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import BooleanField, Case, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.roles import Reader
 from pledges.models import COMMITTED, OFFERED, Coalition, Country, PledgeStatus
@@ -104,7 +105,7 @@ def coalition_timeline(*, coalition: Coalition, user: Reader, start: dt.date | N
     conditional totals of the pledges `user` may see (as recorded by `as_of`; with a scenario's assumptions), the
     handovers between rotations and the pledges that end in the window with nobody relieving them."""
     if not 1 <= months <= MAX_MONTHS:
-        raise ValueError(f"months must be from 1 to {MAX_MONTHS}")
+        raise ValueError(_("Give from 1 to %(most)s months.") % {"most": MAX_MONTHS})
     moment = as_of or timezone.now()
     first = (start or timezone.localdate(moment)).replace(day=1)
     last = month_end(month_after(first, months - 1))
