@@ -1,4 +1,5 @@
-"""The dashboard's controls: which coalition, as of which day; what the map's circles measure; a brief's language."""
+"""The dashboard's controls: which coalition, as of which day, on which day, with which conditions assumed; what
+the map's circles measure; a brief's language."""
 
 from __future__ import annotations
 
@@ -11,6 +12,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from meetings.models import BRIEF_LANGUAGES
+from pledges.models import Coalition
+from pledges.scenarios import NO_ASSUMPTIONS, Assumptions, parse_assumptions
+
+FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2100, 12, 31)  # as the API's `on` (pledges.api.time)
+
+
+class AssumeWidget(forms.Widget):
+    """`assume` as the API writes it (`3:failed,5:met`) or as the page's selects send it, one `assume` per
+    condition (`assume=3:failed&assume=&assume=5:met`; empty: as recorded): joined into the API's form."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> str:
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name) or ""]
+        return ",".join(value.strip() for value in values if value and value.strip())
 
 
 class ForcePictureForm(forms.Form):
@@ -20,12 +34,19 @@ class ForcePictureForm(forms.Form):
         required=False, label=gettext_lazy("As of"), widget=forms.DateInput(attrs={"type": "date"}),
         help_text=gettext_lazy("Empty: as it stands now."),
     )
+    on = forms.DateField(
+        required=False, label=gettext_lazy("Available on"), widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Empty: every offered pledge, whatever its days."),
+    )
+    assume = forms.CharField(required=False, max_length=2000, widget=AssumeWidget,
+                             label=gettext_lazy("Conditions to assume"))
 
     def __init__(self, *args: Any, coalitions: QuerySet[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         coalition_field: Any = self.fields["coalition"]
         coalition_field.queryset = coalitions
         self.fields["as_of"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.fields["on"].widget.attrs.update(min=FIRST_DAY.isoformat(), max=LAST_DAY.isoformat())
 
     def clean_as_of(self) -> dt.date | None:
         day: dt.date | None = self.cleaned_data.get("as_of")
@@ -34,9 +55,40 @@ class ForcePictureForm(forms.Form):
                 gettext_lazy("Choose today or a day in the past: the future is not recorded yet."))
         return day
 
+    def clean_on(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("on")
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise forms.ValidationError(gettext_lazy("Give a day from %(first)s to %(last)s."),
+                                        params={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
+        return day
+
+    def value(self, name: str) -> Any:
+        """A field's clean value, None when it was not given or is wrong (each control stands on its own: a
+        wrong day does not lose the coalition chosen)."""
+        if not self.is_bound or name in self.errors:
+            return None
+        return self.cleaned_data.get(name)
+
+    def day(self) -> dt.date | None:
+        """The day the force is counted for (None: every offered pledge)."""
+        day: dt.date | None = self.value("on")
+        return day
+
+    def settle_assumptions(self, coalition: Coalition) -> Assumptions:
+        """The scenario of `assume`, read against the coalition shown (the one chosen, or the default one); a
+        value that is not the coalition's conditions is an error on the field, and the force is read as recorded.
+        """
+        if not self.value("assume"):
+            return NO_ASSUMPTIONS
+        try:
+            return parse_assumptions(self.value("assume"), coalition=coalition)
+        except ValueError as error:
+            self.add_error("assume", str(error))
+            return NO_ASSUMPTIONS
+
     def moment(self) -> dt.datetime | None:
         """The end of the chosen day (None: now, for today or no day)."""
-        day = self.cleaned_data.get("as_of") if self.is_valid() else None
+        day = self.value("as_of")
         if day is None or day >= timezone.localdate():
             return None
         return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone()) \

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import MinistryStaff, Reader, is_secretariat
-from dashboard.charts import BulletBar, bullet_bars
+from dashboard.charts import BulletBar, TimelineChart, bullet_bars, timeline_charts
 from dashboard.forms import MapSizeForm
 from dashboard.maps import MapDrawing, capabilities_on, draw_force_map
 from meetings.models import Brief, Invitation, Meeting
@@ -25,18 +25,95 @@ from meetings.selectors import (
     may_see_briefs,
     upcoming_meetings,
 )
-from pledges.models import Coalition, PledgeStatus
+from pledges.models import Coalition, ConditionStatus, PledgeStatus
+from pledges.scenarios import NO_ASSUMPTIONS, Assumptions
 from pledges.selectors import (
+    ConditionLine,
     ForcePicture,
     coalition_force,
     coalition_map,
     country_attention,
     pledge_counts_by_status,
 )
+from pledges.timeline import EndingUnrelieved, Handover, Timeline, coalition_timeline, month_after
 
 SHOWN = 8  # rows per list; the rest is one link away
 UPCOMING = 5
 BRIEFS_PER_MEETING = 3
+TIMELINE_MONTHS = 12
+
+
+@dataclass
+class ConditionChoice:
+    """A condition of the coalition as the force form offers it: as recorded, or assumed met or failed (or open,
+    for one already decided)."""
+
+    line: ConditionLine
+    field_id: str
+    chosen: str  # "" (as recorded) or the status assumed
+    options: list[tuple[str, str, bool]]  # (value sent, label, selected)
+
+    @property
+    def status_label(self) -> str:
+        """The status counted (recorded or assumed), in words."""
+        return str(ConditionStatus(self.line.status).label)
+
+    @property
+    def recorded_label(self) -> str:
+        return str(ConditionStatus(self.line.recorded_status).label)
+
+
+def condition_choices(lines: list[ConditionLine], assume: Assumptions) -> list[ConditionChoice]:
+    choices = []
+    for line in lines:
+        chosen = assume.statuses.get(line.id, "")
+        statuses = [ConditionStatus.MET, ConditionStatus.FAILED]
+        if line.recorded_status != ConditionStatus.OPEN or chosen == ConditionStatus.OPEN:
+            statuses.insert(0, ConditionStatus.OPEN)
+        recorded = _("As recorded (%(status)s)") % {"status": ConditionStatus(line.recorded_status).label.lower()}
+        options = [("", recorded, chosen == "")]
+        options += [(f"{line.id}:{status}", _("Assume %(status)s") % {"status": status.label.lower()},
+                     chosen == status) for status in statuses]
+        choices.append(ConditionChoice(line=line, field_id=f"id_assume_{line.id}", chosen=chosen, options=options))
+    return choices
+
+
+@dataclass
+class HandoverRow:
+    handover: Handover
+    name: str  # the capability's name (translated on display)
+    overlap_days: int  # days both stand, when they overlap
+
+
+@dataclass
+class EndingRow:
+    ending: EndingUnrelieved
+    name: str
+
+
+@dataclass
+class TimelinePanel:
+    timeline: Timeline
+    charts: list[TimelineChart]
+    first: dt.date
+    last: dt.date
+    handovers: list[HandoverRow]
+    ending: list[EndingRow]
+
+
+def timeline_panel(*, user: Reader, coalition: Coalition, start: dt.date, as_of: dt.datetime | None,
+                   assume: Assumptions) -> TimelinePanel:
+    timeline = coalition_timeline(coalition=coalition, user=user, start=start, months=TIMELINE_MONTHS, as_of=as_of,
+                                  assume=assume)
+    first = dt.date.fromisoformat(f"{timeline.start}-01")
+    last = month_after(first, TIMELINE_MONTHS - 1)
+    names = {c.category: c.category_name for c in timeline.capabilities}
+    return TimelinePanel(
+        timeline=timeline, charts=timeline_charts(timeline.capabilities), first=first, last=last,
+        handovers=[HandoverRow(handover=h, name=names.get(h.category, h.category),
+                               overlap_days=max(0, -(h.uncovered_days or 0))) for h in timeline.handovers],
+        ending=[EndingRow(ending=e, name=names.get(e.category, e.category)) for e in timeline.ending_unrelieved],
+    )
 
 
 @dataclass
@@ -49,29 +126,51 @@ class ForcePanel:
     api_links: list[tuple[str, str]]  # (what it gives, the URL)
     map: MapDrawing
     map_form: MapSizeForm
+    on: dt.date | None = None
+    assume: Assumptions = NO_ASSUMPTIONS
+    conditions: list[ConditionChoice] = field(default_factory=list)
+    timeline: TimelinePanel | None = None
+    # The page's own query for what is shown (coalition, as_of, on, assume): the map's form and the links keep it.
+    query: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fallen(self) -> list[ConditionLine]:
+        return [line for line in self.picture.conditions if line.status == ConditionStatus.FAILED]
 
 
-def force_panel(*, user: Reader, coalition: Coalition, as_of: dt.datetime | None,
-                size_by: dict[str, Any] | None = None) -> ForcePanel:
-    """`size_by`: the map's MapSizeForm data (the request's query)."""
-    picture = coalition_force(coalition=coalition, user=user, as_of=as_of)
-    places = coalition_map(coalition=coalition, user=user, as_of=as_of)
+def force_panel(*, user: Reader, coalition: Coalition, as_of: dt.datetime | None, on: dt.date | None = None,
+                assume: Assumptions = NO_ASSUMPTIONS, size_by: dict[str, Any] | None = None) -> ForcePanel:
+    """`on`: count only the pledges available that day; `assume`: a scenario of the coalition's conditions;
+    `size_by`: the map's MapSizeForm data (the request's query)."""
+    picture = coalition_force(coalition=coalition, user=user, as_of=as_of, on=on, assume=assume)
+    places = coalition_map(coalition=coalition, user=user, as_of=as_of, on=on, assume=assume)
     map_form = MapSizeForm(size_by if size_by and "size_by" in size_by else None,
                            capabilities=capabilities_on(places))
-    force_query = {"as_of": as_of.isoformat()} if as_of else {}
-    pledge_query = {"coalition": coalition.pk, "status": "indicative,confirmed,deployed", **force_query}
+    as_of_query = {"as_of": as_of.isoformat()} if as_of else {}
+    scenario = {"assume": assume.as_query()} if assume else {}
+    force_query = {**as_of_query, **({"on": on.isoformat()} if on else {}), **scenario}
+    start = (on or timezone.localdate()).replace(day=1)
+    timeline_query = {"start": start.strftime("%Y-%m"), "months": TIMELINE_MONTHS, **as_of_query, **scenario}
+    pledge_query = {"coalition": coalition.pk, "status": "indicative,confirmed,deployed", **as_of_query}
     api_links = [
         (_("Totals and gaps (JSON)"), _url("coalition-force", coalition.pk, force_query)),
         (_("Offered pledges (CSV)"), _url("pledge-list", None, {**pledge_query, "format": "csv"})),
         (_("Offered pledges (JSON)"), _url("pledge-list", None, pledge_query)),
         (_("Tranches (CSV)"), _url("delivery-list", None, {"coalition": coalition.pk, "format": "csv"})),
         (_("Where the force stands (GeoJSON)"), _url("coalition-force-map", coalition.pk, force_query)),
+        (_("Force over time (JSON)"), _url("coalition-timeline", coalition.pk, timeline_query)),
+        (_("Force over time (CSV)"), _url("coalition-timeline", coalition.pk, {**timeline_query, "format": "csv"})),
     ]
+    page_query = {"coalition": str(coalition.pk),
+                  **({"as_of": timezone.localdate(as_of).isoformat()} if as_of else {}),
+                  **({"on": on.isoformat()} if on else {}), **scenario}
     return ForcePanel(
         coalition=coalition, picture=picture, bars=bullet_bars(picture.categories), as_of=as_of,
         previous_meeting=last_meeting_before(coalition_id=coalition.pk, moment=as_of or timezone.now()),
         api_links=api_links, map=draw_force_map(places, map_form.chosen() if map_form.is_bound else None),
-        map_form=map_form,
+        map_form=map_form, on=on, assume=assume, conditions=condition_choices(picture.conditions, assume),
+        timeline=timeline_panel(user=user, coalition=coalition, start=start, as_of=as_of, assume=assume),
+        query=page_query,
     )
 
 

@@ -21,6 +21,7 @@ from dashboard.panels import country_panel, force_panel, meetings_panel
 from meetings import services as meeting_services
 from meetings.selectors import ensure_may_request_brief, last_meeting_before, meetings_visible_to
 from pledges.history import ChangesWindow
+from pledges.scenarios import NO_ASSUMPTIONS
 from pledges.visibility import coalitions_visible_to
 from utilities.api import parse_moment
 
@@ -47,15 +48,21 @@ def _dashboard_page(request: HttpRequest, status: int = 200) -> HttpResponse:
     user = request.user
     coalitions = coalitions_visible_to(user).order_by("name")
     form = ForcePictureForm(request.GET or None, coalitions=coalitions)
-    coalition = form.cleaned_data.get("coalition") if form.is_valid() else None
+    coalition = form.value("coalition")
     meetings = meetings_panel(user=user)
     if coalition is None:  # the coalition of the next meeting, else the first
         upcoming = [row.meeting.coalition for row in meetings.rows] if meetings else []
         coalition = upcoming[0] if upcoming else coalitions.first()
+    # The scenario's selects name the conditions of the coalition they were drawn for: after choosing another
+    # coalition they are dropped, not refused (a link in the API's form, without `conditions_of`, is read as is).
+    drawn_for = request.GET.get("conditions_of")
+    keeps_scenario = coalition is not None and drawn_for in (None, str(coalition.pk))
+    assume = form.settle_assumptions(coalition) if keeps_scenario else NO_ASSUMPTIONS
     return _page(request, "dashboard/index.html", {
         "title": _("Dashboard"),
         "form": form,
-        "force": force_panel(user=user, coalition=coalition, as_of=form.moment(), size_by=request.GET)
+        "force": force_panel(user=user, coalition=coalition, as_of=form.moment(), on=form.day(), assume=assume,
+                             size_by=request.GET)
         if coalition else None,
         "country": country_panel(user=user) if is_ministry(user) else None,
         "meetings": meetings,
