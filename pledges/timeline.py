@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 from itertools import accumulate
 from typing import Any
 
-from django.db.models import BooleanField, Case, F, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,25 +148,35 @@ def coalition_timeline(*, coalition: Coalition, user: Reader, start: dt.date | N
 
 def _daily_totals(pledges: QuerySet[Any], first: dt.date, last: dt.date
                   ) -> dict[tuple[int, int], tuple[list[int], list[int], list[int]]]:
-    """Per (category, unit): the offered, committed and conditional sums of every day from `first` to `last`."""
-    grouped = (
-        pledges.order_by()
-        .annotate(lo=Greatest(Coalesce(F("available_from"), Value(first)), Value(first)),
-                  hi=Least(Coalesce(F("available_until"), Value(last)), Value(last)),
-                  committed=Case(When(status__in=COMMITTED, then=Value(True)), default=Value(False),
-                                 output_field=BooleanField()))
-        .values("category_id", "unit_id", "committed", "is_conditional", "lo", "hi")
-        .annotate(total=Sum("quantity"))
+    """Per (category, unit): the offered, committed and conditional sums of every day from `first` to `last`.
+
+    PostgreSQL sums the changes by day (a pledge adds its quantity on its first day in the window and takes it
+    away the day after its last), so what comes back is one row per capability and day on which something
+    changes, whatever the number of pledges; the running sums are then a walk over the window's days."""
+    rows = pledges.order_by().values("category_id", "unit_id", "available_from", "available_until", "quantity",
+                                     "status", "is_conditional")
+    inner, params = rows.query.sql_with_params()
+    # The inner query is Django's own SQL for the queryset; every value is a parameter.
+    sql = (
+        f"WITH p AS MATERIALIZED ({inner}), "  # noqa: S608
+        "b AS (SELECT category_id, unit_id, quantity, status = ANY(%s) AS committed, is_conditional, "
+        "GREATEST(COALESCE(available_from, %s), %s) AS lo, LEAST(COALESCE(available_until, %s), %s) AS hi FROM p), "
+        "d AS (SELECT category_id, unit_id, lo AS day, quantity AS delta, committed, is_conditional FROM b "
+        "UNION ALL SELECT category_id, unit_id, hi + 1, -quantity, committed, is_conditional FROM b WHERE hi < %s) "
+        "SELECT category_id, unit_id, day, SUM(delta), COALESCE(SUM(delta) FILTER (WHERE committed), 0), "
+        "COALESCE(SUM(delta) FILTER (WHERE is_conditional), 0) FROM d GROUP BY 1, 2, 3"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, [str(s) for s in COMMITTED], first, first, last, last, last])
+        changes = cursor.fetchall()
     days = (last - first).days + 1
     steps: dict[tuple[int, int], list[list[int]]] = defaultdict(lambda: [[0] * (days + 1) for _ in range(3)])
-    for row in grouped:
-        offered, committed, conditional = steps[(row["category_id"], row["unit_id"])]
-        a, b, total = (row["lo"] - first).days, (row["hi"] - first).days + 1, row["total"]
-        for series, counts in ((offered, True), (committed, row["committed"]), (conditional, row["is_conditional"])):
-            if counts:
-                series[a] += total
-                series[b] -= total
+    for category, unit, day, offered, committed, conditional in changes:
+        series = steps[(category, unit)]
+        index = (day - first).days
+        series[0][index] += offered
+        series[1][index] += committed
+        series[2][index] += conditional
     return {key: tuple(list(accumulate(series))[:days] for series in three)  # type: ignore[misc]
             for key, three in steps.items()}
 
@@ -205,10 +215,12 @@ def _handovers(visible: QuerySet[Any], counted: QuerySet[Any], first: dt.date, l
 def _ending_unrelieved(counted: QuerySet[Any], first: dt.date, last: dt.date, categories: dict[int, Any],
                        units: dict[int, str]) -> list[EndingUnrelieved]:
     """The counted pledges whose last day falls in the window and that no counted pledge relieves."""
-    relieved = counted.filter(relieves_id__isnull=False).order_by().values("relieves_id")
-    ending = (counted.filter(available_until__gte=first, available_until__lte=last)
-              .exclude(id__in=relieved).order_by("available_until", "id")
-              .values_list("id", "country__code", "category_id", "unit_id", "quantity", "available_until"))
-    return [EndingUnrelieved(pledge=pk, country=country, category=categories[category].code, unit=units[unit],
-                             quantity=quantity, ends_on=ends_on)
-            for pk, country, category, unit, quantity, ends_on in ending]
+    relieved = {pk for pk in counted.filter(relieves_id__isnull=False).order_by()
+                .values_list("relieves_id", flat=True)}
+    ending = (counted.filter(available_until__gte=first, available_until__lte=last).order_by("available_until", "id")
+              .values_list("id", "country_id", "category_id", "unit_id", "quantity", "available_until"))
+    rows = [row for row in ending if row[0] not in relieved]
+    codes = dict(Country.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", "code"))
+    return [EndingUnrelieved(pledge=pk, country=codes[country], category=categories[category].code,
+                             unit=units[unit], quantity=quantity, ends_on=ends_on)
+            for pk, country, category, unit, quantity, ends_on in rows]
