@@ -198,7 +198,8 @@ IMPORT_MAX_BYTES = 5 * 1024 * 1024
 UPLOAD_PATHS = ("/api/v1/imports/", "/admin/imports/import/upload/")
 
 # --- API ---------------------------------------------------------------------------
-# REST API under /api/v1/ (utilities/api.py holds the shared pieces). Tokens are knox's:
+# REST API under /api/v1/ (utilities/api.py holds the shared pieces; its parsers and OpenAPI hook are beside it,
+# api_parsers.py and api_schema.py). Tokens are knox's:
 # stored hashed, expiring after API_TOKEN_TTL_HOURS, revoked by POST /api/v1/auth/logout/.
 from datetime import timedelta  # noqa: E402
 
@@ -212,7 +213,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["utilities.api.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["utilities.api_parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "utilities.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -250,7 +251,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "utilities.api.document_error_responses",
+        "utilities.api_schema.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "PledgeStatusEnum": "pledges.models.PledgeStatus",

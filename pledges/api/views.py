@@ -10,10 +10,8 @@ the columns of serializers.PLEDGE_COLUMNS in that order, unpaginated.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,7 +27,6 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
 from accounts.roles import is_ministry, is_secretariat
 from pledges import answer_cache, services
@@ -48,10 +45,11 @@ from pledges.visibility import (
 from utilities.api import (
     IF_MATCH_PARAMETER,
     MOMENT_HELP,
-    PreconditionFailed,
     VersionedObjectMixin,
     WritesInOneTransaction,
-    parse_moment,
+    as_read,
+    query_moment,
+    writable_fields,
 )
 from utilities.kept_answers import KeptAnswers
 
@@ -64,29 +62,6 @@ FORMAT_PARAMETER = OpenApiParameter(
     description="`csv`: every matching pledge (no pages), columns: " + ", ".join(s.PLEDGE_COLUMNS) + ".",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-# --- PUT and PATCH: the object as read, taken back ---------------------------------------------
-
-def as_read(body: Any, *, read: Mapping[str, Any], writable: Iterable[str]) -> Any:
-    """A PUT or PATCH body without the fields this write cannot change that are what they are, so that a client
-    may send back the object as it read it, changed (GET, change, PUT): a tranche's own pledge, a pledge's country,
-    ids, figures. `read` is the object's representation (as GET gives it), `writable` what the write takes. A
-    field that would move stays, for the write serializer to refuse by name; a `version` other than the current
-    one is a 412, as a stale If-Match is: the body is of an older version."""
-    if not isinstance(body, Mapping):
-        return body  # not an object: the serializer says so
-    current = json.loads(JSONRenderer().render(read))  # as a client reads it: JSON values
-    version = body.get("version")
-    if isinstance(version, int) and not isinstance(version, bool) and version != current.get("version", version):
-        raise PreconditionFailed()
-    keep = set(writable)
-    return {name: value for name, value in body.items()
-            if name in keep or name not in current or value != current[name]}
-
-
-def writable_fields(serializer: type[Serializer[Any]]) -> set[str]:
-    return {name for name, field in serializer().fields.items() if not field.read_only}
 
 
 # --- reference data --------------------------------------------------------------------------
@@ -110,15 +85,6 @@ class CategoryViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
     queryset = CapabilityCategory.objects.prefetch_related("units").order_by("sort_order", "code")
     serializer_class = s.CategorySerializer
     lookup_field = "code"
-
-
-def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
-    if raw is None or not raw.strip():
-        return None
-    try:
-        return parse_moment(raw)
-    except ValueError as error:
-        raise ValidationError({field: [str(error)]}) from None
 
 
 AS_OF_ONLY = frozenset(s.AsOfQuerySerializer().fields)  # what the force picture and the map read from the query
@@ -261,7 +227,7 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
     def get_queryset(self) -> QuerySet[Any]:
         as_of = None
         if self.action in ("list", "retrieve"):
-            as_of = _parse_moment(self.request.query_params.get("as_of"), "as_of")
+            as_of = query_moment(self.request.query_params.get("as_of"), "as_of")
         return pledge_list(user=self.request.user, as_of=as_of).order_by(
             "country__name", "category__sort_order", "id"
         )
