@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from meetings.models import BRIEF_LANGUAGES
+from utilities.languages import BRIEF_LANGUAGE_REFUSED, BRIEF_LANGUAGES
 
 
 class ForcePictureForm(forms.Form):
@@ -68,4 +68,4 @@ class BriefRequestForm(forms.Form):
 
     language = forms.ChoiceField(
         required=False, label=gettext_lazy("Language"), choices=[("", ""), *BRIEF_LANGUAGES],
-        error_messages={"invalid_choice": gettext_lazy("A brief is written in English (en) or French (fr).")})
+        error_messages={"invalid_choice": BRIEF_LANGUAGE_REFUSED})

@@ -4,7 +4,7 @@ Reads never start from Pledge.objects or Caveat.objects: every list and detail
 comes from pledge_list / caveats_visible_to, so an object a user may not see
 answers 404. Writes pass the If-Match version to the service, which checks it
 under a row lock (412 when stale). CSV: `?format=csv` on the pledge list, with
-the columns of serializers.PLEDGE_COLUMNS in that order, unpaginated.
+the columns of pledges.columns.PLEDGE_CSV_COLUMNS in that order, unpaginated.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from accounts.roles import is_ministry, is_secretariat
 from pledges import answer_cache, services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
+from pledges.columns import DELIVERY_COLUMNS, PLEDGE_COLUMNS, PLEDGE_CSV_COLUMNS
 from pledges.history import ChangesWindow
 from pledges.models import CapabilityCategory, Coalition, Country, Delivery, Releasability, Requirement
 from pledges.selectors import coalition_force, coalition_map, pledge_list
@@ -59,7 +60,7 @@ AS_OF_PARAMETER = OpenApiParameter(
 )
 FORMAT_PARAMETER = OpenApiParameter(
     name="format", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False, enum=["json", "csv"],
-    description="`csv`: every matching pledge (no pages), columns: " + ", ".join(s.PLEDGE_COLUMNS) + ".",
+    description="`csv`: every matching pledge (no pages), columns: " + ", ".join(PLEDGE_COLUMNS) + ".",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -145,7 +146,7 @@ class PledgeCSVRenderer(BaseRenderer):
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
-    columns: tuple[str, ...] = s.PLEDGE_CSV_COLUMNS
+    columns: tuple[str, ...] = PLEDGE_CSV_COLUMNS
 
     @staticmethod
     def cell(value: Any) -> str:
@@ -178,7 +179,7 @@ class PledgeCSVRenderer(BaseRenderer):
 class DeliveryCSVRenderer(PledgeCSVRenderer):
     """The tranches as CSV, columns in DELIVERY_COLUMNS order."""
 
-    columns = s.DELIVERY_COLUMNS
+    columns = DELIVERY_COLUMNS
 
 
 class CountedRows:
@@ -412,7 +413,7 @@ class CaveatViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.CreateM
 @extend_schema_view(
     list=extend_schema(parameters=[OpenApiParameter(
         name="format", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False, enum=["json", "csv"],
-        description="`csv`: every matching tranche (no pages), columns: " + ", ".join(s.DELIVERY_COLUMNS) + ".")]),
+        description="`csv`: every matching tranche (no pages), columns: " + ", ".join(DELIVERY_COLUMNS) + ".")]),
     create=extend_schema(request=s.DeliveryCreateSerializer, responses={201: s.DeliverySerializer}),
     update=extend_schema(request=s.DeliveryUpdateSerializer, responses={200: s.DeliverySerializer},
                          parameters=[IF_MATCH_PARAMETER]),
