@@ -305,16 +305,18 @@ if not DEBUG and not TESTING:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 
 # --- Hardening -------------------------------------------------------------------------
-# Content Security Policy (django-csp 4): everything from our own origin. Inline styles are
-# allowed because the admin and Swagger UI set style attributes; inline scripts are not, so the
-# API docs must use drf-spectacular's SpectacularSwaggerSplitView (its init script is a URL).
-from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+# Content Security Policy (django-csp 4): everything from our own origin, no inline script or style (a style
+# attribute or a <style> block is refused: our pages style by classes in static/; scripts may still set styles
+# through the DOM, as the admin's and Swagger UI's do). So the API docs use drf-spectacular's
+# SpectacularSwaggerSplitView (its init script is a URL) and templates/drf_spectacular/swagger_ui.html (its page
+# style in static/). tests/hardening/test_no_inline_style.py keeps it so.
+from csp.constants import NONE, SELF  # noqa: E402
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
