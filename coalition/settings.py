@@ -198,7 +198,8 @@ IMPORT_MAX_BYTES = 5 * 1024 * 1024
 UPLOAD_PATHS = ("/api/v1/imports/", "/admin/imports/import/upload/")
 
 # --- API ---------------------------------------------------------------------------
-# REST API under /api/v1/ (utilities/api.py holds the shared pieces). Tokens are knox's:
+# REST API under /api/v1/ (utilities/api.py holds the shared pieces; its parsers and OpenAPI hook are beside it,
+# api_parsers.py and api_schema.py). Tokens are knox's:
 # stored hashed, expiring after API_TOKEN_TTL_HOURS, revoked by POST /api/v1/auth/logout/.
 from datetime import timedelta  # noqa: E402
 
@@ -212,7 +213,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["utilities.api.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["utilities.api_parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "utilities.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -250,7 +251,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "utilities.api.document_error_responses",
+        "utilities.api_schema.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "PledgeStatusEnum": "pledges.models.PledgeStatus",
@@ -306,16 +307,18 @@ if not DEBUG and not TESTING:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 
 # --- Hardening -------------------------------------------------------------------------
-# Content Security Policy (django-csp 4): everything from our own origin. Inline styles are
-# allowed because the admin and Swagger UI set style attributes; inline scripts are not, so the
-# API docs must use drf-spectacular's SpectacularSwaggerSplitView (its init script is a URL).
-from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+# Content Security Policy (django-csp 4): everything from our own origin, no inline script or style (a style
+# attribute or a <style> block is refused: our pages style by classes in static/; scripts may still set styles
+# through the DOM, as the admin's and Swagger UI's do). So the API docs use drf-spectacular's
+# SpectacularSwaggerSplitView (its init script is a URL) and templates/drf_spectacular/swagger_ui.html (its page
+# style in static/). tests/hardening/test_no_inline_style.py keeps it so.
+from csp.constants import NONE, SELF  # noqa: E402
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],

@@ -11,9 +11,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from meetings.models import BRIEF_LANGUAGES
 from pledges.models import Coalition
 from pledges.scenarios import NO_ASSUMPTIONS, Assumptions, parse_assumptions
+from utilities.languages import BRIEF_LANGUAGE_REFUSED, BRIEF_LANGUAGES
 
 FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2100, 12, 31)  # as the API's `on` (pledges.api.time)
 
@@ -120,4 +120,4 @@ class BriefRequestForm(forms.Form):
 
     language = forms.ChoiceField(
         required=False, label=gettext_lazy("Language"), choices=[("", ""), *BRIEF_LANGUAGES],
-        error_messages={"invalid_choice": gettext_lazy("A brief is written in English (en) or French (fr).")})
+        error_messages={"invalid_choice": BRIEF_LANGUAGE_REFUSED})

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +24,7 @@ from pledges.history import ChangesWindow
 from pledges.scenarios import NO_ASSUMPTIONS
 from pledges.visibility import coalitions_visible_to
 from utilities.api import parse_moment
+from utilities.languages import BRIEF_LANGUAGES, brief_language_for
 
 CHANGES_PER_PAGE = 100
 
@@ -66,6 +67,8 @@ def _dashboard_page(request: HttpRequest, status: int = 200) -> HttpResponse:
         if coalition else None,
         "country": country_panel(user=user) if is_ministry(user) else None,
         "meetings": meetings,
+        "brief_languages": BRIEF_LANGUAGES,
+        "brief_language": brief_language_for(translation.get_language()),  # the page's, chosen first
         "is_ministry": is_ministry(user),
     }, status=status)
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
+from pledges.columns import PLEDGE_CSV_COLUMNS
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
@@ -51,8 +53,6 @@ COLUMNS = (
 )
 BY_NAME = {column.name: column for column in COLUMNS}
 REQUIRED = tuple(column.name for column in COLUMNS if column.required)
-# What the CSV export has besides: read-only figures, taken as they come and ignored (`coalition` is checked).
-EXPORT_ONLY = frozenset({
-    "coalition", "is_conditional", "is_illustrative", "created_at", "updated_at", "delivered_quantity",
-    "has_overdue_delivery", "reconfirmed_at", "is_stale", "place_name",
-})
+# What the CSV export has besides (coalition, is_conditional, the figures, place_name...): read-only, taken as they
+# come and ignored (`coalition` is checked).
+EXPORT_ONLY = frozenset(PLEDGE_CSV_COLUMNS) - set(BY_NAME)

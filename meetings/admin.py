@@ -97,11 +97,12 @@ def _download_links(brief: Brief) -> str:
 
 
 def _progress(brief: Brief) -> str:
-    colour = {"ready": "#2D6A4F", "failed": "#A4161A"}.get(brief.status, "#1F3A5F")
+    """A <progress> bar coloured by the brief's status (static/coalition/admin.css): no style attribute, which the
+    CSP's style-src refuses."""
     return format_html(
-        '<div style="width:120px;background:#e5e9ee;border-radius:3px" title="{}%">'
-        '<div style="width:{}%;background:{};height:10px;border-radius:3px"></div></div>',
-        brief.progress, brief.progress, colour,
+        '<progress class="brief-progress brief-{}" max="100" value="{}" title="{}%" aria-label="{}">{}%</progress>',
+        brief.status, brief.progress, brief.progress,
+        gettext("Brief no. %(number)s compiled") % {"number": brief.number}, brief.progress,
     )
 
 

@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from pledges.models import Coalition, Country
+from utilities.languages import BRIEF_LANGUAGE_CODES, BRIEF_LANGUAGES
 from utilities.text import (
     LINE,
     length_constraint_condition,
@@ -154,7 +155,6 @@ class BriefStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-BRIEF_LANGUAGES = [("en", "English"), ("fr", "Français")]  # the brief's text, dates and numbers; "en" is en-gb
 
 
 class Brief(models.Model):
@@ -205,7 +205,7 @@ class Brief(models.Model):
                 violation_error_message=_("This meeting already has a brief with this number."),
             ),
             models.CheckConstraint(condition=Q(status__in=BriefStatus.values), name="brief_status_valid"),
-            models.CheckConstraint(condition=Q(language__in=["en", "fr"]), name="brief_language_valid"),
+            models.CheckConstraint(condition=Q(language__in=BRIEF_LANGUAGE_CODES), name="brief_language_valid"),
             models.CheckConstraint(
                 condition=Q(progress__gte=0, progress__lte=100),
                 name="brief_progress_percent",

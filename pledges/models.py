@@ -9,6 +9,7 @@ and raw SQL are caught too.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pgtrigger
@@ -18,10 +19,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from places.gazetteer import validate_country_code  # migration pledges/0016 imports it from here
+from utilities.languages import BRIEF_LANGUAGES
 from utilities.text import (
     LINE,
     length_constraint_condition,
@@ -66,7 +69,7 @@ class Coalition(models.Model):
         help_text=_("An offered pledge not reconfirmed for this many days is stale (the UN's six-month renewal: 180)."),
     )
     default_language = models.CharField(
-        _("default language"), max_length=2, choices=[("en", "English"), ("fr", "Français")], default="en",
+        _("default language"), max_length=2, choices=BRIEF_LANGUAGES, default="en",
         help_text=_("The language of the briefs the scheduler compiles before meetings."),
     )
     theatre = ArrayField(
@@ -185,6 +188,16 @@ OFFERED = (PledgeStatus.INDICATIVE, PledgeStatus.CONFIRMED, PledgeStatus.DEPLOYE
 COMMITTED = (PledgeStatus.CONFIRMED, PledgeStatus.DEPLOYED)
 
 
+# A pledge counts from `available_from` to `available_until`, an empty bound open: the end is never before the
+# start. Pledge.clean and the API's write bodies say so in these words; pledge_availability_ordered is the net.
+AVAILABILITY_ORDER_MESSAGE = _("'Available until' must not be before 'available from'.")
+
+
+def check_availability_order(available_from: dt.date | None, available_until: dt.date | None) -> None:
+    if available_from and available_until and available_until < available_from:
+        raise ValidationError({"available_until": AVAILABILITY_ORDER_MESSAGE})
+
+
 class Releasability(models.TextChoices):
     SECRETARIAT = "secretariat", _("Secretariat and analysts")
     COALITION = "coalition", _("Whole coalition")
@@ -257,7 +270,7 @@ class Pledge(models.Model):
                 | Q(available_from__isnull=True)
                 | Q(available_until__gte=F("available_from")),
                 name="pledge_availability_ordered",
-                violation_error_message=_("'Available until' must not be before 'available from'."),
+                violation_error_message=AVAILABILITY_ORDER_MESSAGE,
             ),
             models.CheckConstraint(
                 condition=Q(estimated_value_eur__isnull=True) | Q(estimated_value_eur__gte=0),
@@ -303,8 +316,7 @@ class Pledge(models.Model):
         return f"{self.country.code} {self.category.code} {self.quantity} {self.unit.code} ({self.status})"
 
     def clean(self) -> None:
-        if self.available_from and self.available_until and self.available_until < self.available_from:
-            raise ValidationError({"available_until": _("'Available until' must not be before 'available from'.")})
+        check_availability_order(self.available_from, self.available_until)
 
     @property
     def is_offered(self) -> bool:
@@ -371,6 +383,16 @@ class CaveatKind(models.TextChoices):
     ROLE = "role", _("Role")
     DURATION = "duration", _("Duration")
     OTHER = "other", _("Other")
+
+
+# How far ahead a caveat may be dated when imposed: a typo like 9999-12-31 is refused (by caveat_add, and by the
+# API's write body first, in words that name the day).
+CAVEAT_IMPOSED_AHEAD = dt.timedelta(days=366)
+
+
+def latest_imposed_on() -> dt.date:
+    """The last day a caveat imposed today may be dated."""
+    return timezone.localdate() + CAVEAT_IMPOSED_AHEAD
 
 
 @tracked

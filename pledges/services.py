@@ -8,6 +8,7 @@ Status moves are decided in one table, ALLOWED_TRANSITIONS.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -36,9 +37,18 @@ from pledges.models import (
     Releasability,
     Requirement,
     Unit,
+    latest_imposed_on,
 )
 from pledges.visibility import ensure_may_change_country, ensure_secretariat, pledge_visibility_q
-from utilities.versioning import SystemActor, check_version, history_context
+from utilities.versioning import (
+    SystemActor,
+    apply_changes,
+    check_version,
+    history_context,
+    lock_for_write,
+    refuse_unknown_fields,
+    save_new_version,
+)
 
 S = PledgeStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -50,7 +60,6 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 INITIAL_STATUSES = frozenset({S.DRAFT, S.INDICATIVE})
 RECONFIRMING_STATUSES = frozenset({S.INDICATIVE, S.CONFIRMED})  # offering or confirming reconfirms
-CAVEAT_IMPOSED_AHEAD = dt.timedelta(days=366)
 
 PLEDGE_EDITABLE_FIELDS = frozenset({
     "category", "unit", "quantity", "description", "available_from", "available_until",
@@ -134,8 +143,12 @@ def _validate_condition(caveat: Caveat) -> None:
         raise ValidationError({"condition": _("Name a condition of the caveat's own coalition.")})
 
 
-def _lock(model: type[Any], pk: int) -> Any:
-    return model.objects.select_for_update().get(pk=pk)
+def _own_country(actor: Reader | Actor, *, system: bool = False) -> Callable[[Pledge | Caveat], None] | None:
+    """lock_for_write's check of a pledge or caveat: the actor is ministry staff of its country. A system writer
+    (seed data, an administrator's import) is not asked."""
+    if system:
+        return None
+    return lambda row: ensure_may_change_country(actor, row.country_id)
 
 
 @transaction.atomic
@@ -196,20 +209,14 @@ def pledge_update(
     *, actor: Reader | Actor, pledge: Pledge, expected_version: int | None = None, system: bool = False, **changes: Any
 ) -> Pledge:
     """Change a pledge's editable fields; status moves go through pledge_transition."""
-    unknown = set(changes) - PLEDGE_EDITABLE_FIELDS
-    if unknown:
-        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
-    locked: Pledge = _lock(Pledge, pledge.pk)
-    if not system:
-        ensure_may_change_country(actor, locked.country_id)
-    check_version(locked, expected_version)
+    refuse_unknown_fields(changes, PLEDGE_EDITABLE_FIELDS)
+    locked = lock_for_write(Pledge.objects, pledge.pk, expected_version=expected_version,
+                            may_change=_own_country(actor, system=system))
     if locked.status == S.WITHDRAWN:
         raise ValidationError({"status": _("A withdrawn pledge cannot be changed.")})
-    changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
+    changed = apply_changes(locked, changes)
     if not changed:
         return locked
-    for field, value in changed.items():
-        setattr(locked, field, value)
     if "relieves" in changed:  # by name, before the model's own check (which would name no field)
         _validate_relieves(actor, locked, system=system)
     locked.full_clean()
@@ -227,10 +234,7 @@ def pledge_update(
     if "quantity" in changed and (tranches := _tranche_total(locked)) > locked.quantity:
         raise ValidationError({"quantity": _("Its tranches add up to %(total)s; it cannot be less than that.") % {
             "total": f"{tranches:,}"}})
-    locked.version += 1
-    locked.updated_at = timezone.now()
-    with history_context(actor, "pledge_update"):
-        locked.save()
+    save_new_version(locked, actor=actor, action="pledge_update")
     return locked
 
 
@@ -243,20 +247,15 @@ def pledge_transition(
     The row is locked first, so of two concurrent moves one wins and the other
     sees the new status and gets a clear error.
     """
-    locked: Pledge = _lock(Pledge, pledge.pk)
-    if not system:
-        ensure_may_change_country(actor, locked.country_id)
-    check_version(locked, expected_version)
+    locked = lock_for_write(Pledge.objects, pledge.pk, expected_version=expected_version,
+                            may_change=_own_country(actor, system=system))
     error = transition_error(locked.status, to_status)
     if error:
         raise ValidationError({"status": error})
     locked.status = to_status
-    locked.version += 1
-    locked.updated_at = timezone.now()
-    if to_status in RECONFIRMING_STATUSES:
-        locked.reconfirmed_at = locked.updated_at
-    with history_context(actor, f"pledge_{to_status}"):
-        locked.save(update_fields=["status", "version", "updated_at", "reconfirmed_at"])
+    save_new_version(locked, actor=actor, action=f"pledge_{to_status}",
+                     stamp=["reconfirmed_at"] if to_status in RECONFIRMING_STATUSES else [],
+                     update_fields=["status", "version", "updated_at", "reconfirmed_at"])
     return locked
 
 
@@ -269,28 +268,24 @@ def pledge_reconfirm(
 
     `at` (a past moment) only for `system` writers: the demo loader dates its stale examples.
     """
-    locked: Pledge = _lock(Pledge, pledge.pk)
     if not system:
-        ensure_may_change_country(actor, locked.country_id)
         at = None
-    check_version(locked, expected_version)
+    locked = lock_for_write(Pledge.objects, pledge.pk, expected_version=expected_version,
+                            may_change=_own_country(actor, system=system))
     if not locked.is_offered:
         raise ValidationError({"status": _("Only an offered pledge is reconfirmed; this one is %(status)s.") % {
             "status": locked.status}})
     locked.reconfirmed_at = at or timezone.now()
-    locked.version += 1
-    locked.updated_at = timezone.now()
-    with history_context(actor, "pledge_reconfirm"):
-        locked.save(update_fields=["reconfirmed_at", "version", "updated_at"])
+    save_new_version(locked, actor=actor, action="pledge_reconfirm",
+                     update_fields=["reconfirmed_at", "version", "updated_at"])
     return locked
 
 
 @transaction.atomic
 def pledge_delete(*, actor: Reader | Actor, pledge: Pledge, expected_version: int | None = None) -> None:
     """Only a draft may be deleted; an offered pledge is withdrawn instead, so nothing offered is lost."""
-    locked: Pledge = _lock(Pledge, pledge.pk)
-    ensure_may_change_country(actor, locked.country_id)
-    check_version(locked, expected_version)
+    locked = lock_for_write(Pledge.objects, pledge.pk, expected_version=expected_version,
+                            may_change=_own_country(actor))
     if locked.status != S.DRAFT:
         raise ValidationError({"status": _("Only a draft can be deleted; withdraw an offered pledge instead.")})
     with history_context(actor, "pledge_delete"):
@@ -318,7 +313,8 @@ def caveat_add(
     A pledge's caveat is released as far as its pledge unless `releasability` says otherwise.
     """
     if pledge is not None:
-        pledge = _lock(Pledge, pledge.pk)  # a concurrent withdrawal or deletion waits for us, or we for it
+        # a concurrent withdrawal or deletion waits for us, or we for it
+        pledge = lock_for_write(Pledge.objects, pledge.pk, expected_version=None)
         country, coalition = pledge.country, pledge.coalition
         releasability = releasability or pledge.releasability
     if country is None:
@@ -331,7 +327,7 @@ def caveat_add(
         ensure_may_change_country(actor, country.pk)
     if pledge is not None and pledge.status == S.WITHDRAWN:
         raise ValidationError({"pledge": _("A withdrawn pledge takes no new caveats.")})
-    if imposed_on is not None and imposed_on > timezone.localdate() + CAVEAT_IMPOSED_AHEAD:
+    if imposed_on is not None and imposed_on > latest_imposed_on():
         raise ValidationError({"imposed_on": _("A caveat cannot be imposed more than a year ahead.")})
     caveat = Caveat(
         country=country, coalition=coalition, pledge=pledge, kind=kind, text=text.strip(), rationale=rationale,
@@ -350,24 +346,14 @@ def caveat_add(
 def caveat_update(
     *, actor: Reader | Actor, caveat: Caveat, expected_version: int | None = None, system: bool = False, **changes: Any
 ) -> Caveat:
-    unknown = set(changes) - CAVEAT_EDITABLE_FIELDS
-    if unknown:
-        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
-    locked: Caveat = _lock(Caveat, caveat.pk)
-    if not system:
-        ensure_may_change_country(actor, locked.country_id)
-    check_version(locked, expected_version)
-    changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
-    if not changed:
+    refuse_unknown_fields(changes, CAVEAT_EDITABLE_FIELDS)
+    locked = lock_for_write(Caveat.objects, caveat.pk, expected_version=expected_version,
+                            may_change=_own_country(actor, system=system))
+    if not apply_changes(locked, changes, strip=["text"]):
         return locked
-    for field, value in changed.items():
-        setattr(locked, field, value.strip() if field == "text" else value)
     _validate_condition(locked)
     locked.full_clean()
-    locked.version += 1
-    locked.updated_at = timezone.now()
-    with history_context(actor, "caveat_update"):
-        locked.save()
+    save_new_version(locked, actor=actor, action="caveat_update")
     return locked
 
 
@@ -376,10 +362,8 @@ def caveat_lift(
     *, actor: Reader | Actor, caveat: Caveat, lifted_on: dt.date | None = None, expected_version: int | None = None,
     system: bool = False,
 ) -> Caveat:
-    locked: Caveat = _lock(Caveat, caveat.pk)
-    if not system:
-        ensure_may_change_country(actor, locked.country_id)
-    check_version(locked, expected_version)
+    locked = lock_for_write(Caveat.objects, caveat.pk, expected_version=expected_version,
+                            may_change=_own_country(actor, system=system))
     if not locked.is_active:
         raise ValidationError(
             {"is_active": _("This caveat was already lifted on %(day)s.") % {"day": locked.lifted_on}})
@@ -387,11 +371,8 @@ def caveat_lift(
         raise ValidationError({"lifted_on": _("A caveat cannot be lifted on a date still to come.")})
     locked.is_active = False
     locked.lifted_on = lifted_on or timezone.localdate()
-    locked.version += 1
-    locked.updated_at = timezone.now()
     locked.full_clean()
-    with history_context(actor, "caveat_lift"):
-        locked.save()
+    save_new_version(locked, actor=actor, action="caveat_lift")
     return locked
 
 
@@ -448,10 +429,15 @@ def delivery_plan(
     return delivery
 
 
-def _lock_delivery(delivery: Delivery) -> tuple[Delivery, Pledge]:
-    """The pledge first, then the tranche: every tranche write of one pledge takes its locks in this order."""
+def _lock_delivery(delivery: Delivery, *, actor: Reader | Actor, expected_version: int | None,
+                   system: bool = False) -> tuple[Delivery, Pledge]:
+    """The pledge first, then the tranche: every tranche write of one pledge takes its locks in this order. The
+    actor must be ministry staff of the pledge's country (a system writer is not asked)."""
     pledge = Pledge.objects.select_for_update(of=("self",)).select_related("unit").get(pk=delivery.pledge_id)
-    return Delivery.objects.select_for_update().get(pk=delivery.pk), pledge
+    may_change = _own_country(actor, system=system)
+    locked = lock_for_write(Delivery.objects, delivery.pk, expected_version=expected_version,
+                            may_change=None if may_change is None else lambda _tranche: may_change(pledge))
+    return locked, pledge
 
 
 @transaction.atomic
@@ -460,19 +446,13 @@ def delivery_record(
     expected_version: int | None = None, system: bool = False,
 ) -> Delivery:
     """A planned tranche arrived, on `delivered_on` (default today)."""
-    locked, pledge = _lock_delivery(delivery)
-    if not system:
-        ensure_may_change_country(actor, pledge.country_id)
-    check_version(locked, expected_version)
+    locked, pledge = _lock_delivery(delivery, actor=actor, expected_version=expected_version, system=system)
     if locked.delivered_on is not None:
         raise ValidationError({"delivered_on": _("This tranche was already delivered on %(day)s.") % {
             "day": locked.delivered_on}})
     locked.delivered_on = delivered_on or timezone.localdate()
     _check_tranche(pledge, locked)
-    locked.version += 1
-    locked.updated_at = timezone.now()
-    with history_context(actor, "delivery_record"):
-        locked.save()
+    save_new_version(locked, actor=actor, action="delivery_record")
     return locked
 
 
@@ -482,32 +462,19 @@ def delivery_update(
     **changes: Any,
 ) -> Delivery:
     """Change a tranche's quantity, dates or note (setting `delivered_on` records it delivered)."""
-    unknown = set(changes) - DELIVERY_EDITABLE_FIELDS
-    if unknown:
-        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
-    locked, pledge = _lock_delivery(delivery)
-    if not system:
-        ensure_may_change_country(actor, pledge.country_id)
-    check_version(locked, expected_version)
-    changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
-    if not changed:
+    refuse_unknown_fields(changes, DELIVERY_EDITABLE_FIELDS)
+    locked, pledge = _lock_delivery(delivery, actor=actor, expected_version=expected_version, system=system)
+    if not apply_changes(locked, changes, strip=["note"]):
         return locked
-    for field, value in changed.items():
-        setattr(locked, field, value.strip() if field == "note" else value)
     _check_tranche(pledge, locked)
-    locked.version += 1
-    locked.updated_at = timezone.now()
-    with history_context(actor, "delivery_update"):
-        locked.save()
+    save_new_version(locked, actor=actor, action="delivery_update")
     return locked
 
 
 @transaction.atomic
 def delivery_delete(*, actor: Reader | Actor, delivery: Delivery, expected_version: int | None = None) -> None:
     """Remove a tranche entered by mistake (its history stays)."""
-    locked, pledge = _lock_delivery(delivery)
-    ensure_may_change_country(actor, pledge.country_id)
-    check_version(locked, expected_version)
+    locked, pledge = _lock_delivery(delivery, actor=actor, expected_version=expected_version)
     if pledge.status not in OFFERED:
         raise ValidationError({"pledge": _("The pledge is %(status)s; its tranches are kept as they are.") % {
             "status": pledge.status}})
@@ -564,25 +531,22 @@ def requirement_set_with_created(
     )
     if existing is None:
         requirement = Requirement(coalition=coalition, category=category, unit=unit, quantity=quantity, notes=notes)
-    else:
-        check_version(existing, expected_version)
-        if existing.quantity == quantity and existing.notes == notes:
-            return existing, False
-        requirement = existing
-        requirement.quantity, requirement.notes = quantity, notes
-        requirement.version += 1
-        requirement.updated_at = timezone.now()
-    requirement.full_clean()
-    with history_context(actor, "requirement_set"):
-        requirement.save()
-    return requirement, existing is None
+        requirement.full_clean()
+        with history_context(actor, "requirement_set"):
+            requirement.save()
+        return requirement, True
+    check_version(existing, expected_version)
+    if not apply_changes(existing, {"quantity": quantity, "notes": notes}):
+        return existing, False
+    existing.full_clean()
+    save_new_version(existing, actor=actor, action="requirement_set")
+    return existing, False
 
 
 @transaction.atomic
 def requirement_delete(*, actor: Reader | Actor, requirement: Requirement, expected_version: int | None = None) -> None:
     ensure_secretariat(actor)
-    locked: Requirement = _lock(Requirement, requirement.pk)
-    check_version(locked, expected_version)
+    locked = lock_for_write(Requirement.objects, requirement.pk, expected_version=expected_version)
     with history_context(actor, "requirement_delete"):
         locked.delete()
 
@@ -627,13 +591,9 @@ def condition_create(*, actor: Reader | Actor, coalition: Coalition, name: str, 
 def condition_update(*, actor: Reader | Actor, condition: Condition, expected_version: int | None = None,
                      system: bool = False, **changes: Any) -> Condition:
     """Rename, describe or decide a condition: met or failed (on `decided_on`, default today), or open again."""
-    unknown = set(changes) - CONDITION_EDITABLE_FIELDS
-    if unknown:
-        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
-    locked: Condition = _lock(Condition, condition.pk)
-    if not system:
-        ensure_secretariat(actor)
-    check_version(locked, expected_version)
+    refuse_unknown_fields(changes, CONDITION_EDITABLE_FIELDS)
+    locked = lock_for_write(Condition.objects, condition.pk, expected_version=expected_version,
+                            may_change=None if system else lambda _row: ensure_secretariat(actor))
     if "name" in changes:
         changes["name"] = changes["name"].strip()
     if changes.get("status", locked.status) != locked.status and "decided_on" not in changes:
@@ -645,8 +605,5 @@ def condition_update(*, actor: Reader | Actor, condition: Condition, expected_ve
     if all(getattr(locked, field) == value for field, value in before.items()):
         return locked
     locked.full_clean()
-    locked.version += 1
-    locked.updated_at = timezone.now()
-    with history_context(actor, "condition_update"):
-        locked.save()
+    save_new_version(locked, actor=actor, action="condition_update")
     return locked

@@ -9,14 +9,12 @@ whole API answers alike:
   current version), a database DataError (a value PostgreSQL refuses) -> 400,
   an IntegrityError (a concurrent write won a uniqueness race) -> 409;
   never a 500 for bad input. Set as REST_FRAMEWORK["EXCEPTION_HANDLER"].
-- `parse_moment` / `MomentField`: the one way a moment in a query (as_of,
+- `parse_moment` / `MomentField` / `query_moment`: the one way a moment in a query (as_of,
   since, until, updated_since) is read.
 - `RejectUnknownFieldsMixin`: write serializers answer 400 naming a field they
   do not take, instead of ignoring it.
 - `PageNumberPagination`: `page` and `page_size` (1 to 1000); anything else is a 400 naming the parameter.
 - `StableOrderingFilter`: `ordering=` with the row's id added last, so pages never repeat or drop a row.
-- `JSONParser`: DRF's, with a body size limit (413) and a nesting limit (400) instead of a 500; `MultiPartParser`:
-  DRF's; both refuse a broken body in the reader's language.
 - `IdField`: a related object by its id, which must be a whole number (`1.5` or `true` is a 400).
 - `WritesInOneTransaction`: every API view's base. A write (POST, PUT, PATCH, DELETE) runs its handler in one
   transaction, answer included, so a committed write is never answered with an error (no read after the
@@ -29,23 +27,23 @@ whole API answers alike:
   `version` field, and `expected_version()` turning an `If-Match` header into
   the `expected_version` argument every service takes.
 - `IF_MATCH_PARAMETER`: add it to a write operation's `extend_schema`; the
-  schema hook then documents its 412.
-- `document_error_responses`: a drf-spectacular postprocessing hook adding
-  400/401/403/404/412/429 responses to every operation where they can occur.
+  schema hook (utilities.api_schema) then documents its 412.
+- `as_read` / `writable_fields`: a PUT or PATCH may send back the object as it was read.
+
+Beside it: the request bodies' parsers (utilities.api_parsers), the OpenAPI document's error answers
+(utilities.api_schema), the token views (utilities.api_auth).
 
 Nothing here imports rest_framework.views: DRF imports this module (as
-DEFAULT_PERMISSION_CLASSES) while rest_framework.views is still loading. The
-token views are in utilities/api_auth.py.
+DEFAULT_PERMISSION_CLASSES) while rest_framework.views is still loading.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import django_filters
@@ -60,7 +58,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, pagination, parsers, serializers, status
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -203,6 +201,16 @@ class MomentField(serializers.DateTimeField):
             raise serializers.ValidationError(str(error)) from None
 
 
+def query_moment(raw: str | None, field: str) -> dt.datetime | None:
+    """An optional moment from the query string (absent or blank: None); a bad one is a 400 naming `field`."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return parse_moment(raw)
+    except ValueError as error:
+        raise exceptions.ValidationError({field: [str(error)]}) from None
+
+
 # --- strict write bodies -----------------------------------------------------------------------
 
 class RejectUnknownFieldsMixin:
@@ -228,11 +236,6 @@ class RejectUnknownFieldsMixin:
 # --- writes: one transaction, answer included; idempotent retries ---------------------------------------
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    name="Idempotency-Key", type=OpenApiTypes.STR, location=OpenApiParameter.HEADER, required=False,
-    description="Any unique string (a UUID): the same key and body from you within 24 hours returns the first "
-    "answer again and writes nothing; the same key with another body is a 422.",
-)
 
 
 class WritesInOneTransaction:
@@ -333,65 +336,7 @@ class WritesInOneTransaction:
         return key
 
 
-# --- request bodies -----------------------------------------------------------------------------
-
-MAX_JSON_DEPTH = 32  # no write here takes more than a few levels; Python's own parser fails near 1,000
-
-
-def _depth(value: Any) -> int:
-    """How deep arrays and objects nest, counted without recursion."""
-    deepest, pending = 0, [(value, 1)]
-    while pending:
-        item, level = pending.pop()
-        if isinstance(item, dict):
-            children = list(item.values())
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, level)
-        pending.extend((child, level + 1) for child in children)
-    return deepest
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, answering in JSON for bodies it must refuse: larger than settings.API_MAX_BODY_BYTES
-    (413, whether or not the client said its length) or nested deeper than MAX_JSON_DEPTH (400)."""
-
-    def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: Mapping[str, Any] | None = None) -> Any:
-        limit = settings.API_MAX_BODY_BYTES
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise RequestTooLarge(_("The request body is larger than %(limit)s bytes.") % {"limit": f"{limit:,}"})
-        too_deep = _("JSON nested deeper than %(levels)s levels.") % {"levels": MAX_JSON_DEPTH}
-        try:
-            data = super().parse(io.BytesIO(body), media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError(too_deep) from None
-        except exceptions.ParseError as error:
-            # DRF's text carries Python's English reason; say where instead, in the reader's language.
-            problem = error.__context__
-            if isinstance(problem, json.JSONDecodeError):
-                raise exceptions.ParseError(_("The body is not valid JSON (line %(line)s, column %(column)s).") % {
-                    "line": problem.lineno, "column": problem.colno}) from None
-            raise exceptions.ParseError(_("The body is not valid JSON.")) from None
-        if _depth(data) > MAX_JSON_DEPTH:
-            raise exceptions.ParseError(too_deep)
-        return data
-
-
-class MultiPartParser(parsers.MultiPartParser):
-    """DRF's multipart parser, refusing a broken form in the reader's language (DRF's text carries Django's
-    English reason)."""
-
-    def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: Mapping[str, Any] | None = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except exceptions.ParseError:
-            raise exceptions.ParseError(_("The body is not a valid multipart form.")) from None
-
+# --- ids and numbers in bodies ------------------------------------------------------------------
 
 class WholeNumberField(serializers.IntegerField):
     """A whole number written with the digits 0-9 (as the pagination's `page_size`): `1.5`, `1e3` or other
@@ -538,66 +483,25 @@ class VersionedObjectMixin:
         return self.with_etag(Response(serializer.data), instance)
 
 
-# --- OpenAPI: document the error answers ---------------------------------------------------------
+# --- PUT and PATCH: the object as read, taken back ---------------------------------------------
 
-_ERROR_SCHEMA = {
-    "type": "object",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
-}
-_VALIDATION_ERROR_SCHEMA = {
-    "type": "object",
-    "description": "Field name (or non_field_errors) -> messages.",
-    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
-}
-_STALE_SCHEMA = {
-    "type": "object",
-    "properties": {"detail": {"type": "string"}, "current_version": {"type": "integer"}},
-    "required": ["detail"],
-}
-
-
-def _response(description: str, component: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
-    }
+def as_read(body: Any, *, read: Mapping[str, Any], writable: Iterable[str]) -> Any:
+    """A PUT or PATCH body without the fields this write cannot change that are what they are, so that a client
+    may send back the object as it read it, changed (GET, change, PUT): a tranche's own pledge, a pledge's country,
+    ids, figures. `read` is the object's representation (as GET gives it), `writable` what the write takes. A
+    field that would move stays, for the write serializer to refuse by name; a `version` other than the current
+    one is a 412, as a stale If-Match is: the body is of an older version."""
+    if not isinstance(body, Mapping):
+        return body  # not an object: the serializer says so
+    current = json.loads(JSONRenderer().render(read))  # as a client reads it: JSON values
+    version = body.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version != current.get("version", version):
+        raise PreconditionFailed()
+    keep = set(writable)
+    return {name: value for name, value in body.items()
+            if name in keep or name not in current or value != current[name]}
 
 
-def document_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook: the error answers every operation can give."""
-    schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas.setdefault("Error", _ERROR_SCHEMA)
-    schemas.setdefault("ValidationError", _VALIDATION_ERROR_SCHEMA)
-    schemas.setdefault("PreconditionFailed", _STALE_SCHEMA)
-    for path, operations in result.get("paths", {}).items():
-        for method, operation in operations.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            responses = operation["responses"]
-            parameters = operation.setdefault("parameters", [])
-            needs_auth = bool(operation.get("security")) and {} not in operation["security"]
-            extra: dict[str, dict[str, Any]] = {}
-            if "requestBody" in operation or any(p.get("in") == "query" for p in parameters):
-                extra["400"] = _response("Bad input: field-level messages.", "ValidationError")
-            if needs_auth:
-                extra["401"] = _response("Not authenticated (send `Authorization: Token <key>`).", "Error")
-                extra["403"] = _response("Authenticated, but not allowed to do this.", "Error")
-            if "{" in path:
-                extra["404"] = _response("No such object, or not visible to you.", "Error")
-            if any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters):
-                extra["412"] = _response("If-Match names an older version; nothing was changed.", "PreconditionFailed")
-            if method in ("post", "put", "patch", "delete") and needs_auth:
-                parameters.append({
-                    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
-                    "description": IDEMPOTENCY_KEY_PARAMETER.description,
-                })
-                extra["422"] = _response("The Idempotency-Key was used for a different request.", "Error")
-            extra["429"] = _response("Too many requests; retry later.", "Error")
-            extra["503"] = _response("The database is not answering; nothing was changed. Retry after the "
-                                     "`Retry-After` seconds (with the same Idempotency-Key).", "Error")
-            for code, body in extra.items():
-                responses.setdefault(code, body)
-            if not parameters:
-                del operation["parameters"]
-    return result
+def writable_fields(serializer: type[serializers.Serializer[Any]]) -> set[str]:
+    """The fields a write serializer takes (the `writable` of as_read)."""
+    return {name for name, field in serializer().fields.items() if not field.read_only}

@@ -26,7 +26,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from utilities.api import JSONParser, MultiPartParser, WritesInOneTransaction
+from utilities.api import WritesInOneTransaction
+from utilities.api_parsers import JSONParser, MultiPartParser
 from utilities.token_auth import TokenAuthentication
 
 

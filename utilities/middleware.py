@@ -12,7 +12,7 @@ from django.utils import translation
 class BodySizeLimitMiddleware:
     """A request announcing a body larger than settings.API_MAX_BODY_BYTES gets 413 at once: JSON under /api/,
     plain text elsewhere (Django would read and refuse it later with a 400 page). A body sent without its
-    length is bounded where it is read (utilities.api.JSONParser; Django's own limit for forms)."""
+    length is bounded where it is read (utilities.api_parsers.JSONParser; Django's own limit for forms)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -6,6 +6,9 @@
   actor for writes no person makes (the demo loader, the scheduler, a command).
 - `check_version` / `StaleVersion`: a write that names the version it read (If-Match) changes nothing when the
   object has moved on since.
+- `refuse_unknown_fields`, `lock_for_write`, `apply_changes`, `save_new_version`: the steps every update service
+  takes, in this order (refuse what it does not change, lock the row, ask whether the writer may change it, compare
+  the version, set what differs, save it as a new version with its history).
 - `Step`, `steps`, `state_at`, `Version`, `versions_seen`: one object's history walked version by version, each
   shown from the moment it became visible to a reader (the rule of who sees which version is the caller's).
 """
@@ -14,16 +17,20 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pghistory
 import pgtrigger
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+M = TypeVar("M", bound=models.Model)
 
 
 class StaleVersion(Exception):
@@ -68,6 +75,47 @@ def history_context(actor: Author | None, action: str) -> pghistory.context:
 def check_version(obj: Any, expected_version: int | None) -> None:
     if expected_version is not None and obj.version != expected_version:
         raise StaleVersion(obj.version)
+
+
+# --- the steps of an update -------------------------------------------------------------------------
+
+def refuse_unknown_fields(changes: Mapping[str, Any], editable: Collection[str]) -> None:
+    """A field the write does not change is refused by name, before any row is locked."""
+    if unknown := set(changes) - set(editable):
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+
+
+def lock_for_write(rows: models.Manager[M] | QuerySet[M], pk: Any, *, expected_version: int | None,
+                   may_change: Callable[[M], object] | None = None) -> M:
+    """The row, locked until the transaction ends; then `may_change(row)` (raising PermissionDenied), then the
+    version the writer read. In this order: the rights and the version are read from the row as it is now that no
+    one else can move it, and a writer who may not change it is refused before learning it moved on."""
+    locked = rows.select_for_update().get(pk=pk)
+    if may_change is not None:
+        may_change(locked)
+    check_version(locked, expected_version)
+    return locked
+
+
+def apply_changes(obj: models.Model, changes: Mapping[str, Any], *, strip: Collection[str] = ()) -> dict[str, Any]:
+    """Set the fields whose value differs from `obj`'s (those in `strip` without surrounding blanks) and return
+    them as given: empty when the write changes nothing."""
+    changed = {name: value for name, value in changes.items() if getattr(obj, name) != value}
+    for name, value in changed.items():
+        setattr(obj, name, value.strip() if name in strip else value)
+    return changed
+
+
+def save_new_version(obj: Any, *, actor: Author | None, action: str, stamp: Iterable[str] = (),
+                     update_fields: Iterable[str] | None = None) -> None:
+    """Save `obj` as its next version, changed now (`updated_at`, and the fields in `stamp` at the same moment),
+    the history rows naming `actor` and `action`."""
+    obj.version += 1
+    obj.updated_at = timezone.now()
+    for name in stamp:
+        setattr(obj, name, obj.updated_at)
+    with history_context(actor, action):
+        obj.save(update_fields=update_fields)
 
 
 def tracked(model: type[models.Model]) -> Any:

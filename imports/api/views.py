@@ -24,7 +24,8 @@ from imports.reader import FileRefused
 from imports.services import imports_visible_to
 from imports.template import template_xlsx
 from pledges.visibility import coalitions_visible_to
-from utilities.api import MultiPartParser, WritesInOneTransaction
+from utilities.api import WritesInOneTransaction
+from utilities.api_parsers import MultiPartParser
 
 if TYPE_CHECKING:
     from imports.services import MinistryUser

@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from accounts.roles import is_secretariat
 from pledges import services
 from pledges.api.time import DayField
-from pledges.api.views import as_read, writable_fields
 from pledges.models import Coalition, Condition, ConditionStatus
 from pledges.visibility import conditions_visible_to
 from utilities.api import (
@@ -24,6 +23,8 @@ from utilities.api import (
     RejectUnknownFieldsMixin,
     VersionedObjectMixin,
     WritesInOneTransaction,
+    as_read,
+    writable_fields,
 )
 from utilities.text import LONG_TEXT
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from places.api import PlaceField
+from pledges.columns import DELIVERY_COLUMNS, PLEDGE_COLUMNS
 from pledges.models import (
     CapabilityCategory,
     Caveat,
@@ -27,6 +28,8 @@ from pledges.models import (
     Releasability,
     Requirement,
     Unit,
+    check_availability_order,
+    latest_imposed_on,
 )
 from pledges.selectors import ForceMap
 from pledges.visibility import conditions_visible_to, pledges_editable_by, pledges_visible_to
@@ -35,8 +38,6 @@ from utilities.text import LONG_TEXT
 
 MAX_INT = 2_147_483_647
 MAX_SMALLINT = 32_767
-# How far ahead a caveat may be dated when imposed (a typo like 9999-12-31 is refused).
-MAX_IMPOSED_AHEAD = dt.timedelta(days=366)
 
 # Named choice sets, so the OpenAPI enums get stable names (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
 NEW_PLEDGE_STATUS_CHOICES = [(PledgeStatus.DRAFT.value, "Draft"), (PledgeStatus.INDICATIVE.value, "Indicative")]
@@ -45,16 +46,6 @@ CAVEAT_CHANGE_KINDS = ["added", "lifted"]
 DELIVERY_CHANGE_KINDS = ["planned", "delivered", "changed", "removed"]
 CONDITION_CHANGE_KINDS = ["named", "decided", "reopened", "changed", "removed"]
 
-# The pledge columns, in this order, in JSON and in the CSV export (?format=csv).
-PLEDGE_COLUMNS = (
-    "id", "country", "coalition", "category", "unit", "quantity", "status", "is_conditional", "description",
-    "available_from", "available_until", "notice_to_move_days", "location", "place", "estimated_value_eur",
-    "releasability", "is_illustrative", "version", "created_at", "updated_at", "delivered_quantity",
-    "has_overdue_delivery", "reconfirmed_at", "is_stale", "relieves",
-)
-# In CSV the place is two columns: its GeoNames id (`place`, as a write takes it) and its name.
-PLEDGE_CSV_COLUMNS = tuple(name for column in PLEDGE_COLUMNS
-                           for name in (("place", "place_name") if column == "place" else (column,)))
 
 
 class CountrySerializer(serializers.ModelSerializer):
@@ -169,14 +160,14 @@ def pledge_list_rows(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
 
 
 class _AvailabilityOrderMixin:
+    """The pledge's availability rule (pledges.models.check_availability_order) on the body and the pledge as it
+    stands: DRF answers its django ValidationError as a 400 naming available_until."""
+
     instance: Any
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start = attrs.get("available_from", getattr(self.instance, "available_from", None))
-        end = attrs.get("available_until", getattr(self.instance, "available_until", None))
-        if start and end and end < start:
-            raise serializers.ValidationError({"available_until": _("'Available until' must not be before "
-                                                                    "'available from'.")})
+        check_availability_order(attrs.get("available_from", getattr(self.instance, "available_from", None)),
+                                 attrs.get("available_until", getattr(self.instance, "available_until", None)))
         return attrs
 
 
@@ -519,7 +510,7 @@ class CaveatCreateSerializer(CaveatUpdateSerializer):
         self.fields["condition"].queryset = conditions_visible_to(getattr(request, "user", None))  # type: ignore[attr-defined]
 
     def validate_imposed_on(self, value: dt.date) -> dt.date:
-        latest = timezone.localdate() + MAX_IMPOSED_AHEAD
+        latest = latest_imposed_on()
         if value > latest:
             raise serializers.ValidationError(_("A caveat cannot be imposed later than %(day)s.") % {
                 "day": latest.isoformat()})
@@ -577,8 +568,6 @@ class RequirementSetSerializer(RequirementUpdateSerializer):
 
 # --- deliveries (tranches) ------------------------------------------------------------------------
 
-DELIVERY_COLUMNS = ("id", "pledge", "country", "unit", "quantity", "planned_on", "delivered_on", "note", "is_overdue",
-                    "version", "created_at", "updated_at")
 
 
 class DeliverySerializer(serializers.ModelSerializer):

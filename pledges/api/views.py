@@ -4,16 +4,14 @@ Reads never start from Pledge.objects or Caveat.objects: every list and detail
 comes from pledge_list / caveats_visible_to, so an object a user may not see
 answers 404. Writes pass the If-Match version to the service, which checks it
 under a row lock (412 when stale). CSV: `?format=csv` on the pledge list, with
-the columns of serializers.PLEDGE_COLUMNS in that order, unpaginated.
+the columns of pledges.columns.PLEDGE_CSV_COLUMNS in that order, unpaginated.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,13 +27,13 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
 from accounts.roles import is_ministry, is_secretariat
 from pledges import answer_cache, services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
 from pledges.api.time import ForceQuerySerializer, TimelineCSVRenderer, TimelineQuerySerializer, TimelineSerializer
+from pledges.columns import DELIVERY_COLUMNS, PLEDGE_COLUMNS, PLEDGE_CSV_COLUMNS
 from pledges.history import ChangesWindow
 from pledges.models import CapabilityCategory, Coalition, Country, Delivery, Releasability, Requirement
 from pledges.selectors import coalition_force, coalition_map, pledge_list
@@ -50,10 +48,11 @@ from pledges.visibility import (
 from utilities.api import (
     IF_MATCH_PARAMETER,
     MOMENT_HELP,
-    PreconditionFailed,
     VersionedObjectMixin,
     WritesInOneTransaction,
-    parse_moment,
+    as_read,
+    query_moment,
+    writable_fields,
 )
 from utilities.kept_answers import KeptAnswers
 
@@ -63,32 +62,9 @@ AS_OF_PARAMETER = OpenApiParameter(
 )
 FORMAT_PARAMETER = OpenApiParameter(
     name="format", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False, enum=["json", "csv"],
-    description="`csv`: every matching pledge (no pages), columns: " + ", ".join(s.PLEDGE_COLUMNS) + ".",
+    description="`csv`: every matching pledge (no pages), columns: " + ", ".join(PLEDGE_COLUMNS) + ".",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-# --- PUT and PATCH: the object as read, taken back ---------------------------------------------
-
-def as_read(body: Any, *, read: Mapping[str, Any], writable: Iterable[str]) -> Any:
-    """A PUT or PATCH body without the fields this write cannot change that are what they are, so that a client
-    may send back the object as it read it, changed (GET, change, PUT): a tranche's own pledge, a pledge's country,
-    ids, figures. `read` is the object's representation (as GET gives it), `writable` what the write takes. A
-    field that would move stays, for the write serializer to refuse by name; a `version` other than the current
-    one is a 412, as a stale If-Match is: the body is of an older version."""
-    if not isinstance(body, Mapping):
-        return body  # not an object: the serializer says so
-    current = json.loads(JSONRenderer().render(read))  # as a client reads it: JSON values
-    version = body.get("version")
-    if isinstance(version, int) and not isinstance(version, bool) and version != current.get("version", version):
-        raise PreconditionFailed()
-    keep = set(writable)
-    return {name: value for name, value in body.items()
-            if name in keep or name not in current or value != current[name]}
-
-
-def writable_fields(serializer: type[Serializer[Any]]) -> set[str]:
-    return {name for name, field in serializer().fields.items() if not field.read_only}
 
 
 # --- reference data --------------------------------------------------------------------------
@@ -112,15 +88,6 @@ class CategoryViewSet(WritesInOneTransaction, viewsets.ReadOnlyModelViewSet):
     queryset = CapabilityCategory.objects.prefetch_related("units").order_by("sort_order", "code")
     serializer_class = s.CategorySerializer
     lookup_field = "code"
-
-
-def _parse_moment(raw: str | None, field: str) -> dt.datetime | None:
-    if raw is None or not raw.strip():
-        return None
-    try:
-        return parse_moment(raw)
-    except ValueError as error:
-        raise ValidationError({field: [str(error)]}) from None
 
 
 # What the force picture, the map and the timeline read from the query (kept answers are kept per these).
@@ -215,7 +182,7 @@ class PledgeCSVRenderer(BaseRenderer):
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
-    columns: tuple[str, ...] = s.PLEDGE_CSV_COLUMNS
+    columns: tuple[str, ...] = PLEDGE_CSV_COLUMNS
 
     @staticmethod
     def cell(value: Any) -> str:
@@ -248,7 +215,7 @@ class PledgeCSVRenderer(BaseRenderer):
 class DeliveryCSVRenderer(PledgeCSVRenderer):
     """The tranches as CSV, columns in DELIVERY_COLUMNS order."""
 
-    columns = s.DELIVERY_COLUMNS
+    columns = DELIVERY_COLUMNS
 
 
 class CountedRows:
@@ -297,7 +264,7 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
     def get_queryset(self) -> QuerySet[Any]:
         as_of = None
         if self.action in ("list", "retrieve"):
-            as_of = _parse_moment(self.request.query_params.get("as_of"), "as_of")
+            as_of = query_moment(self.request.query_params.get("as_of"), "as_of")
         return pledge_list(user=self.request.user, as_of=as_of).order_by(
             "country__name", "category__sort_order", "id"
         )
@@ -485,7 +452,7 @@ class CaveatViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.CreateM
 @extend_schema_view(
     list=extend_schema(parameters=[OpenApiParameter(
         name="format", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False, enum=["json", "csv"],
-        description="`csv`: every matching tranche (no pages), columns: " + ", ".join(s.DELIVERY_COLUMNS) + ".")]),
+        description="`csv`: every matching tranche (no pages), columns: " + ", ".join(DELIVERY_COLUMNS) + ".")]),
     create=extend_schema(request=s.DeliveryCreateSerializer, responses={201: s.DeliverySerializer}),
     update=extend_schema(request=s.DeliveryUpdateSerializer, responses={200: s.DeliverySerializer},
                          parameters=[IF_MATCH_PARAMETER]),

@@ -23,7 +23,8 @@ from rest_framework.test import APIClient
 from tests.api.conftest import Scene
 from tests.conftest import World
 from tests.factories import TEST_PASSWORD, make_pledge
-from utilities.api import IdField, JSONParser, RequestTooLarge
+from utilities.api import IdField, RequestTooLarge
+from utilities.api_parsers import JSONParser
 
 DEEP = "[" * 1000 + "]" * 1000
 

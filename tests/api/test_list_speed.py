@@ -21,14 +21,9 @@ from rest_framework.test import APIClient
 
 from places.models import Place
 from pledges import services
-from pledges.api.serializers import (
-    PLEDGE_COLUMNS,
-    PLEDGE_CSV_COLUMNS,
-    PLEDGE_LIST_FIELDS,
-    PledgeSerializer,
-    pledge_list_rows,
-)
+from pledges.api.serializers import PLEDGE_LIST_FIELDS, PledgeSerializer, pledge_list_rows
 from pledges.api.views import PledgeCSVRenderer
+from pledges.columns import PLEDGE_COLUMNS, PLEDGE_CSV_COLUMNS
 from pledges.models import Pledge
 from pledges.selectors import pledge_list
 from tests.conftest import World

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from pledges import services
-from pledges.api.serializers import PLEDGE_COLUMNS, PLEDGE_CSV_COLUMNS
+from pledges.columns import PLEDGE_COLUMNS, PLEDGE_CSV_COLUMNS
 from pledges.models import Pledge
 from tests.conftest import World
 from tests.factories import CategoryFactory, make_pledge

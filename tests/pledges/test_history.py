@@ -128,7 +128,7 @@ def test_as_of_flags_a_pledge_deleted_since_by_its_caveat_as_it_stood(world: Wor
 def test_one_save_that_changes_and_moves_a_pledge_is_one_history_row(world: World) -> None:
     from django.db import transaction
 
-    from pledges.admin.national import PLEDGE_HISTORY_FIELDS
+    from pledges.admin.pledges import PLEDGE_HISTORY_FIELDS
     from pledges.models import Pledge
     from utilities.service_admin import history_rows
 
