@@ -19,7 +19,13 @@ from pledges import services
 from pledges.admin.national import NationalRowsAdmin, may_edit_caveat
 from pledges.history import caveat_versions
 from pledges.models import Caveat, PledgeStatus
-from pledges.visibility import caveats_editable_by, caveats_visible_to, member_coalitions, pledges_editable_by
+from pledges.visibility import (
+    caveats_editable_by,
+    caveats_visible_to,
+    conditions_visible_to,
+    member_coalitions,
+    pledges_editable_by,
+)
 from utilities.service_admin import ServiceModelForm, call_service
 from utilities.versioning import Version
 
@@ -33,7 +39,7 @@ class CaveatForm(ServiceModelForm):
 
     class Meta:
         model = Caveat
-        fields = ("coalition", "pledge", "kind", "text", "rationale", "releasability")
+        fields = ("coalition", "pledge", "kind", "text", "rationale", "releasability", "condition")
         widgets = {"text": forms.Textarea(attrs={"rows": 3}), "rationale": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -90,9 +96,9 @@ class CaveatAdmin(NationalRowsAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return [(None, {"fields": ["country", "coalition", "pledge", "kind", "text", "rationale",
+            return [(None, {"fields": ["country", "coalition", "pledge", "kind", "condition", "text", "rationale",
                                        "releasability"]})]
-        main = ["country", "coalition", "pledge", "kind", "text", "rationale", "releasability",
+        main = ["country", "coalition", "pledge", "kind", "condition", "text", "rationale", "releasability",
                 "is_active", "imposed_on", "lifted_on"]
         if self.has_change_permission(request, obj):
             main += ["lift", "seen_version"]
@@ -108,6 +114,8 @@ class CaveatAdmin(NationalRowsAdmin):
             kwargs["queryset"] = member_coalitions(request.user)
         if db_field.name == "pledge":
             kwargs["queryset"] = pledges_editable_by(request.user).exclude(status=PledgeStatus.WITHDRAWN)
+        if db_field.name == "condition":  # the named conditions of the coalitions the user sees
+            kwargs["queryset"] = conditions_visible_to(request.user).select_related("coalition")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Caveat, form: Any, change: bool) -> None:
@@ -116,7 +124,7 @@ class CaveatAdmin(NationalRowsAdmin):
             created = call_service(
                 services.caveat_add, actor=request.user, kind=data["kind"], text=data["text"],
                 coalition=data["coalition"], pledge=data.get("pledge"), rationale=data.get("rationale", ""),
-                releasability=data["releasability"],
+                releasability=data["releasability"], condition=data.get("condition"),
             )
             obj.pk = created.pk
         else:

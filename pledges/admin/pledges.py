@@ -161,7 +161,7 @@ class OverdueFilter(_FlagFilter):
 
 PLEDGE_OPTIONAL_FIELDS = (
     "description", "available_from", "available_until", "notice_to_move_days", "place", "location",
-    "estimated_value_eur", "releasability",
+    "estimated_value_eur", "releasability", "relieves",
 )
 
 
@@ -210,7 +210,9 @@ class PledgeAdmin(NationalRowsAdmin):
         ("coalition", admin.RelatedOnlyFieldListFilter),
     )
     actions = ["reconfirm_selected"]
-    autocomplete_fields = ("place",)  # the gazetteer's 69,000 places, found by any of their names
+    # The gazetteer's 69,000 places, found by any of their names; the pledge relieved in a rotation, among those
+    # the writer sees (this admin's own queryset answers the autocomplete).
+    autocomplete_fields = ("place", "relieves")
 
     def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         """A new pledge has no tranches yet: they are planned on its page once it is offered."""
@@ -290,8 +292,8 @@ class PledgeAdmin(NationalRowsAdmin):
             offer.append("seen_version")
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
             (None, {"fields": offer}),
-            (_("When and where"), {"fields": ["available_from", "available_until", "notice_to_move_days", "place",
-                                           "location"]}),
+            (_("When and where"), {"fields": ["available_from", "available_until", "relieves", "notice_to_move_days",
+                                           "place", "location"]}),
             (_("Value and release"), {"fields": ["estimated_value_eur", "releasability"]}),
         ]
         if obj is not None:
