@@ -20,6 +20,9 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Actor, Reader
 from places.models import Place
+
+# Named conditions' writes live in pledges.conditions; every write of pledges is reached as services.*.
+from pledges.conditions import CONDITION_EDITABLE_FIELDS, condition_create, condition_update  # noqa: F401
 from pledges.models import (
     OFFERED,
     CapabilityCategory,
@@ -28,7 +31,6 @@ from pledges.models import (
     CaveatKind,
     Coalition,
     Condition,
-    ConditionStatus,
     Country,
     Delivery,
     Membership,
@@ -67,7 +69,6 @@ PLEDGE_EDITABLE_FIELDS = frozenset({
     "relieves",
 })
 CAVEAT_EDITABLE_FIELDS = frozenset({"kind", "text", "rationale", "releasability", "condition"})
-CONDITION_EDITABLE_FIELDS = frozenset({"name", "description", "status", "decided_on"})
 RELIEVABLE_STATUSES = frozenset({*OFFERED, S.WITHDRAWN})
 DELIVERY_EDITABLE_FIELDS = frozenset({"quantity", "planned_on", "delivered_on", "note"})
 # Tranches are dated within these years; outside them is a typo.
@@ -557,53 +558,3 @@ __all__ = [
     "pledge_delete", "pledge_reconfirm", "pledge_transition", "pledge_update", "requirement_delete",
     "requirement_set", "transition_error",
 ]
-
-
-# --- named conditions ---------------------------------------------------------------------------
-
-def _decide(condition: Condition) -> None:
-    """An open condition has no decision day; a met or failed one is decided today unless told when."""
-    if condition.status == ConditionStatus.OPEN:
-        condition.decided_on = None
-    elif condition.decided_on is None:
-        condition.decided_on = timezone.localdate()
-    elif condition.decided_on > timezone.localdate():
-        raise ValidationError({"decided_on": _("A condition cannot be decided on a future day.")})
-
-
-@transaction.atomic
-def condition_create(*, actor: Reader | Actor, coalition: Coalition, name: str, description: str = "",
-                     status: str = ConditionStatus.OPEN, decided_on: dt.date | None = None,
-                     system: bool = False) -> Condition:
-    """Name a condition of the coalition (the secretariat keeps them)."""
-    if not system:
-        ensure_secretariat(actor)
-    condition = Condition(coalition=coalition, name=name.strip(), description=description, status=status,
-                          decided_on=decided_on)
-    _decide(condition)
-    condition.full_clean()
-    with history_context(actor, "condition_create"):
-        condition.save()
-    return condition
-
-
-@transaction.atomic
-def condition_update(*, actor: Reader | Actor, condition: Condition, expected_version: int | None = None,
-                     system: bool = False, **changes: Any) -> Condition:
-    """Rename, describe or decide a condition: met or failed (on `decided_on`, default today), or open again."""
-    refuse_unknown_fields(changes, CONDITION_EDITABLE_FIELDS)
-    locked = lock_for_write(Condition.objects, condition.pk, expected_version=expected_version,
-                            may_change=None if system else lambda _row: ensure_secretariat(actor))
-    if "name" in changes:
-        changes["name"] = changes["name"].strip()
-    if changes.get("status", locked.status) != locked.status and "decided_on" not in changes:
-        changes["decided_on"] = None  # deciding anew: today, unless told
-    before = {field: getattr(locked, field) for field in CONDITION_EDITABLE_FIELDS}
-    for field, value in changes.items():
-        setattr(locked, field, value)
-    _decide(locked)
-    if all(getattr(locked, field) == value for field, value in before.items()):
-        return locked
-    locked.full_clean()
-    save_new_version(locked, actor=actor, action="condition_update")
-    return locked

@@ -1,20 +1,25 @@
-"""Meeting and brief routes; coalition/api_urls.py includes them under /api/v1/."""
+"""Meeting and brief routes; coalition/api_urls.py includes them under /api/v1/.
 
-from django.urls import path
+A router of path converters, so the ids are whole numbers in the URLs as in the schema (`<int:pk>`). The brief's
+files are routed by hand: their URLs end without a slash, which a router gives every route or none.
+"""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, path
+from rest_framework.routers import SimpleRouter
 
 from meetings.api import views
 
-urlpatterns = [
-    path("meetings/", views.MeetingListView.as_view(), name="meeting-list"),
-    path("meetings/<int:pk>/", views.MeetingDetailView.as_view(), name="meeting-detail"),
-    path("meetings/<int:pk>/invitations/", views.MeetingInvitationsView.as_view(), name="meeting-invitations"),
-    path("meetings/<int:pk>/invitations/<str:country_code>/", views.MeetingInvitationView.as_view(),
-         name="meeting-invitation"),
-    path("meetings/<int:pk>/agenda/", views.MeetingAgendaView.as_view(), name="meeting-agenda"),
-    path("meetings/<int:pk>/agenda/<int:item_id>/", views.MeetingAgendaItemView.as_view(), name="meeting-agenda-item"),
-    path("meetings/<int:pk>/briefs/", views.MeetingBriefsView.as_view(), name="meeting-briefs"),
-    path("briefs/", views.BriefListView.as_view(), name="brief-list"),
-    path("briefs/<int:pk>/", views.BriefDetailView.as_view(), name="brief-detail"),
-    path("briefs/<int:pk>/pdf", views.BriefPdfView.as_view(), name="brief-pdf"),
-    path("briefs/<int:pk>/xlsx", views.BriefXlsxView.as_view(), name="brief-xlsx"),
+router = SimpleRouter(use_regex_path=False)
+router.register("meetings", views.MeetingViewSet, basename="meeting")
+router.register("meetings/<int:pk>/invitations", views.MeetingInvitationViewSet, basename="meeting-invitation")
+router.register("meetings/<int:pk>/agenda", views.MeetingAgendaViewSet, basename="meeting-agenda-item")
+router.register("meetings/<int:pk>/briefs", views.MeetingBriefViewSet, basename="meeting-brief")
+router.register("briefs", views.BriefViewSet, basename="brief")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    *router.urls,
+    *(path(f"briefs/<int:pk>/{extension}", views.BriefViewSet.as_view({"get": extension}, detail=True),
+           name=f"brief-{extension}") for extension in views.BRIEF_FILES),
 ]

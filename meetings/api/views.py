@@ -1,4 +1,10 @@
-"""Thin API views: look up through meetings.selectors, write through meetings.services."""
+"""The meetings API: viewsets, thin callers of meetings.selectors (reads) and meetings.services (writes).
+
+A meeting's invitations, agenda and briefs are viewsets of their own under `meetings/{pk}/` (meetings.api.urls).
+Changing an invitation or an agenda item raises the meeting's version, so their If-Match takes the meeting's ETag.
+In the OpenAPI schema a viewset's docstring describes its collection; extend_schema_view describes one object's
+operations.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
-from accounts.roles import Reader, is_secretariat
+from accounts.roles import is_secretariat
 from meetings import services
 from meetings.api.serializers import (
     AgendaItemSerializer,
@@ -35,8 +42,13 @@ from meetings.api.serializers import (
 )
 from meetings.models import AgendaItem, Brief, Invitation, Meeting
 from meetings.selectors import briefs_visible_to, may_see_briefs, meeting_detail_queryset, meetings_visible_to
-from pledges.api.views import as_read, writable_fields
-from utilities.api import IF_MATCH_PARAMETER, VersionedObjectMixin, WritesInOneTransaction
+from utilities.api import (
+    IF_MATCH_PARAMETER,
+    VersionedObjectMixin,
+    WritesInOneTransaction,
+    as_read,
+    writable_fields,
+)
 from utilities.versioning import check_version
 
 
@@ -46,54 +58,47 @@ class BriefNotReady(exceptions.APIException):
     default_code = "not_ready"
 
 
-class MeetingListView(WritesInOneTransaction, generics.ListAPIView):
+# --- meetings ----------------------------------------------------------------------------------
+
+MEETING = "One meeting with its invitations and agenda; the secretariat changes it, PATCH or PUT (If-Match honoured)."
+
+
+@extend_schema_view(
+    create=extend_schema(request=MeetingWriteSerializer, responses={201: MeetingDetailSerializer}),
+    retrieve=extend_schema(description=MEETING),
+    partial_update=extend_schema(request=MeetingWriteSerializer, responses={200: MeetingDetailSerializer},
+                                 parameters=[IF_MATCH_PARAMETER], description=MEETING),
+    update=extend_schema(request=MeetingWriteSerializer, responses={200: MeetingDetailSerializer},
+                         parameters=[IF_MATCH_PARAMETER],
+                         description="Replace the meeting: what the body leaves out takes its default (PATCH keeps "
+                         "it)."),
+)
+class MeetingViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Meetings the user may see (newest first); the secretariat creates them."""
 
-    serializer_class = MeetingSerializer
-
-    @staticmethod
-    def may_write(user: Reader) -> bool:
-        return is_secretariat(user)
+    lookup_value_converter = "int"
+    may_write = staticmethod(is_secretariat)
 
     def get_queryset(self) -> QuerySet[Meeting]:
+        if self.detail:  # by URL, not action: OPTIONS (no action) reads the URL's own
+            return meeting_detail_queryset(self.request.user)
         return meetings_visible_to(self.request.user).order_by("-starts_at", "id")
 
-    @extend_schema(request=MeetingWriteSerializer, responses={201: MeetingDetailSerializer})
-    def post(self, request: Request) -> Response:
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
+        return MeetingDetailSerializer if self.detail else MeetingSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = MeetingWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         meeting = services.meeting_create(actor=request.user, **data.validated_data)
         meeting = meeting_detail_queryset(request.user).get(pk=meeting.pk)
-        response = Response(MeetingDetailSerializer(meeting).data, status=status.HTTP_201_CREATED)
-        response["ETag"] = VersionedObjectMixin.etag_for(meeting)
-        return response
+        return self.with_etag(Response(MeetingDetailSerializer(meeting).data, status=status.HTTP_201_CREATED), meeting)
 
-
-class MeetingDetailView(WritesInOneTransaction, VersionedObjectMixin, generics.RetrieveAPIView):
-    """One meeting with its invitations and agenda; the secretariat changes it, PATCH or PUT (If-Match honoured)."""
-
-    serializer_class = MeetingDetailSerializer
-
-    @staticmethod
-    def may_write(user: Reader) -> bool:
-        return is_secretariat(user)
-
-    def get_queryset(self) -> QuerySet[Meeting]:
-        return meeting_detail_queryset(self.request.user)
-
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.retrieve(request, *args, **kwargs)
-
-    @extend_schema(request=MeetingWriteSerializer, responses={200: MeetingDetailSerializer},
-                   parameters=[IF_MATCH_PARAMETER])
-    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.change(request, partial=True)
-
-    @extend_schema(request=MeetingWriteSerializer, responses={200: MeetingDetailSerializer},
-                   parameters=[IF_MATCH_PARAMETER],
-                   description="Replace the meeting: what the body leaves out takes its default (PATCH keeps it).")
-    def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.change(request, partial=False)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, partial=True)
 
     def change(self, request: Request, *, partial: bool) -> Response:
         meeting = self.get_object()
@@ -112,13 +117,13 @@ class MeetingDetailView(WritesInOneTransaction, VersionedObjectMixin, generics.R
         return self.with_etag(Response(MeetingDetailSerializer(meeting).data), meeting)
 
 
-class _MeetingPartView(WritesInOneTransaction, VersionedObjectMixin, generics.GenericAPIView):
+# --- a meeting's invitations and agenda --------------------------------------------------------
+
+class _MeetingPartViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.GenericViewSet):
     """A part of a meeting (its invitations, its agenda): everyone who sees the meeting reads it; the secretariat
     changes it. A change raises the meeting's version, so If-Match takes the meeting's ETag."""
 
-    @staticmethod
-    def may_write(user: Reader) -> bool:
-        return is_secretariat(user)
+    may_write = staticmethod(is_secretariat)
 
     def meeting(self) -> Meeting:
         if not hasattr(self, "_meeting"):
@@ -138,20 +143,44 @@ class _MeetingPartView(WritesInOneTransaction, VersionedObjectMixin, generics.Ge
         return self.with_etag(response, Meeting.objects.only("version").get(pk=self.meeting().pk))
 
 
-class MeetingInvitationsView(_MeetingPartView, generics.ListAPIView):
+INVITATION = ("One country's invitation: PATCH (or PUT) changes its answer, head of delegation or level; DELETE "
+              "un-invites.")
+
+
+@extend_schema_view(
+    create=extend_schema(request=InvitationWriteSerializer,
+                         responses={201: InvitationSerializer, 200: OpenApiResponse(InvitationSerializer, "Changed.")},
+                         parameters=[IF_MATCH_PARAMETER]),
+    retrieve=extend_schema(description=INVITATION),
+    partial_update=extend_schema(request=InvitationChangeSerializer, responses={200: InvitationSerializer},
+                                 parameters=[IF_MATCH_PARAMETER], description=INVITATION),
+    update=extend_schema(request=InvitationChangeSerializer, responses={200: InvitationSerializer},
+                         parameters=[IF_MATCH_PARAMETER],
+                         description="Replace the invitation: what the body leaves out takes its default (PATCH keeps "
+                         "it)."),
+    destroy=extend_schema(request=None, responses={204: None}, parameters=[IF_MATCH_PARAMETER],
+                          description=INVITATION),
+)
+class MeetingInvitationViewSet(mixins.ListModelMixin, _MeetingPartViewSet):
     """The countries invited to a meeting (by name); POST invites a member country or changes its invitation."""
 
     serializer_class = InvitationSerializer
+    lookup_url_kwarg = "country_code"
+    lookup_value_converter = "str"
 
     def get_queryset(self) -> QuerySet[Invitation]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no meeting id
             return Invitation.objects.none()
         return Invitation.objects.filter(meeting=self.meeting()).select_related("country").order_by("country__name")
 
-    @extend_schema(request=InvitationWriteSerializer,
-                   responses={201: InvitationSerializer, 200: OpenApiResponse(InvitationSerializer, "Changed.")},
-                   parameters=[IF_MATCH_PARAMETER])
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get_object(self) -> Invitation:
+        """The invitation of the country whose code (in either case) is in the URL."""
+        code = str(self.kwargs["country_code"])
+        if not (len(code) == 2 and code.isascii() and code.isalpha()):
+            raise exceptions.NotFound(_("No such country."))
+        return get_object_or_404(self.get_queryset(), country__code=code.upper())
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = InvitationWriteSerializer(data=request.data, context={"meeting": self.meeting()})
         data.is_valid(raise_exception=True)
         with self.meeting_write() as meeting:
@@ -161,39 +190,17 @@ class MeetingInvitationsView(_MeetingPartView, generics.ListAPIView):
         answer = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return self.with_meeting_etag(Response(InvitationSerializer(invitation).data, status=answer))
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(InvitationSerializer(self.get_object()).data)
 
-class MeetingInvitationView(_MeetingPartView):
-    """One country's invitation: PATCH (or PUT) changes its answer, head of delegation or level; DELETE un-invites."""
-
-    serializer_class = InvitationSerializer
-
-    def get_queryset(self) -> QuerySet[Invitation]:
-        if getattr(self, "swagger_fake_view", False):
-            return Invitation.objects.none()
-        return Invitation.objects.filter(meeting=self.meeting()).select_related("country")
-
-    def invitation(self) -> Invitation:
-        code = str(self.kwargs["country_code"])
-        if not (len(code) == 2 and code.isascii() and code.isalpha()):
-            raise exceptions.NotFound(_("No such country."))
-        return get_object_or_404(self.get_queryset(), country__code=code.upper())
-
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(InvitationSerializer(self.invitation()).data)
-
-    @extend_schema(request=InvitationChangeSerializer, responses={200: InvitationSerializer},
-                   parameters=[IF_MATCH_PARAMETER])
-    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.change(request, partial=True)
-
-    @extend_schema(request=InvitationChangeSerializer, responses={200: InvitationSerializer},
-                   parameters=[IF_MATCH_PARAMETER],
-                   description="Replace the invitation: what the body leaves out takes its default (PATCH keeps it).")
-    def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.change(request, partial=False)
 
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, partial=True)
+
     def change(self, request: Request, *, partial: bool) -> Response:
-        invitation = self.invitation()
+        invitation = self.get_object()
         body = as_read(request.data, read=InvitationSerializer(invitation).data,
                        writable=writable_fields(InvitationChangeSerializer))
         data = InvitationChangeSerializer(data=body, partial=partial, context={"meeting": self.meeting()})
@@ -202,29 +209,48 @@ class MeetingInvitationView(_MeetingPartView):
                   "level": invitation.level, **data.validated_data}  # a PUT's are all there, defaults included
         with self.meeting_write() as meeting:
             services.invitation_set(actor=request.user, meeting=meeting, country=invitation.country, **values)
-        return self.with_meeting_etag(Response(InvitationSerializer(self.invitation()).data))
+        return self.with_meeting_etag(Response(InvitationSerializer(self.get_object()).data))
 
-    @extend_schema(request=None, responses={204: None}, parameters=[IF_MATCH_PARAMETER])
-    def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        invitation = self.invitation()
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        invitation = self.get_object()
         with self.meeting_write():
             services.invitation_remove(actor=request.user, invitation=invitation)
         return self.with_meeting_etag(Response(status=status.HTTP_204_NO_CONTENT))
 
 
-class MeetingAgendaView(_MeetingPartView, generics.ListAPIView):
+AGENDA_ITEM = ("One agenda item: PATCH (or PUT) changes its title or description, or moves it (`position`); DELETE "
+               "removes it.")
+
+
+@extend_schema_view(
+    create=extend_schema(request=AgendaItemWriteSerializer, responses={201: AgendaItemSerializer},
+                         parameters=[IF_MATCH_PARAMETER]),
+    retrieve=extend_schema(description=AGENDA_ITEM),
+    partial_update=extend_schema(request=AgendaItemWriteSerializer, responses={200: AgendaItemSerializer},
+                                 parameters=[IF_MATCH_PARAMETER], description=AGENDA_ITEM),
+    update=extend_schema(request=AgendaItemWriteSerializer, responses={200: AgendaItemSerializer},
+                         parameters=[IF_MATCH_PARAMETER],
+                         description="Replace the item's title and description (an empty one if left out); "
+                         "`position` moves it, or it stays where it is."),
+    destroy=extend_schema(request=None, responses={204: None}, parameters=[IF_MATCH_PARAMETER],
+                          description=AGENDA_ITEM),
+)
+class MeetingAgendaViewSet(mixins.ListModelMixin, _MeetingPartViewSet):
     """A meeting's agenda in order; POST adds an item (last, or at `position`, moving the rest down)."""
 
     serializer_class = AgendaItemSerializer
+    lookup_url_kwarg = "item_id"
+    lookup_value_converter = "int"
 
     def get_queryset(self) -> QuerySet[AgendaItem]:
         if getattr(self, "swagger_fake_view", False):
             return AgendaItem.objects.none()
         return AgendaItem.objects.filter(meeting=self.meeting()).order_by("position")
 
-    @extend_schema(request=AgendaItemWriteSerializer, responses={201: AgendaItemSerializer},
-                   parameters=[IF_MATCH_PARAMETER])
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get_object(self) -> AgendaItem:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["item_id"])
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.meeting()
         data = AgendaItemWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -234,38 +260,17 @@ class MeetingAgendaView(_MeetingPartView, generics.ListAPIView):
         response = Response(AgendaItemSerializer(item).data, status=status.HTTP_201_CREATED)
         return self.with_meeting_etag(response)
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(AgendaItemSerializer(self.get_object()).data)
 
-class MeetingAgendaItemView(_MeetingPartView):
-    """One agenda item: PATCH (or PUT) changes its title or description, or moves it (`position`); DELETE removes
-    it."""
-
-    serializer_class = AgendaItemSerializer
-
-    def get_queryset(self) -> QuerySet[AgendaItem]:
-        if getattr(self, "swagger_fake_view", False):
-            return AgendaItem.objects.none()
-        return AgendaItem.objects.filter(meeting=self.meeting())
-
-    def item(self) -> AgendaItem:
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["item_id"])
-
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(AgendaItemSerializer(self.item()).data)
-
-    @extend_schema(request=AgendaItemWriteSerializer, responses={200: AgendaItemSerializer},
-                   parameters=[IF_MATCH_PARAMETER])
-    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.change(request, partial=True)
-
-    @extend_schema(request=AgendaItemWriteSerializer, responses={200: AgendaItemSerializer},
-                   parameters=[IF_MATCH_PARAMETER],
-                   description="Replace the item's title and description (an empty one if left out); `position` "
-                   "moves it, or it stays where it is.")
-    def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.change(request, partial=False)
 
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, partial=True)
+
     def change(self, request: Request, *, partial: bool) -> Response:
-        item = self.item()
+        item = self.get_object()
         body = as_read(request.data, read=AgendaItemSerializer(item).data,
                        writable=writable_fields(AgendaItemWriteSerializer))
         data = AgendaItemWriteSerializer(data=body, partial=partial)
@@ -279,24 +284,23 @@ class MeetingAgendaItemView(_MeetingPartView):
                 )
             if "position" in changes:
                 item = services.agenda_item_move(actor=request.user, item=item, position=changes["position"])
-        return self.with_meeting_etag(Response(AgendaItemSerializer(self.item()).data))
+        return self.with_meeting_etag(Response(AgendaItemSerializer(self.get_object()).data))
 
-    @extend_schema(request=None, responses={204: None}, parameters=[IF_MATCH_PARAMETER])
-    def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        item = self.item()
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
         with self.meeting_write():
             services.agenda_item_remove(actor=request.user, item=item)
         return self.with_meeting_etag(Response(status=status.HTTP_204_NO_CONTENT))
 
 
-class MeetingBriefsView(WritesInOneTransaction, generics.ListAPIView):
+# --- briefs ------------------------------------------------------------------------------------
+
+@extend_schema_view(create=extend_schema(request=BriefRequestSerializer, responses={202: BriefSerializer}))
+class MeetingBriefViewSet(WritesInOneTransaction, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A meeting's briefs (secretariat and analysts); POST asks for a new one, compiled in the background."""
 
     serializer_class = BriefSerializer
-
-    @staticmethod
-    def may_write(user: Reader) -> bool:
-        return is_secretariat(user)
+    may_write = staticmethod(is_secretariat)
 
     def meeting(self) -> Meeting:
         return get_object_or_404(meetings_visible_to(self.request.user), pk=self.kwargs["pk"])
@@ -309,8 +313,7 @@ class MeetingBriefsView(WritesInOneTransaction, generics.ListAPIView):
             raise exceptions.PermissionDenied(_("Briefs are for the secretariat and analysts."))
         return briefs_visible_to(self.request.user).filter(meeting=meeting).order_by("-number")
 
-    @extend_schema(request=BriefRequestSerializer, responses={202: BriefSerializer})
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Queue a new brief. `language`: "en" or "fr" (default: yours)."""
         asked = BriefRequestSerializer(data=request.data or {})
         asked.is_valid(raise_exception=True)
@@ -322,63 +325,49 @@ class MeetingBriefsView(WritesInOneTransaction, generics.ListAPIView):
         return response
 
 
-class BriefListView(WritesInOneTransaction, generics.ListAPIView):
+BRIEF_FILES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@extend_schema_view(
+    retrieve=extend_schema(description="A brief's status (queued, running, ready, failed), progress in per cent and "
+                           "error."),
+)
+class BriefViewSet(WritesInOneTransaction, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """All briefs you may see, newest first (secretariat and analysts; ministry staff get 403, as for a
     meeting's briefs)."""
 
     serializer_class = BriefSerializer
+    lookup_value_converter = "int"
 
     def get_queryset(self) -> QuerySet[Brief]:
+        if self.detail:  # one brief (its status or a file): one the user may see, else a 404
+            return briefs_visible_to(self.request.user)
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no user
             return Brief.objects.none()
         if not may_see_briefs(self.request.user):
             raise exceptions.PermissionDenied(_("Briefs are for the secretariat and analysts."))
         return briefs_visible_to(self.request.user).order_by("-created_at", "-id")
 
+    @extend_schema(responses={(200, BRIEF_FILES["pdf"]): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."),
+                              409: OpenApiResponse(description="Not ready yet.")})
+    def pdf(self, request: Request, pk: int) -> HttpResponse:
+        """Download the brief as PDF (secretariat and analysts)."""
+        return self.download(pk, "pdf")
 
-class BriefDetailView(WritesInOneTransaction, generics.RetrieveAPIView):
-    """A brief's status (queued, running, ready, failed), progress in per cent and error."""
+    @extend_schema(responses={
+        (200, BRIEF_FILES["xlsx"]): OpenApiResponse(OpenApiTypes.BINARY, description="The XLSX data annex."),
+        409: OpenApiResponse(description="Not ready yet."),
+    })
+    def xlsx(self, request: Request, pk: int) -> HttpResponse:
+        """Download the brief's XLSX data annex (secretariat and analysts)."""
+        return self.download(pk, "xlsx")
 
-    serializer_class = BriefSerializer
-
-    def get_queryset(self) -> QuerySet[Brief]:
-        return briefs_visible_to(self.request.user)
-
-
-class _BriefDownloadView(WritesInOneTransaction, generics.GenericAPIView):
-    extension = ""
-    content_type = ""
-
-    def get_queryset(self) -> QuerySet[Brief]:
-        return briefs_visible_to(self.request.user)
-
-    def get(self, request: Request, pk: int) -> HttpResponse:
+    def download(self, pk: int, extension: str) -> HttpResponse:
         brief = get_object_or_404(self.get_queryset(), pk=pk)
         if not brief.is_ready:
             raise BriefNotReady(_("Brief %(id)s is %(status)s; download it when it is ready.") % {
                 "id": brief.pk, "status": brief.status})
-        content = Brief.objects.filter(pk=brief.pk).values_list(self.extension, flat=True).get()
-        response = HttpResponse(bytes(content), content_type=self.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{brief.filename(self.extension)}"'
+        content = Brief.objects.filter(pk=brief.pk).values_list(extension, flat=True).get()
+        response = HttpResponse(bytes(content), content_type=BRIEF_FILES[extension])
+        response["Content-Disposition"] = f'attachment; filename="{brief.filename(extension)}"'
         return response
-
-
-@extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."),
-                          409: OpenApiResponse(description="Not ready yet.")})
-class BriefPdfView(_BriefDownloadView):
-    """Download the brief as PDF (secretariat and analysts)."""
-
-    extension = "pdf"
-    content_type = "application/pdf"
-
-
-@extend_schema(responses={
-    (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"):
-        OpenApiResponse(OpenApiTypes.BINARY, description="The XLSX data annex."),
-    409: OpenApiResponse(description="Not ready yet."),
-})
-class BriefXlsxView(_BriefDownloadView):
-    """Download the brief's XLSX data annex (secretariat and analysts)."""
-
-    extension = "xlsx"
-    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

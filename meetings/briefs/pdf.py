@@ -1,4 +1,5 @@
-"""Render a brief's snapshot as a PDF a minister can read: reportlab for the pages, matplotlib for the chart.
+"""Render a brief's snapshot as a PDF a minister can read: reportlab for the pages, with matplotlib's images (the
+charts of meetings.briefs.charts, the map of meetings.briefs.map_figure).
 
 The fonts (DejaVu Sans) come with matplotlib, so every name (Rzeszów, Türkiye,
 Łódź) prints without system packages.
@@ -14,17 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
-from matplotlib import patheffects
-from matplotlib.collections import PolyCollection
-from matplotlib.patches import Rectangle
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -38,7 +32,6 @@ from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
     Frame,
-    Image,
     KeepTogether,
     PageBreak,
     PageTemplate,
@@ -49,7 +42,8 @@ from reportlab.platypus import (
 )
 
 from meetings.briefs import pdf_time
-from places.maps import Projection, country_labels, country_name, frame_around, place_labels, radius, shapes_in
+from meetings.briefs.charts import delivery_chart, force_chart
+from meetings.briefs.map_figure import map_figure
 from utilities.text import printable
 
 # Rows of a list of tranches, stale pledges or changes in the PDF; the XLSX annex has them all. (Every caveat is
@@ -211,44 +205,6 @@ def _table(header: list[str], rows: list[list[Any]], widths: list[float], right:
     return table
 
 
-def _force_chart(force: list[dict[str, Any]]) -> Image | None:
-    """Per category with a requirement: confirmed and indicative as a share of the requirement."""
-    lines = [line for line in force if line["requirement"]]
-    if not lines:
-        return None
-    labels = [f"{line['category_name']}\n({_num(line['requirement'])} {line['unit']})" for line in lines][::-1]
-    confirmed = [100 * line["confirmed"] / line["requirement"] for line in lines][::-1]
-    conditional = [100 * line["conditional_confirmed"] / line["requirement"] for line in lines][::-1]
-    firm = [c - k for c, k in zip(confirmed, conditional, strict=True)]
-    indicative = [100 * line["indicative"] / line["requirement"] for line in lines][::-1]
-    plt.rcParams["font.family"] = "DejaVu Sans"
-    plt.rcParams["text.parse_math"] = False  # a "$" in a category name is a dollar sign, not TeX
-    fig, ax = plt.subplots(figsize=(7.2, 0.48 * len(lines) + 1.3), dpi=200)
-    y = range(len(lines))
-    ax.barh(y, firm, color="#1F3A5F", label=_("Confirmed or deployed"))
-    ax.barh(y, conditional, left=firm, color="#1F3A5F", alpha=0.55, hatch="///", edgecolor="white",
-            label=_("…of which conditional"))
-    ax.barh(y, indicative, left=confirmed, color="#8FB3D9", label=_("Indicative (not counted)"))
-    ax.axvline(100, color="#A4161A", linewidth=1.2, linestyle="--", label=_("Requirement"))
-    for yi, c, i in zip(y, confirmed, indicative, strict=True):
-        ax.text(c + i + 1.5, yi, _("%(share)s%% confirmed") % {"share": f"{c:.0f}"},
-                va="center", fontsize=7, color="#333333")
-    ax.set_yticks(list(y), labels, fontsize=7.5)
-    ax.set_xlabel(_("Share of the requirement (%)"), fontsize=8)
-    ax.set_xlim(0, max(125, *(c + i + 25 for c, i in zip(confirmed, indicative, strict=True))))
-    ax.tick_params(axis="x", labelsize=7.5)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.4, 1.0), ncol=2, frameon=False)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    buffer.seek(0)
-    width, height = fig.get_size_inches()
-    image = Image(buffer, width=WIDTH, height=WIDTH * height / width)
-    return image
-
-
 def _cover(snap: dict[str, Any]) -> list[Any]:
     st = _styles()
     meeting, attendance = snap["meeting"], snap["attendance"]
@@ -343,7 +299,7 @@ def _force(snap: dict[str, Any]) -> list[Any]:
           "The <b>gap</b> (in red: still short) is the requirement minus what is confirmed; the last column is the "
           "gap if every conditional pledge fell away."), st["body"]))
     story.append(Spacer(1, 3 * mm))
-    chart = _force_chart(snap["force"])
+    chart = force_chart(snap["force"], width=WIDTH)
     if chart is not None:
         story += [chart, Spacer(1, 3 * mm)]
     rows = [
@@ -357,56 +313,6 @@ def _force(snap: dict[str, Any]) -> list[Any]:
         rows, [0.19, 0.1, 0.1, 0.115, 0.115, 0.125, 0.1, 0.155], right={2, 3, 4, 5, 6, 7},
     ))
     return story
-
-
-MAP_HEIGHT_MAX = 6.2  # inches: the map and the start of its table on one page
-
-
-def _map_figure(points: list[dict[str, Any]]) -> Image | None:
-    """The places on a map of the region (places.maps: Natural Earth boundaries, the dashboard's projection and
-    label placement), drawn in points so that text sizes are the sizes printed; circle areas by pledges."""
-    if not points:
-        return None
-    width_pt = 7.2 * 72
-    frame = frame_around([(p["lon"], p["lat"]) for p in points])
-    projection = Projection(frame, width_pt)
-    if projection.height > MAP_HEIGHT_MAX * 72:
-        projection = Projection(frame, width_pt, MAP_HEIGHT_MAX * 72)
-    height_pt = projection.height
-    plt.rcParams["font.family"] = "DejaVu Sans"
-    plt.rcParams["text.parse_math"] = False
-    fig = plt.figure(figsize=(width_pt / 72, height_pt / 72), dpi=200)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width_pt)
-    ax.set_ylim(height_pt, 0)
-    ax.set_axis_off()
-    ax.add_patch(Rectangle((0, 0), width_pt, height_pt, facecolor="#DCE8F1", edgecolor="none", zorder=0))
-    shapes = shapes_in(projection, detail=0.4)
-    rings = [ring for shape in shapes for ring in shape.rings]
-    ax.add_collection(PolyCollection(rings, facecolors="#F4F1EA", edgecolors="#8A8F98", linewidths=0.4, zorder=1))
-    heaviest = max(p["pledges"] for p in points)
-    circles = [(*projection(p["lon"], p["lat"]), radius(p["pledges"], heaviest, smallest=3.5, largest=15))
-               for p in points]
-    ax.scatter([c[0] for c in circles], [c[1] for c in circles], s=[(2 * c[2]) ** 2 for c in circles],
-               color="#1F3A5F", alpha=0.75, edgecolors="white", linewidths=0.8, zorder=3)
-    texts = [f"{p['number']} {p['name']}" for p in points]
-    halo = [patheffects.withStroke(linewidth=2.4, foreground="white")]
-    labels, placer = place_labels(circles, texts, size=8.5, width=width_pt, height=height_pt)
-    for country, name in country_labels(shapes, placer, size=7.5, name=country_name):
-        ax.text(country.x, country.y, name.upper(), fontsize=7, color="#6B7380", ha="center", va="baseline",
-                zorder=2)
-    for text, label in zip(texts, labels, strict=True):
-        if label is not None:
-            ax.text(label.x, label.y, text, fontsize=8.5, fontweight="bold", color="#1A1A1A", zorder=4,
-                    ha={"start": "left", "end": "right"}.get(label.anchor, "center"), va="baseline",
-                    path_effects=halo)
-    ax.add_patch(Rectangle((0, 0), width_pt, height_pt, facecolor="none", edgecolor="#8A8F98", linewidth=0.8,
-                           zorder=5))
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    buffer.seek(0)
-    return Image(buffer, width=WIDTH, height=WIDTH * height_pt / width_pt)
 
 
 def _places(snap: dict[str, Any]) -> list[Any]:
@@ -424,7 +330,7 @@ def _places(snap: dict[str, Any]) -> list[Any]:
                      "map.", places["unplaced"]) % {"count": _num(places["unplaced"])}
             if places["unplaced"] else ""), st["body"]))
     story.append(Spacer(1, 2 * mm))
-    figure = _map_figure(points)
+    figure = map_figure(points, width=WIDTH)
     if figure is not None:
         story += [figure, Paragraph(_("Boundaries: Natural Earth. Places: GeoNames."), st["small"]),
                   Spacer(1, 3 * mm)]
@@ -437,43 +343,6 @@ def _places(snap: dict[str, Any]) -> list[Any]:
     return story
 
 
-def _delivery_chart(capabilities: list[dict[str, Any]]) -> Image | None:
-    """Per capability offered: how much of it has arrived (dark), how much is overdue (red), the rest to come."""
-    lines = [line for line in capabilities if line["offered"]]
-    if not lines:
-        return None
-    labels = [f"{line['category_name']}\n" + _("(%(amount)s %(unit)s offered)") % {"amount": _num(line["offered"]),
-                                                                                   "unit": line["unit"]}
-              for line in lines][::-1]
-    delivered = [100 * line["delivered"] / line["offered"] for line in lines][::-1]
-    overdue = [min(100 * line["overdue"] / line["offered"], 100 - d) for line, d in
-               zip(lines[::-1], delivered, strict=True)]
-    rest = [max(100 - d - o, 0) for d, o in zip(delivered, overdue, strict=True)]
-    plt.rcParams["font.family"] = "DejaVu Sans"
-    plt.rcParams["text.parse_math"] = False
-    fig, ax = plt.subplots(figsize=(7.2, 0.42 * len(lines) + 1.2), dpi=200)
-    y = range(len(lines))
-    ax.barh(y, delivered, color="#2D6A4F", label=_("Delivered"))
-    ax.barh(y, overdue, left=delivered, color="#A4161A", label=_("Overdue (planned, not arrived)"))
-    ax.barh(y, rest, left=[d + o for d, o in zip(delivered, overdue, strict=True)], color="#DDE3EA",
-            label=_("Still to come"))
-    for yi, d in zip(y, delivered, strict=True):
-        ax.text(101.5, yi, _("%(share)s%% delivered") % {"share": f"{d:.0f}"}, va="center", fontsize=7, color="#333333")
-    ax.set_yticks(list(y), labels, fontsize=7.5)
-    ax.set_xlim(0, 125)
-    ax.set_xlabel(_("Share of the amount offered (%)"), fontsize=8)
-    ax.tick_params(axis="x", labelsize=7.5)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.45, 1.0), ncol=3, frameon=False)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    buffer.seek(0)
-    width, height = fig.get_size_inches()
-    return Image(buffer, width=WIDTH, height=WIDTH * height / width)
-
-
 def _delivery(snap: dict[str, Any]) -> list[Any]:
     st, delivery = _styles(), snap["delivery"]
     story: list[Any] = [PageBreak(), Paragraph(_("4. Delivery and currency"), st["h1"])]
@@ -482,7 +351,7 @@ def _delivery(snap: dict[str, Any]) -> list[Any]:
           "<b>Overdue</b>: tranches whose planned day has passed without delivery. <b>Stale</b>: offers not "
           "reconfirmed within the coalition's renewal period; they are still counted in the totals."), st["body"]))
     story.append(Spacer(1, 3 * mm))
-    chart = _delivery_chart(delivery["capabilities"])
+    chart = delivery_chart(delivery["capabilities"], width=WIDTH)
     if chart is not None:
         story += [chart, Spacer(1, 3 * mm)]
     rows = [

@@ -33,8 +33,8 @@ MARKING = gettext_lazy("COALITION RESTRICTED")
 ILLUSTRATIVE_MARKING = gettext_lazy("illustrative demo figures")
 EN_DASH = "\u2013"
 
-# The snapshot is built in the brief's language (meetings.services compiles under translation.override): dates
-# as the language writes them ("jeudi 10 avril 2025"), country names from Babel's territory names (French),
+# The snapshot is built in the brief's language (meetings.briefs.pipeline compiles under translation.override):
+# dates as the language writes them ("jeudi 10 avril 2025"), country names from Babel's territory names (French),
 # category names through the catalogue. What users typed stays as typed.
 
 

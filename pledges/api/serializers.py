@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from places.api import PlaceField
+from pledges.api.time import ConditionLineSerializer
 from pledges.columns import DELIVERY_COLUMNS, PLEDGE_COLUMNS
 from pledges.models import (
     CapabilityCategory,
@@ -20,7 +21,6 @@ from pledges.models import (
     CaveatKind,
     Coalition,
     Condition,
-    ConditionStatus,
     Country,
     Delivery,
     Pledge,
@@ -346,26 +346,6 @@ class CountryLineSerializer(serializers.Serializer):
     delivered = serializers.IntegerField()
     overdue = serializers.IntegerField()
     stale = serializers.IntegerField()
-
-
-class ConditionAmountSerializer(serializers.Serializer):
-    category = serializers.CharField()
-    category_name = serializers.CharField()
-    unit = serializers.CharField()
-    offered = serializers.IntegerField(help_text="Offered (and available that day) under a caveat naming it.")
-    committed = serializers.IntegerField(help_text="Of those, confirmed or deployed.")
-    pledge_count = serializers.IntegerField()
-
-
-class ConditionLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    status = serializers.ChoiceField(choices=ConditionStatus.choices, help_text="As counted: recorded or assumed.")
-    recorded_status = serializers.ChoiceField(choices=ConditionStatus.choices)
-    decided_on = serializers.DateField(allow_null=True)
-    assumed = serializers.BooleanField(help_text="The scenario assumes a status other than the recorded one.")
-    capabilities = ConditionAmountSerializer(many=True, help_text="What hangs on it per capability: counted while "
-                                                                  "open or met, fallen with it when failed.")
 
 
 class ForceSerializer(serializers.Serializer):

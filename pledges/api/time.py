@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 
+from pledges.models import ConditionStatus
 from pledges.scenarios import NO_ASSUMPTIONS, Assumptions, parse_assumptions
 from pledges.timeline import MAX_MONTHS
 from utilities.api import MomentField
@@ -76,6 +77,26 @@ class TimelineQuerySerializer(ForceQuerySerializer):
                                       help_text=f"How many months, 1 to {MAX_MONTHS} (default 12).")
     format = serializers.ChoiceField(choices=["json", "csv"], required=False,
                                      help_text="`csv`: one row per capability and month.")
+
+
+class ConditionAmountSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    category_name = serializers.CharField()
+    unit = serializers.CharField()
+    offered = serializers.IntegerField(help_text="Offered (and available that day) under a caveat naming it.")
+    committed = serializers.IntegerField(help_text="Of those, confirmed or deployed.")
+    pledge_count = serializers.IntegerField()
+
+
+class ConditionLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=ConditionStatus.choices, help_text="As counted: recorded or assumed.")
+    recorded_status = serializers.ChoiceField(choices=ConditionStatus.choices)
+    decided_on = serializers.DateField(allow_null=True)
+    assumed = serializers.BooleanField(help_text="The scenario assumes a status other than the recorded one.")
+    capabilities = ConditionAmountSerializer(many=True, help_text="What hangs on it per capability: counted while "
+                                                                  "open or met, fallen with it when failed.")
 
 
 class MonthFiguresSerializer(serializers.Serializer):

@@ -199,7 +199,7 @@ class App:
                              cwd=ROOT, env=env, stdout=(logs / "worker.log").open("ab"), stderr=subprocess.STDOUT,
                              start_new_session=True),
             # beat too, as make run has it: its reaper sends again a brief whose message the worker found too
-            # early (meetings.services.briefs_reap_stale)
+            # early (meetings.briefs.pipeline.briefs_reap_stale)
             subprocess.Popen([str(python), "-m", "celery", "-A", "coalition", "beat", "--schedule",
                               str(logs / "beat-schedule"), "--loglevel=INFO"],
                              cwd=ROOT, env=env, stdout=(logs / "beat.log").open("ab"), stderr=subprocess.STDOUT,

@@ -158,7 +158,7 @@ def test_the_as_of_control_and_the_changes_link_in_chromium(page: Any, live_serv
 def test_the_progress_bar_moves_to_100_while_a_real_worker_compiles(
     page: Any, live_server: Any, world: World, scene: Scene, start_worker: Callable[..., Worker],  # noqa: F811
 ) -> None:
-    worker = start_worker(COALITION_BRIEF_TEST_DELAY="2")  # long enough to watch it run
+    worker = start_worker(compile_delay=2)  # long enough to watch it run
     watch = Watch(page, live_server.url)
     sign_in(page, live_server.url, "secretariat")
     page.click("form.compile button")

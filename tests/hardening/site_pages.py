@@ -20,6 +20,7 @@ from django.urls.resolvers import RoutePattern
 from imports import services as import_services
 from imports.template import template_xlsx
 from meetings import services as meeting_services
+from meetings.briefs import pipeline
 from places.services import place_add
 from pledges.models import Pledge
 from tests.conftest import World
@@ -42,7 +43,7 @@ class Things:
 def build_things(world: World) -> Things:
     scene = build_scene(world)
     brief = meeting_services.brief_request(actor=world.secretariat, meeting=scene.meeting, queue=False)
-    meeting_services.brief_compile(brief_id=brief.pk)
+    pipeline.brief_compile(brief_id=brief.pk)
     place_add(actor=world.admin, name="Rzeszów air base", country_code="PL", latitude=50.1, longitude=22.0)
     Group.objects.create(name="Desk officers")
     xlsx = template_xlsx(user=world.ministry_pl, coalition=world.coalition)

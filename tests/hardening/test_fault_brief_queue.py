@@ -94,7 +94,7 @@ def test_brief_requested_while_redis_is_down_is_compiled_once_redis_is_back(worl
             cwd=ROOT, env=env, start_new_session=True))
         # The beat schedule runs the reaper; here it is run once, by hand: it re-queues the lost message.
         subprocess.run([sys.executable, "manage.py", "shell", "-c",
-                        "import datetime as dt; from meetings.services import briefs_reap_stale; "
+                        "import datetime as dt; from meetings.briefs.pipeline import briefs_reap_stale; "
                         "print(briefs_reap_stale(resend_after=dt.timedelta(0)))"],
                        cwd=ROOT, env=env, check=True, timeout=120)
         deadline = time.monotonic() + 120

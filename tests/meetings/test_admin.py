@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from meetings import services
+from meetings.briefs import pipeline
 from meetings.models import AgendaItem, Brief, Invitation, Meeting
 from tests.conftest import World
 
@@ -85,7 +86,7 @@ def test_compile_brief_action_and_brief_admin(world: World, meeting: Meeting) ->
                            follow=True)
     assert "Brief no. 1 for “Defence ministers” is queued" in response.content.decode()
     brief = Brief.objects.get(meeting=meeting)
-    services.brief_compile(brief_id=brief.pk)
+    pipeline.brief_compile(brief_id=brief.pk)
     page = client.get("/admin/meetings/brief/").content.decode()
     assert f"/admin/meetings/brief/{brief.pk}/download/pdf/" in page
     change = client.get(f"/admin/meetings/meeting/{meeting.pk}/change/").content.decode()

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from meetings import services
+from meetings.briefs import pipeline
 from meetings.models import Brief, Meeting
 from pledges.models import Country
 from tests.conftest import World
@@ -124,7 +125,7 @@ def test_brief_request_answers_202_and_downloads_wait_until_ready(world: World, 
     not_ready = secretariat.get(f"/api/v1/briefs/{brief['id']}/pdf")
     assert not_ready.status_code == 409 and "queued" in not_ready.json()["detail"]
 
-    services.brief_compile(brief_id=brief["id"])
+    pipeline.brief_compile(brief_id=brief["id"])
     status = client_for(world.analyst).get(f"/api/v1/briefs/{brief['id']}/").json()
     assert (status["status"], status["progress"], status["error"]) == ("ready", 100, "")
     assert status["pdf_url"].endswith(f"/api/v1/briefs/{brief['id']}/pdf")
@@ -142,7 +143,7 @@ def test_brief_request_answers_202_and_downloads_wait_until_ready(world: World, 
 
 def test_ministry_staff_get_no_brief(world: World, meeting: Meeting) -> None:
     brief = services.brief_request(actor=world.secretariat, meeting=meeting)
-    services.brief_compile(brief_id=brief.pk)
+    pipeline.brief_compile(brief_id=brief.pk)
     client = client_for(world.ministry_pl)
     for path in (f"/api/v1/briefs/{brief.pk}/", f"/api/v1/briefs/{brief.pk}/pdf", f"/api/v1/briefs/{brief.pk}/xlsx"):
         assert client.get(path).status_code == 404

@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from meetings import services
+from meetings.briefs import pipeline
 from meetings.briefs.pdf import CUT_NOTE, render_pdf
 from meetings.briefs.snapshot import build_snapshot
 from meetings.briefs.xlsx import render_xlsx
@@ -117,7 +118,7 @@ def test_a_thousand_caveats_of_the_maximum_length_compile(world: World) -> None:
             for i in range(1000)
         ])
     brief = services.brief_request(actor=world.secretariat, meeting=meeting, queue=False)
-    compiled = services.brief_compile(brief_id=brief.pk)
+    compiled = pipeline.brief_compile(brief_id=brief.pk)
     assert compiled is not None, Brief.objects.get(pk=brief.pk).error
     assert compiled.status == BriefStatus.READY
     text = pdf_text(bytes(compiled.pdf))

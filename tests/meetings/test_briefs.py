@@ -13,6 +13,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from meetings import services
+from meetings.briefs import pipeline
 from meetings.models import Brief, BriefStatus, Meeting
 from meetings.tasks import compile_brief_task, queue_due_briefs
 from pledges.models import Pledge
@@ -25,7 +26,7 @@ from tests.meetings.helpers import pdf_text, xlsx_rows
 
 def compiled(world: World, meeting: Meeting) -> Brief:
     brief = services.brief_request(actor=world.secretariat, meeting=meeting)
-    result = services.brief_compile(brief_id=brief.pk)
+    result = pipeline.brief_compile(brief_id=brief.pk)
     assert result is not None, Brief.objects.get(pk=brief.pk).error
     return result
 
@@ -95,9 +96,9 @@ def test_running_the_task_twice_makes_one_version(world: World, meeting: Meeting
 def test_a_brief_taken_by_another_worker_is_left_alone(world: World, meeting: Meeting) -> None:
     brief = services.brief_request(actor=world.secretariat, meeting=meeting)
     Brief.objects.filter(pk=brief.pk).update(status=BriefStatus.RUNNING, attempts=1, heartbeat_at=timezone.now())
-    assert services.brief_compile(brief_id=brief.pk) is None
+    assert pipeline.brief_compile(brief_id=brief.pk) is None
     assert Brief.objects.get(pk=brief.pk).status == BriefStatus.RUNNING
-    assert services.brief_compile(brief_id=999_999) is None  # gone: nothing to do, no error
+    assert pipeline.brief_compile(brief_id=999_999) is None  # gone: nothing to do, no error
 
 
 def test_numbers_count_up_per_meeting(world: World, meeting: Meeting) -> None:
@@ -119,7 +120,7 @@ def test_only_the_secretariat_asks_for_a_brief(world: World, meeting: Meeting) -
 def test_a_failing_compile_is_marked_failed_with_its_error(world: World, meeting: Meeting) -> None:
     brief = services.brief_request(actor=world.secretariat, meeting=meeting)
     Meeting.objects.filter(pk=meeting.pk).update(time_zone="Nowhere/Atlantis")  # bypassing validation
-    assert services.brief_compile(brief_id=brief.pk) is None
+    assert pipeline.brief_compile(brief_id=brief.pk) is None
     failed = Brief.objects.get(pk=brief.pk)
     assert failed.status == BriefStatus.FAILED and "Atlantis" in failed.error
 
@@ -131,13 +132,13 @@ def test_reaper_requeues_a_brief_whose_worker_died_then_gives_up(world: World, m
                                              started_at=long_ago)
     fresh = services.brief_request(actor=world.secretariat, meeting=meeting)
     Brief.objects.filter(pk=fresh.pk).update(status=BriefStatus.RUNNING, attempts=1, heartbeat_at=timezone.now())
-    assert services.briefs_reap_stale()["requeued"] == 1
+    assert pipeline.briefs_reap_stale()["requeued"] == 1
     assert Brief.objects.get(pk=brief.pk).status == BriefStatus.QUEUED
     assert Brief.objects.get(pk=fresh.pk).status == BriefStatus.RUNNING  # still beating: left alone
-    assert services.brief_compile(brief_id=brief.pk) is not None  # the next worker finishes it
+    assert pipeline.brief_compile(brief_id=brief.pk) is not None  # the next worker finishes it
 
-    Brief.objects.filter(pk=fresh.pk).update(attempts=services.MAX_ATTEMPTS, heartbeat_at=long_ago)
-    assert services.briefs_reap_stale()["failed"] == 1
+    Brief.objects.filter(pk=fresh.pk).update(attempts=pipeline.MAX_ATTEMPTS, heartbeat_at=long_ago)
+    assert pipeline.briefs_reap_stale()["failed"] == 1
     given_up = Brief.objects.get(pk=fresh.pk)
     assert given_up.status == BriefStatus.FAILED and "stopped responding" in given_up.error
 
@@ -147,13 +148,13 @@ def test_scheduler_queues_a_brief_before_each_meeting_and_after_changes(world: W
     soon = upcoming_meeting(world, days=1, title="Ministers tomorrow")
     upcoming_meeting(world, days=5, title="Ministers next week")
     assert [Brief.objects.get(pk=pk).meeting for pk in queue_due_briefs.apply().get()] == [soon]
-    assert services.briefs_queue_due() == []  # one is queued already
-    services.brief_compile(brief_id=Brief.objects.get(meeting=soon).pk)
-    assert services.briefs_queue_due() == []  # ready and nothing changed since
+    assert pipeline.briefs_queue_due() == []  # one is queued already
+    pipeline.brief_compile(brief_id=Brief.objects.get(meeting=soon).pk)
+    assert pipeline.briefs_queue_due() == []  # ready and nothing changed since
     make_pledge(country=world.gb, coalition=world.coalition, status="draft", quantity=7)
-    assert services.briefs_queue_due() == []  # a draft is no change a brief could show
+    assert pipeline.briefs_queue_due() == []  # a draft is no change a brief could show
     pledges_with_caveats(world)
-    again = services.briefs_queue_due()
+    again = pipeline.briefs_queue_due()
     assert [(b.meeting, b.number, b.requested_by) for b in again] == [(soon, 2, None)]
 
 
@@ -263,7 +264,7 @@ def test_a_french_brief_reads_in_french(world: World, meeting: Meeting) -> None:
                                     unit=world.aircraft, quantity=25000)
     brief = services.brief_request(actor=world.secretariat, meeting=meeting, language="fr")
     assert brief.language == "fr"
-    done = services.brief_compile(brief_id=brief.pk)
+    done = pipeline.brief_compile(brief_id=brief.pk)
     assert done is not None, Brief.objects.get(pk=brief.pk).error
     text = " ".join(pdf_text(bytes(done.pdf)).replace("\u202f", " ").replace("\xa0", " ").split())
     for heading in ("1. Participation", "2. État des forces", "3. Où se trouvent les forces",

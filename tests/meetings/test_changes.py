@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from meetings import services
+from meetings.briefs import pipeline
 from meetings.models import Brief
 from pledges import services as pledge_services
 from pledges.models import Caveat, Pledge
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def brief_as_of(meeting: object, as_of: dt.datetime, number: int) -> Brief:
     """A queued brief made directly (no message for a worker: these tests compile in-process)."""
     brief = Brief.objects.create(meeting=meeting, number=number, as_of=as_of)
-    compiled = services.brief_compile(brief_id=brief.pk)
+    compiled = pipeline.brief_compile(brief_id=brief.pk)
     assert compiled is not None, Brief.objects.get(pk=brief.pk).error
     return compiled
 

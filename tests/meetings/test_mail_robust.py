@@ -26,6 +26,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from meetings import services
+from meetings.briefs import pipeline
 from meetings.models import Meeting, Notification
 from meetings.reminders import brief_ready_notify, reminders_send_due
 from tests.conftest import World
@@ -138,7 +139,7 @@ def test_a_stored_title_with_line_breaks_still_gets_its_mail_out_on_one_line(add
     assert Notification.objects.filter(sent_at__isnull=False).count() == 4
 
     brief = services.brief_request(actor=world.secretariat, meeting=Meeting.objects.get(pk=hostile.pk), queue=False)
-    services.brief_compile(brief_id=brief.pk)
+    pipeline.brief_compile(brief_id=brief.pk)
     assert brief_ready_notify(brief_id=brief.pk) == 1
     [notice] = inbox.to("secretariat@example.org")
     assert subject(notice) == "Brief no. 1 for X Bcc: someone@example X-Header: y is ready"

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from meetings import services
+from meetings.briefs import pipeline
 from meetings.models import Meeting, Notification
 from meetings.reminders import brief_ready_notify, reminders_send_due
 from pledges import services as pledge_services
@@ -153,7 +154,7 @@ def test_two_workers_at_once_send_each_mail_once(world: World, meeting: Meeting,
 
 def test_the_secretariat_hears_when_a_brief_is_ready(world: World, meeting: Meeting, inbox: Inbox) -> None:
     brief = services.brief_request(actor=world.secretariat, meeting=meeting, queue=False)
-    services.brief_compile(brief_id=brief.pk)
+    pipeline.brief_compile(brief_id=brief.pk)
     assert brief_ready_notify(brief_id=brief.pk) == 1
     assert brief_ready_notify(brief_id=brief.pk) == 0
     [mail] = inbox.to("secretariat@example.org")

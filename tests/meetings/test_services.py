@@ -117,8 +117,8 @@ def test_a_worker_claims_a_brief_while_a_request_holds_its_meeting(world: World)
 
     from django.db import connection, transaction
 
+    from meetings.briefs.pipeline import _claim, briefs_reap_stale
     from meetings.models import Brief, BriefStatus, Meeting
-    from meetings.services import _claim, briefs_reap_stale
     from tests.meetings.conftest import upcoming_meeting
 
     meeting = upcoming_meeting(world)

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 
 from coalition.celery import app as celery_app
 from meetings import services
+from meetings.briefs import pipeline
 from meetings.models import Brief, BriefStatus, Meeting
 from tests.conftest import World, session_database_url
 from tests.meetings.conftest import API_URLCONF, client_for, pledges_with_caveats
@@ -31,15 +32,19 @@ ROOT = Path(settings.BASE_DIR)
 
 
 class Worker:
-    """`celery -A coalition worker` in its own process group, logging to a file the test can show."""
+    """`celery -A coalition worker` in its own process group, logging to a file the test can show.
 
-    def __init__(self, log: Path, **extra_env: str) -> None:
+    `compile_delay` (seconds): every compile waits that long first, its brief running (tests.meetings.slow_worker),
+    so that the test can kill or restart the worker mid-compile."""
+
+    def __init__(self, log: Path, compile_delay: float = 0, **extra_env: str) -> None:
         env = {**os.environ, "DATABASE_URL": session_database_url(), "REDIS_URL": settings.REDIS_URL,
                "COALITION_TESTING": "true", "DJANGO_CONN_MAX_AGE": "0", **extra_env}
         self.log = log
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        launcher = ["tests.meetings.slow_worker", str(compile_delay)] if compile_delay else ["celery"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "coalition", "worker", "--pool=solo", "-Q", "celery",
+            [sys.executable, "-m", *launcher, "-A", "coalition", "worker", "--pool=solo", "-Q", "celery",
              "-n", self.name, "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -72,8 +77,8 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     _clear_broker()
     workers: list[Worker] = []
 
-    def start(**env: str) -> Worker:
-        worker = Worker(tmp_path / f"worker{len(workers)}.log", **env)
+    def start(compile_delay: float = 0, **env: str) -> Worker:
+        worker = Worker(tmp_path / f"worker{len(workers)}.log", compile_delay, **env)
         workers.append(worker)
         return worker
 
@@ -148,7 +153,7 @@ def services_force(world: World, as_of: dt.datetime) -> list[Any]:
 def test_a_killed_worker_leaves_no_brief_running_forever(world: World, meeting: Meeting,
                                                          start_worker: Callable[..., Worker]) -> None:
     pledges_with_caveats(world)
-    slow = start_worker(COALITION_BRIEF_TEST_DELAY="60")
+    slow = start_worker(compile_delay=60)
     brief = services.brief_request(actor=world.secretariat, meeting=meeting)
     wait_for(lambda: Brief.objects.get(pk=brief.pk).status == BriefStatus.RUNNING, 30, "the worker to start", slow)
     slow.kill()  # SIGKILL mid-compile: no cleanup code runs
@@ -156,7 +161,7 @@ def test_a_killed_worker_leaves_no_brief_running_forever(world: World, meeting: 
     assert (stuck.status, stuck.attempts) == (BriefStatus.RUNNING, 1)
 
     # The beat task, with a short staleness limit for the test, hands it to the next worker.
-    assert services.briefs_reap_stale(running_after=dt.timedelta(seconds=0))["requeued"] == 1
+    assert pipeline.briefs_reap_stale(running_after=dt.timedelta(seconds=0))["requeued"] == 1
     fresh = start_worker()
     status = poll_until_done(client_for(world.secretariat), brief.pk, fresh)
     assert status["status"] == "ready", fresh.output()

@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 
 from meetings import services
+from meetings.briefs import pipeline
 from meetings.models import Brief, BriefStatus, Meeting
 from tests.conftest import World, session_database_url
 from tests.hardening.test_fault_redis import ThrowAwayRedis
@@ -63,8 +64,8 @@ def own_redis() -> Iterator[ThrowAwayRedis]:
 def processes(own_redis: ThrowAwayRedis, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     started: list[Worker | Beat] = [Beat(tmp_path, own_redis.url)]
 
-    def worker(**env: str) -> Worker:
-        made = Worker(tmp_path / f"worker{len(started)}.log", REDIS_URL=own_redis.url, **env)
+    def worker(compile_delay: float = 0) -> Worker:
+        made = Worker(tmp_path / f"worker{len(started)}.log", compile_delay, REDIS_URL=own_redis.url)
         started.append(made)
         return made
 
@@ -81,7 +82,7 @@ def test_a_brief_whose_worker_is_killed_is_ready_within_90_seconds(
     world: World, meeting: Meeting, processes: Callable[..., Worker]
 ) -> None:
     pledges_with_caveats(world)
-    slow = processes(COALITION_BRIEF_TEST_DELAY="120")
+    slow = processes(compile_delay=120)
     brief = services.brief_request(actor=world.secretariat, meeting=meeting, queue=False)  # sent by the reaper
     wait_for(lambda: status(brief) == BriefStatus.RUNNING, 40, "the worker to start compiling", slow)
     slow.kill()  # SIGKILL, the whole process group: no cleanup runs
@@ -102,7 +103,7 @@ def test_a_brief_compiling_through_a_worker_restart_and_a_redis_restart_is_ready
 ) -> None:
     pledges_with_caveats(world)
     # A full worker restart: asked to stop (warm shutdown), then killed when it takes too long, as a supervisor does.
-    first = processes(COALITION_BRIEF_TEST_DELAY="120")
+    first = processes(compile_delay=120)
     brief = services.brief_request(actor=world.secretariat, meeting=meeting, queue=False)
     wait_for(lambda: status(brief) == BriefStatus.RUNNING, 40, "the first worker to start", first)
     first.stop()
@@ -113,7 +114,7 @@ def test_a_brief_compiling_through_a_worker_restart_and_a_redis_restart_is_ready
 
     # Redis restarted while a brief compiles: its result is written to the database all the same.
     second = services.brief_request(actor=world.secretariat, meeting=meeting, queue=False)
-    slow = processes(COALITION_BRIEF_TEST_DELAY="6")
+    slow = processes(compile_delay=6)
     wait_for(lambda: status(second) == BriefStatus.RUNNING, 40, "a worker to take the second brief", slow)
     own_redis.stop()
     time.sleep(2)
@@ -131,4 +132,4 @@ def test_a_brief_compiling_through_a_worker_restart_and_a_redis_restart_is_ready
     wait_for(lambda: status(third) == BriefStatus.READY, 30, "ready within 30 s of Redis returning", slow)
     print(f"asked for while Redis was down: ready {time.monotonic() - back:.0f} s after it returned")
     assert sorted(Brief.objects.filter(meeting=meeting).values_list("number", flat=True)) == [1, 2, 3]
-    assert dt.timedelta(0) <= services.STALE_RUNNING_AFTER <= dt.timedelta(minutes=1)
+    assert dt.timedelta(0) <= pipeline.STALE_RUNNING_AFTER <= dt.timedelta(minutes=1)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from meetings import services
+from meetings.briefs import pipeline
 from meetings.models import Brief, BriefStatus, Meeting
 
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         if meeting is None:
             raise CommandError(f"There is no meeting {meeting_id}.")
         brief = services.brief_request(actor=None, meeting=meeting, system=True, queue=False)
-        services.brief_compile(brief_id=brief.pk)
+        pipeline.brief_compile(brief_id=brief.pk)
         brief = Brief.objects.get(pk=brief.pk)
         if brief.status != BriefStatus.READY:
             raise CommandError(f"Brief {brief.pk} {brief.status}: {brief.error}")
