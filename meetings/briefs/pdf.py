@@ -18,7 +18,7 @@ import matplotlib
 from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop, ngettext, pgettext
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -124,7 +124,7 @@ def _gap(value: int | None) -> str:
         return f'<font color="#A4161A"><b>{_num(value)}</b></font>'
     if value < 0:
         return '<font color="#2D6A4F">' + _("+%(amount)s over") % {"amount": _num(-value)} + "</font>"
-    return '<font color="#2D6A4F">met</font>'
+    return '<font color="#2D6A4F">' + pgettext("requirement", "met") + "</font>"
 
 
 def _fit(line: str, font: str, size: float, width: float) -> list[str]:
