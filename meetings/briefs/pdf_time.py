@@ -19,8 +19,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 from django.utils.formats import date_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -52,7 +52,9 @@ def _month_label(month: str, index: int) -> str:
     """"Apr", with the year under it for the first month and each January (but the second month: the first one's
     year would touch it)."""
     day = _month(month)
-    label = date_format(day, "N")  # "Sept.", "juil.": no two months alike in either language
+    # English "Mar", "Apr" (AP style's "March April" ran together under the bars); French "juin", "juil.": no two
+    # months alike in either language
+    label = date_format(day, "M" if get_language().startswith("en") else "N")
     return f"{label}\n{day.year}" if index == 0 or (day.month == 1 and index != 1) else label
 
 
