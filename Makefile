@@ -30,7 +30,7 @@ run: deps
 test: deps system-deps
 	$(PY) -m ruff check .
 	COALITION_TESTING=true $(PY) manage.py makemigrations --check --dry-run
-	COALITION_TESTING=true $(PY) -m mypy accounts places pledges meetings coalition idempotency dashboard imports utilities
+	COALITION_TESTING=true $(PY) -m mypy accounts places pledges meetings coalition idempotency dashboard imports utilities backups
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: deps
