@@ -117,6 +117,11 @@ def _tool_major(executable: Path) -> int | None:
 
 def find_tool(tool: str, server_major: int) -> Path:
     """The `tool` (pg_dump, pg_restore) of the lowest major version that is at least the server's."""
+    return find_tools(tool, server_major)[0]
+
+
+def find_tools(tool: str, server_major: int) -> list[Path]:
+    """Every `tool` of a major version at least the server's, one per version, the lowest first."""
     found: dict[int, Path] = {}
     for folder in _candidate_folders():
         executable = folder / tool
@@ -127,7 +132,7 @@ def find_tool(tool: str, server_major: int) -> Path:
     if not found:
         raise BackupError(f"No {tool} for PostgreSQL {server_major} or newer was found (set COALITION_PG_BIN to "
                           f"the folder of one, or install postgresql-client-{server_major}).")
-    return found[min(found)]
+    return [found[major] for major in sorted(found)]
 
 
 def server_major(target: Target) -> int:
@@ -220,15 +225,34 @@ def restore(path: Path | str, target: Target | None = None) -> Outcome:
         raise BackupError(f"There is no backup file {path}.")
     started = time.monotonic()
     major = server_major(target)
-    pg_restore = find_tool("pg_restore", major)
-    _run([str(pg_restore), "--list", str(path)], target)  # a readable archive, before anything else
+    # The first pg_restore (lowest version first) that reads the archive: one made by a newer pg_dump needs a
+    # pg_restore as new; a file that none reads is refused before anything else.
+    problem: BackupError | None = None
+    for pg_restore in find_tools("pg_restore", major):
+        try:
+            _run([str(pg_restore), "--list", str(path)], target)
+        except BackupError as unreadable:
+            problem = problem or unreadable
+            continue
+        break
+    else:
+        assert problem is not None
+        raise BackupError(f"{path} is not a backup that can be read: {problem}")
     present = objects_in(target)
     if present:
         shown = ", ".join(present[:5]) + (", ..." if len(present) > 5 else "")
         raise DatabaseNotEmpty(f"Database {target.name!r} is not empty ({len(present)} objects: {shown}); a "
                                "backup is restored only into an empty database. Nothing was changed.")
-    _run([str(pg_restore), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-          "--no-password", f"--dbname={target.name}", str(path)], target)
+    try:
+        _run([str(pg_restore), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
+              "--no-password", f"--dbname={target.name}", str(path)], target)
+    except BackupError as failed:
+        newer = _tool_major(pg_restore)
+        if newer is not None and newer > major:  # e.g. SET transaction_timeout (17+) sent to an older server
+            raise BackupError(f"{failed}\nThis backup was made by a newer pg_dump than this server's PostgreSQL "
+                              f"{major} reads; restore it into PostgreSQL {newer} or newer. Nothing was changed.") \
+                from failed
+        raise BackupError(f"{failed}\nNothing was changed (one transaction).") from failed
     with target.connect(autocommit=True) as db:  # the planner's statistics are not in a dump
         db.execute("ANALYZE")
     return Outcome(path, path.stat().st_size, time.monotonic() - started)

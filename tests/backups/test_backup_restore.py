@@ -200,6 +200,9 @@ def test_the_backup_command_writes_a_file_and_fails_clearly(tmp_path: Path) -> N
     with pytest.raises(CommandError, match="is a folder"):
         call_command("backup", str(tmp_path / "folder"))
     assert not list(tmp_path.rglob("*.partial"))
+    (tmp_path / "garbage.dump").write_bytes(b"not a dump")
+    with pytest.raises(CommandError, match="not a backup"):
+        call_command("restore", str(tmp_path / "garbage.dump"))
 
 
 def test_a_backup_taken_while_writes_go_on_restores_to_a_consistent_state(
