@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint deps system-deps
+.PHONY: run test lint deps system-deps backup restore
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,21 @@ system-deps:
 run: deps
 	$(PY) -m coalition.run
 
+# `make run`'s data (DATABASE_URL, else the embedded PostgreSQL, started if it is not running): `make backup` writes
+# .local/backups/coalition-<UTC moment>.dump (or FILE=...); `make restore FILE=...` loads one into an empty database.
+BACKUP_DIR ?= .local/backups
+RUN_KEY = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .local/secret_key 2>/dev/null || echo backup-only)}"
+backup: deps
+	$(RUN_KEY) $(PY) manage.py backup "$(or $(FILE),$(BACKUP_DIR)/coalition-$$(date -u +%Y%m%dT%H%M%SZ).dump)"
+
+restore: deps
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=path/to/backup.dump" >&2; exit 2; }
+	$(RUN_KEY) $(PY) manage.py restore "$(FILE)"
+
 test: deps system-deps
 	$(PY) -m ruff check .
 	COALITION_TESTING=true $(PY) manage.py makemigrations --check --dry-run
-	COALITION_TESTING=true $(PY) -m mypy accounts places pledges meetings coalition idempotency dashboard imports utilities
+	COALITION_TESTING=true $(PY) -m mypy accounts places pledges meetings coalition idempotency dashboard imports utilities backups
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: deps

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "idempotency",
     "dashboard",
     "imports",
+    "backups",
     "csp",
     "axes",
 ]
@@ -146,6 +147,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Answers kept for idempotent retries are forgotten after a day.
     "purge-idempotent-requests": {"task": "idempotency.tasks.purge_idempotent_requests", "schedule": 3600.0},
 }
+
+# Backups (backups/services.py): `manage.py backup` / `restore`; with COALITION_BACKUP_DIR set, beat also writes one
+# there every COALITION_BACKUP_INTERVAL seconds (default a day) and keeps the newest COALITION_BACKUP_KEEP (7).
+# COALITION_PG_BIN: the folder of the pg_dump / pg_restore to use (default: the closest version found).
+BACKUP_DIR: str = env.str("COALITION_BACKUP_DIR", default="")
+BACKUP_KEEP: int = env.int("COALITION_BACKUP_KEEP", default=7)
+BACKUP_INTERVAL: float = env.float("COALITION_BACKUP_INTERVAL", default=24 * 3600.0)
+BACKUP_PG_BIN: str = env.str("COALITION_PG_BIN", default="")
+if BACKUP_DIR:
+    CELERY_BEAT_SCHEDULE["scheduled-backup"] = {"task": "backups.tasks.scheduled_backup", "schedule": BACKUP_INTERVAL}
 
 CACHES = {
     "default": {

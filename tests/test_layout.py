@@ -21,6 +21,7 @@ FLOORS: list[list[str]] = [
     ["pledges"],
     ["meetings", "imports"],
     ["dashboard"],
+    ["backups"],
 ]
 ORDER = {package: (floor, index) for floor, packages in enumerate(FLOORS) for index, package in enumerate(packages)}
 COMPOSITION_ROOT = "coalition"
