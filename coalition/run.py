@@ -9,6 +9,11 @@ then waits on supervisord until Ctrl-C (or SIGTERM), which stops them all.
 
 Settings are production's (DEBUG off), relaxed only for plain HTTP on this machine: no HTTPS redirect and
 cookies not marked Secure. The secret key is made once and kept in `.local/secret_key`.
+
+With DATABASE_URL and REDIS_URL set, several launchers against the same servers are several nodes (README, "More
+than one machine"): each keeps its files (supervisord's socket, pid file and logs, gunicorn's control socket, beat's
+schedule, mail files) in its own local folder (COALITION_LOCAL_DIR, default `.local/`), and migrates and loads the
+demo under a PostgreSQL advisory lock, so that nodes started at the same moment take turns.
 """
 
 from __future__ import annotations

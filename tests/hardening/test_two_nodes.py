@@ -379,7 +379,7 @@ def test_two_nodes_behind_haproxy_one_killed_mid_brief_and_mid_writes() -> None:
 
 
 def test_haproxy_example_in_readme_is_valid(tmp_path: Path) -> None:
-    """The README's HAProxy example is a configuration HAProxy accepts."""
+    """The README's HAProxy example and deploy/haproxy.cfg are configurations HAProxy accepts."""
     haproxy = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
     if haproxy is None:
         pytest.skip("Debian's haproxy is not installed (make system-deps)")
@@ -389,4 +389,8 @@ def test_haproxy_example_in_readme_is_valid(tmp_path: Path) -> None:
     (tmp_path / "haproxy.cfg").write_text(example)
     result = subprocess.run([haproxy, "-c", "-f", str(tmp_path / "haproxy.cfg")], capture_output=True, text=True,
                             check=False, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # And docker-compose.yml's, which finds the web replicas through Docker's DNS.
+    result = subprocess.run([haproxy, "-c", "-f", str(ROOT / "deploy" / "haproxy.cfg")], capture_output=True,
+                            text=True, check=False, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
