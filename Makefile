@@ -19,10 +19,12 @@ $(MO): locale/fr/LC_MESSAGES/django.po $(VENV)/.installed
 deps: $(VENV)/.installed $(MO)
 
 # Debian's Chromium for the browser tests, poppler-utils (pdftotext) to read briefs back, gettext (xgettext) for
-# the test that every string to translate has its French.
+# the test that every string to translate has its French, haproxy in front of the two nodes of
+# tests/hardening/test_two_nodes.py.
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v xgettext >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils gettext >/dev/null)
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v xgettext >/dev/null && \
+	  { command -v haproxy || test -x /usr/sbin/haproxy; } >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils gettext haproxy >/dev/null)
 
 run: deps
 	$(PY) -m coalition.run

@@ -9,6 +9,11 @@ then waits on supervisord until Ctrl-C (or SIGTERM), which stops them all.
 
 Settings are production's (DEBUG off), relaxed only for plain HTTP on this machine: no HTTPS redirect and
 cookies not marked Secure. The secret key is made once and kept in `.local/secret_key`.
+
+With DATABASE_URL and REDIS_URL set, several launchers against the same servers are several nodes (README, "More
+than one machine"): each keeps its files (supervisord's socket, pid file and logs, gunicorn's control socket, beat's
+schedule, mail files) in its own local folder (COALITION_LOCAL_DIR, default `.local/`), and migrates and loads the
+demo under a PostgreSQL advisory lock, so that nodes started at the same moment take turns.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +112,9 @@ def settings_environment(local: Path, address: str, database_url: str, redis_url
 def programs(local: Path, env: dict[str, str], postgres: embedded.EmbeddedPostgres | None,
              redis: embedded.EmbeddedRedis | None) -> list[Program]:
     python = sys.executable
+    # Two nodes on one host are two Celery nodes (worker-8001@host, worker-8002@host), not one name twice.
+    port = env["COALITION_ADDRESS"].rsplit(":", 1)[-1]
+    node = f"-{port}" if port.isdigit() else ""
     found: list[Program] = []
     if postgres is not None:  # SIGINT: PostgreSQL's fast shutdown
         found.append(Program("postgres", postgres.command, autostart=True, user=postgres.user, priority=10,
@@ -112,13 +122,15 @@ def programs(local: Path, env: dict[str, str], postgres: embedded.EmbeddedPostgr
     if redis is not None:
         found.append(Program("redis", redis.command, autostart=True, priority=10))
     found += [
+        # gunicorn's control socket in this node's folder, not the home folder every node on the machine shares.
         Program("web", [python, "-m", "gunicorn", "-c", str(ROOT / "coalition" / "gunicorn.conf.py"),
-                        "coalition.wsgi:application"], environment=env),
+                        "--control-socket", str(local / "gunicorn.ctl"), "coalition.wsgi:application"],
+                environment=env),
         Program("worker", [python, "-m", "celery", "-A", "coalition", "worker", "--loglevel=INFO", "-Q", "celery",
-                           "--concurrency=2", "-n", "worker@%h"], environment=env, stopwaitsecs=60),
+                           "--concurrency=2", "-n", f"worker{node}@%h"], environment=env, stopwaitsecs=60),
         # Imports one at a time (each within settings.IMPORT_TIME_LIMIT); the worker above never takes one.
         Program("imports-worker", [python, "-m", "celery", "-A", "coalition", "worker", "--loglevel=INFO",
-                                   "-Q", "imports", "--concurrency=1", "-n", "imports@%h"], environment=env,
+                                   "-Q", "imports", "--concurrency=1", "-n", f"imports{node}@%h"], environment=env,
                 stopwaitsecs=60),
         Program("beat", [python, "-m", "celery", "-A", "coalition", "beat", "--loglevel=INFO",
                          "--schedule", str(local / "celerybeat-schedule")], environment=env),
@@ -183,14 +195,41 @@ def prepare(env: dict[str, str]) -> str:
     from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("seed_demo", with_demo_users=True)
-    call_command("collectstatic", interactive=False, verbosity=0)
     from django.db import connections
 
-    url = queue_demo_brief()
+    with one_node_at_a_time():
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("seed_demo", with_demo_users=True)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        url = queue_demo_brief()
     connections.close_all()
     return url
+
+
+# pg_advisory_lock's key for "a node is migrating and loading the demo": any fixed 64-bit number of our own.
+PREPARE_LOCK = 0x636F616C6974  # "coalit"
+
+
+@contextmanager
+def one_node_at_a_time() -> Iterator[None]:
+    """Hold PostgreSQL's advisory lock PREPARE_LOCK on a connection of its own while the body runs: two nodes
+    started at the same moment against one database migrate and load the demo one after the other (the second
+    finds everything done), never at once. The lock goes with its connection, so a node killed meanwhile
+    releases it."""
+    from django.db import connections
+
+    default = connections["default"]
+    holder = default.get_new_connection(default.get_connection_params())
+    holder.autocommit = True
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [PREPARE_LOCK])
+            if not (cursor.fetchone() or (False,))[0]:
+                print("Another node is migrating or loading the demo; waiting for it.", flush=True)
+                cursor.execute("SELECT pg_advisory_lock(%s)", [PREPARE_LOCK])
+        yield
+    finally:
+        holder.close()  # closing the session releases the lock, whatever happened
 
 
 def queue_demo_brief() -> str:
