@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.roles import Actor, Reader
+from meetings.metrics import brief_finished
 from meetings.models import (
     BRIEF_LANGUAGES,
     AgendaItem,
@@ -430,8 +431,14 @@ def brief_compile(*, brief_id: int) -> Brief | None:
     def progress(percent: int) -> None:
         Brief.objects.filter(_mine(brief)).update(progress=percent, heartbeat_at=timezone.now())
 
+    started = time.monotonic()
     with _heartbeat(brief):
-        return _compile_claimed(brief, progress)
+        compiled = _compile_claimed(brief, progress)
+    if compiled is not None:
+        brief_finished("ready", time.monotonic() - started)
+    elif Brief.objects.filter(pk=brief.pk, attempts=brief.attempts, status=BriefStatus.FAILED).exists():
+        brief_finished("failed", time.monotonic() - started)  # not one whose claim was lost: another run's
+    return compiled
 
 
 @contextmanager
