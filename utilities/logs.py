@@ -72,4 +72,5 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         handler["formatter"] = "json"
         # Django's own loggers write plain lines of their own (DEBUG, runserver): here they go through the root's.
         config["loggers"] = {name: {"handlers": [], "propagate": True} for name in ("django", "django.server")}
+        logging.captureWarnings(True)  # a Python warning is a line of the log too (logger py.warnings), not raw text
     return config
