@@ -173,8 +173,12 @@ def import_apply(*, actor: Reader | Actor, import_id: int, progress: Callable[[i
     except ImportRefused:
         outcome = "refused"
         raise
+    except (PermissionDenied, ValidationError):
+        outcome = ""  # the request refused (not its country's, not previewed): no import was tried
+        raise
     finally:
-        import_finished(outcome, time.monotonic() - started)
+        if outcome:
+            import_finished(outcome, time.monotonic() - started)
 
 
 def _apply(actor: Reader | Actor, import_id: int, progress: Callable[[int], None] | None) -> Import:

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
@@ -53,7 +54,8 @@ def test_briefs_are_counted_by_outcome_with_their_duration(world: World, monkeyp
 
 
 def test_imports_are_counted_by_outcome(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    outcomes: list[Any] = [object(), import_services.ImportRefused([{"row": 2}]), ValueError("broken")]
+    outcomes: list[Any] = [object(), import_services.ImportRefused([{"row": 2}]), ValueError("broken"),
+                           PermissionDenied("not yours")]
 
     def apply(*args: Any) -> Any:
         outcome = outcomes.pop(0)
@@ -69,6 +71,8 @@ def test_imports_are_counted_by_outcome(world: World, monkeypatch: pytest.Monkey
         import_services.import_apply(actor=world.ministry_pl, import_id=2)
     with pytest.raises(ValueError, match="broken"):
         import_services.import_apply(actor=world.ministry_pl, import_id=3)
+    with pytest.raises(PermissionDenied):  # refused before any import was tried: not counted
+        import_services.import_apply(actor=world.ministry_pl, import_id=4)
     for outcome, count in before.items():
         assert figure("coalition_imports_applied_total", outcome=outcome) == count + 1, outcome
         assert figure("coalition_import_apply_duration_seconds_count", outcome=outcome) >= 1
