@@ -1,9 +1,9 @@
 """GET /metrics in Prometheus's text format (prometheus_client), and the figures every request gives.
 
-Who may read it: a request from this machine (REMOTE_ADDR 127.0.0.1 or ::1, not forwarded by a proxy unless
-settings.TRUSTED_PROXIES says the proxies are ours, and then the client they name is on this machine), or one
-bearing settings.METRICS_TOKEN (`Authorization: Bearer ...`, compared in constant time). Anyone else gets 404,
-as for a page that does not exist.
+Who may read it: a request from this machine (REMOTE_ADDR a loopback address: 127.0.0.0/8, ::1; not forwarded
+by a proxy unless settings.TRUSTED_PROXIES says the proxies are ours, and then the client they name is on this
+machine), or one bearing settings.METRICS_TOKEN (`Authorization: Bearer ...`, compared in constant time).
+Anyone else gets 404, as for a page that does not exist.
 
 Several processes: gunicorn's workers and the Celery workers each count on their own. With PROMETHEUS_MULTIPROC_DIR
 set (the launcher sets it to a folder of the node's own, emptied at start), prometheus_client writes each process's
@@ -69,9 +69,11 @@ def exposition() -> bytes:
 
 def _is_loopback(address: str) -> bool:
     try:
-        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 on a dual-stack socket
+    return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
 def may_read(request: HttpRequest) -> bool:

@@ -28,12 +28,12 @@ def scrape(client: Client) -> str:
     return response.content.decode()
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "::1"])
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "::ffff:127.0.0.1"])
 def test_loopback_reads_the_figures(client: Client, address: str) -> None:
     assert client.get("/metrics", REMOTE_ADDR=address).status_code == 200
 
 
-@pytest.mark.parametrize("address", ["10.0.0.7", "192.168.1.4", "2001:db8::1", ""])
+@pytest.mark.parametrize("address", ["10.0.0.7", "192.168.1.4", "2001:db8::1", "::ffff:10.0.0.7", "", "localhost"])
 def test_any_other_address_is_told_nothing_is_there(client: Client, address: str) -> None:
     response = client.get("/metrics", REMOTE_ADDR=address)
     assert response.status_code == 404
