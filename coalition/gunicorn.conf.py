@@ -20,3 +20,22 @@ backlog = 2048  # requests beyond the workers wait here rather than being refuse
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("DJANGO_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+if os.environ.get("LOG_FORMAT") == "json":  # gunicorn's own lines (the access log too) as JSON lines
+    logconfig_dict = {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "utilities.logs.JsonFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json",
+                                 "stream": "ext://sys.stdout"}},
+        "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+                    "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    }
+    access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker gone: its live figures leave the sums of /metrics (prometheus_client's multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

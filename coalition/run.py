@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -106,6 +107,8 @@ def settings_environment(local: Path, address: str, database_url: str, redis_url
         "COALITION_BASE_URL": os.environ.get("COALITION_BASE_URL", f"http://{address}"),
         "COALITION_LOCAL_DIR": str(local),
         "PYTHONUNBUFFERED": "1",
+        # Each process's figures for /metrics, added up at the scrape (utilities.metrics); this node's own.
+        "PROMETHEUS_MULTIPROC_DIR": str(local / "metrics"),
     }
 
 
@@ -254,6 +257,8 @@ def main() -> int:
     database_url = postgres.url if postgres else os.environ["DATABASE_URL"]
     redis_url = redis.url if redis else os.environ["REDIS_URL"]
     env = settings_environment(local, address, database_url, redis_url)
+    shutil.rmtree(env["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)  # the figures start again with the node
+    Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True)
     config = write_configuration(local, programs(local, env, postgres, redis))
 
     print(f"PostgreSQL: {embedded.describe(database_url)}\nRedis: {embedded.describe(redis_url)}", flush=True)

@@ -14,6 +14,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from coalition import embedded
+from utilities.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "utilities.logs.RequestIdMiddleware",
+    "utilities.metrics.RequestMetricsMiddleware",
     "utilities.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -368,9 +371,10 @@ _db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_REFERRER_POLICY = "same-origin"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# LOG_FORMAT=json: one JSON object per line, with the request's id (utilities.logs).
+LOG_FORMAT: str = env.str("LOG_FORMAT", default="text")
+LOGGING = logging_config(LOG_FORMAT, env.str("DJANGO_LOG_LEVEL", default="INFO"))
+if LOG_FORMAT == "json":
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the workers' lines through LOGGING too
+# GET /metrics (utilities.metrics): this machine, or a scraper bearing this token.
+METRICS_TOKEN: str = env.str("COALITION_METRICS_TOKEN", default="")

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from accounts.views import choose_language
 from utilities.health import health
+from utilities.metrics import metrics
 
 admin.site.site_header = gettext_lazy("Coalition pledge tracker")
 admin.site.site_title = gettext_lazy("Coalition pledges")
@@ -27,6 +28,7 @@ handler500 = "utilities.errors.server_error"
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("language/", choose_language, name="choose-language"),
     # Browsers ask for /favicon.ico on every page; answer it rather than log a 404 in every console.
     path("favicon.ico", RedirectView.as_view(url=static("dashboard/favicon.svg"), permanent=True)),

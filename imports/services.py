@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.roles import Actor, Reader, is_ministry
+from imports.metrics import import_finished
 from imports.models import Import, ImportStatus, RowAction
 from imports.reader import FileRefused, read_rows
 from imports.rows import MAX_CAVEATS_PER_FILE, Lookups, PledgeRow, clean_row
@@ -163,6 +165,23 @@ def _record_preview(imported: Import, actor: Reader | Actor, rows: list[PledgeRo
 
 def import_apply(*, actor: Reader | Actor, import_id: int, progress: Callable[[int], None] | None = None) -> Import:
     """Write every row of a previewed import, or none. Raises ImportRefused (nothing written) when a row fails."""
+    started, outcome = time.monotonic(), "failed"
+    try:
+        imported = _apply(actor, import_id, progress)
+        outcome = "applied"
+        return imported
+    except ImportRefused:
+        outcome = "refused"
+        raise
+    except (PermissionDenied, ValidationError):
+        outcome = ""  # the request refused (not its country's, not previewed): no import was tried
+        raise
+    finally:
+        if outcome:
+            import_finished(outcome, time.monotonic() - started)
+
+
+def _apply(actor: Reader | Actor, import_id: int, progress: Callable[[int], None] | None) -> Import:
     with transaction.atomic():
         imported = Import.objects.select_for_update(of=("self",)).select_related("coalition").get(pk=import_id)
         if not imports_visible_to(actor).filter(pk=imported.pk).exists():

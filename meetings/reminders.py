@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role, User
+from meetings.metrics import mail_sent
 from meetings.models import Brief, BriefStatus, InvitationStatus, Meeting, MeetingStatus, Notification, NotificationKind
 from pledges.selectors import country_attention
 from utilities.mail import mail_message
@@ -63,6 +64,13 @@ Outcome = Literal["sent", "taken", "failed"]
 
 def send_once(*, key: str, kind: str, meeting: Meeting, user: User, brief: Brief | None,
               message: Callable[[], EmailMessage]) -> Outcome:
+    outcome = _send_once(key=key, kind=kind, meeting=meeting, user=user, brief=brief, message=message)
+    mail_sent(kind, outcome)
+    return outcome
+
+
+def _send_once(*, key: str, kind: str, meeting: Meeting, user: User, brief: Brief | None,
+               message: Callable[[], EmailMessage]) -> Outcome:
     """Claim `key`, make and send the message, mark it sent: "sent". "taken" when someone already sent (or is
     sending) it; "failed" when making or sending it failed (logged; the claim released for the next run)."""
     now = timezone.now()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
@@ -22,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.roles import Actor, Reader
+from meetings.metrics import brief_finished
 from meetings.models import BRIEF_LANGUAGES, Brief, BriefStatus, Meeting, MeetingStatus
 from meetings.selectors import BRIEF_VIEWER
 from pledges.history import CaveatEvent, PledgeEvent, RequirementEvent
@@ -158,8 +160,14 @@ def brief_compile(*, brief_id: int) -> Brief | None:
     def progress(percent: int) -> None:
         Brief.objects.filter(_mine(brief)).update(progress=percent, heartbeat_at=timezone.now())
 
+    started = time.monotonic()
     with _heartbeat(brief):
-        return _compile_claimed(brief, progress)
+        compiled = _compile_claimed(brief, progress)
+    if compiled is not None:
+        brief_finished("ready", time.monotonic() - started)
+    elif Brief.objects.filter(pk=brief.pk, attempts=brief.attempts, status=BriefStatus.FAILED).exists():
+        brief_finished("failed", time.monotonic() - started)  # not one whose claim was lost: another run's
+    return compiled
 
 
 @contextmanager

@@ -203,12 +203,29 @@ def test_make_run_survives_its_parts_dying(run: Run) -> None:
     print(f"50 requests at once: {answers.count(200)} answers 200, {sum(a >= 500 for a in answers)} 5xx, "
           f"{int(connections)} database connections")
 
+    # /metrics adds up every process of the node: the web workers' requests, the briefs the worker compiled
+    # (the killed one's too), the queues read from Redis.
+    with urllib.request.urlopen(run.base + "/metrics", timeout=30) as response:
+        figures = _figures(response.read().decode())
+    assert figures.get(("coalition_briefs_compiled_total", (("outcome", "ready"),)), 0) >= 2, figures
+    assert sum(value for (name, labels), value in figures.items()
+               if name == "coalition_http_requests_total" and ("status", "200") in labels) >= 50
+    assert figures[("coalition_queue_up", ())] == 1
+    assert (run.folder / "local" / "metrics").is_dir()
+
     # SIGTERM: every process stops.
     pids = [run.pid(p) for p in ("postgres", "redis", "web", "worker", "beat")]
     run.stop()
     assert run.process.returncode is not None
     for pid in pids:
         wait_for(lambda pid=pid: not _alive(pid), 30, f"process {pid} to stop", run)
+
+
+def _figures(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
 def _socket_dir(run: Run) -> str:
