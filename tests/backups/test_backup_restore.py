@@ -74,6 +74,7 @@ def fill() -> dict[str, Any]:
     from imports import services as imports
     from imports.template import template_xlsx
     from meetings import services as meetings
+    from meetings.briefs import pipeline
     from meetings.models import Brief, BriefStatus, Meeting
     from pledges import services as pledges
     from pledges.models import Coalition, Pledge
@@ -98,7 +99,7 @@ def fill() -> dict[str, Any]:
     meeting = Meeting.objects.filter(coalition=coalition).order_by("pk").first()
     assert meeting is not None
     brief = meetings.brief_request(actor=None, meeting=meeting, system=True, queue=False)
-    meetings.brief_compile(brief_id=brief.pk)
+    pipeline.brief_compile(brief_id=brief.pk)
     brief = Brief.objects.get(pk=brief.pk)
     assert brief.status == BriefStatus.READY, brief.error
     _, token = AuthToken.objects.create(user=User.objects.get(username="secretariat"), expiry=None)

@@ -156,10 +156,11 @@ def test_with_no_condition_and_no_window_the_sections_say_so(world: World, meeti
 
 def test_a_french_brief_has_the_new_sections_in_french(world: World, meeting: Meeting) -> None:
     from meetings import services
+    from meetings.briefs import pipeline
 
     rotations_and_conditions(world, meeting)
     brief = services.brief_request(actor=world.secretariat, meeting=meeting, language="fr")
-    done = services.brief_compile(brief_id=brief.pk)
+    done = pipeline.brief_compile(brief_id=brief.pk)
     assert done is not None, Brief.objects.get(pk=brief.pk).error
     text = " ".join(pdf_text(bytes(done.pdf)).replace("\u202f", " ").replace("\xa0", " ").split())
     for french in ("9. Les forces dans le temps", "10. Conditions", "2 jours sans couverture",

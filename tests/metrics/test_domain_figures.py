@@ -14,6 +14,7 @@ from prometheus_client import REGISTRY
 from imports import services as import_services
 from meetings import reminders
 from meetings import services as meeting_services
+from meetings.briefs import pipeline
 from meetings.models import BriefStatus
 from tests.conftest import World
 from tests.factories import make_pledge
@@ -35,15 +36,15 @@ def test_briefs_are_counted_by_outcome_with_their_duration(world: World, monkeyp
     timed = figure("coalition_brief_compile_duration_seconds_count", outcome="ready")
 
     brief = meeting_services.brief_request(actor=world.secretariat, meeting=meeting, queue=False)
-    assert meeting_services.brief_compile(brief_id=brief.pk) is not None
-    assert meeting_services.brief_compile(brief_id=brief.pk) is None  # nothing to do: not counted again
+    assert pipeline.brief_compile(brief_id=brief.pk) is not None
+    assert pipeline.brief_compile(brief_id=brief.pk) is None  # nothing to do: not counted again
 
     def broken(*args: Any, **kwargs: Any) -> bytes:
         raise RuntimeError("the renderer broke")
 
     monkeypatch.setattr("meetings.briefs.pdf.render_pdf", broken)
     second = meeting_services.brief_request(actor=world.secretariat, meeting=meeting, language="fr", queue=False)
-    assert meeting_services.brief_compile(brief_id=second.pk) is None
+    assert pipeline.brief_compile(brief_id=second.pk) is None
     second.refresh_from_db()
     assert second.status == BriefStatus.FAILED
 
