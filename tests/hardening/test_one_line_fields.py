@@ -26,7 +26,8 @@ from rest_framework.test import APIClient
 from meetings import services as meeting_services
 from meetings.models import AgendaItem, Invitation, Meeting
 from places.services import place_add
-from pledges.models import Country, Pledge
+from pledges.conditions import condition_create
+from pledges.models import Condition, Country, Pledge
 from tests.conftest import World
 from tests.factories import make_pledge
 from utilities.text import NOT_ONE_LINE_SQL, validate_single_line
@@ -93,7 +94,9 @@ def rows(world: World) -> dict[type[models.Model], models.Model]:
                                     head_of_delegation="Minister")
     meeting_services.agenda_item_add(actor=world.secretariat, meeting=meeting, title="Force picture")
     place = place_add(actor=world.admin, name="Air base", country_code="PL", latitude=50.1, longitude=22.0)
+    condition = condition_create(actor=world.secretariat, coalition=world.coalition, name="Ceasefire in force")
     found = {type(row): row for row in (pledge, meeting, Invitation.objects.get(), AgendaItem.objects.get(), place,
+                                        condition,
                                         world.pl, world.coalition, world.troops, world.personnel, world.ministry_pl)}
     assert {field.model for field in FIELDS} <= set(found), "a model with a one-line field has no row here"
     return found
@@ -168,14 +171,17 @@ def test_the_api_refuses_line_breaks_in_every_one_line_field_it_writes(world: Wo
         (poland.post, "/api/v1/pledges/", {"coalition": world.coalition.pk, "category": "troops",
                                           "unit": "personnel", "quantity": 5, "location": "Lviv\r\nwest"}, "location"),
         (poland.patch, f"/api/v1/pledges/{pledge.pk}/", {"location": "Lviv\nwest"}, "location"),
+        (secretariat.post, "/api/v1/conditions/", {"coalition": world.coalition.pk, "name": "US\r\nbackstop"},
+         "name"),
+        (secretariat.patch, f"/api/v1/conditions/{rows[Condition].pk}/", {"name": "Cease\u2028fire"}, "name"),
     ]
-    before = {model: list(model.objects.order_by("pk").values()) for model in (Meeting, Invitation, AgendaItem, Pledge)}
+    written = (Meeting, Invitation, AgendaItem, Pledge, Condition)
+    before = {model: list(model.objects.order_by("pk").values()) for model in written}
     for send, url, body, field in writes:
         response = send(url, body, format="json")
         assert response.status_code == 400, (url, body, response.content)
         assert field in response.json(), (url, response.json())
-    assert before == {model: list(model.objects.order_by("pk").values())
-                      for model in (Meeting, Invitation, AgendaItem, Pledge)}
+    assert before == {model: list(model.objects.order_by("pk").values()) for model in written}
 
 
 # --- the admin: a form error on the field, for every form of every role ------------------------
