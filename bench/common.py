@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import statistics
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -73,3 +77,14 @@ def setup_django(*, migrate: bool = True) -> None:
         from django.core.management import call_command
 
         call_command("migrate", interactive=False, verbosity=0)
+
+
+def median_ms(call: Callable[[], Any], repeats: int) -> float:
+    """The median of `repeats` timed calls in milliseconds, after one untimed call (connections, caches, plans)."""
+    call()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)

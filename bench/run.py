@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from bench.common import (
     ROOT,
     bench_environment,
     drop_database,
+    median_ms,
     setup_django,
 )
 
@@ -130,16 +131,6 @@ def main() -> int:
 
 # --- (a) and (c): in-process ---------------------------------------------------------------------
 
-def _median_ms(call: Callable[[], Any], repeats: int) -> float:
-    call()  # warm up: connections, caches, plans
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 def _new_addresses() -> Iterator[str]:
     """Values for `&_=`, a parameter the API ignores: a new address each time, and never one an earlier run
     asked (an answer it kept may still be there), so nothing kept can answer it."""
@@ -202,7 +193,7 @@ def measure_floor(coalition_id: int, ordering: str, repeats: int) -> tuple[float
             return conn.execute(sql, params).fetchone()[0]  # type: ignore[index]
 
         rows = len(json.loads(run()))
-        return _median_ms(run, repeats), rows
+        return median_ms(run, repeats), rows
 
 
 def measure_in_process(m: Measurement, coalition_id: int, repeats: int, *, skip_brief: bool) -> None:
@@ -232,9 +223,9 @@ def measure_in_process(m: Measurement, coalition_id: int, repeats: int, *, skip_
     if ordering is not None:
         url = _list_url(coalition_id, 100, ordering)
         m.list_url = url
-        m.api_list_ms = _median_ms(lambda: client.get(url, **headers), repeats)
+        m.api_list_ms = median_ms(lambda: client.get(url, **headers), repeats)
         addresses = _new_addresses()
-        m.api_list_computed_ms = _median_ms(lambda: client.get(f"{url}&_={next(addresses)}", **headers), repeats)
+        m.api_list_computed_ms = median_ms(lambda: client.get(f"{url}&_={next(addresses)}", **headers), repeats)
         for page_size in (10, 100):  # computed (a new address): what a page costs, not its read-back
             with CaptureQueriesContext(connection) as queries:
                 client.get(f"{_list_url(coalition_id, page_size, ordering)}&_={next(addresses)}", **headers)
@@ -247,17 +238,17 @@ def measure_in_process(m: Measurement, coalition_id: int, repeats: int, *, skip_
     if token:
         force_url = f"/api/v1/coalitions/{coalition_id}/force/"
         if client.get(force_url, **headers).status_code == 200:
-            m.force_api_ms = _median_ms(lambda: client.get(force_url, **headers), force_repeats)
+            m.force_api_ms = median_ms(lambda: client.get(force_url, **headers), force_repeats)
         else:
             m.notes.append("force endpoint not available; selector timed instead")
         map_url = f"/api/v1/coalitions/{coalition_id}/map/"
         answer = client.get(map_url, **headers)
         if answer.status_code == 200:
             m.map_points = len(answer.json()["features"])
-            m.map_api_ms = _median_ms(lambda: client.get(map_url, **headers), force_repeats)
+            m.map_api_ms = median_ms(lambda: client.get(map_url, **headers), force_repeats)
     analyst = User.objects.get(username=BENCH_USER)
     coalition = Coalition.objects.get(pk=coalition_id)
-    m.force_selector_ms = _median_ms(lambda: coalition_force(coalition=coalition, user=analyst, fresh=True),
+    m.force_selector_ms = median_ms(lambda: coalition_force(coalition=coalition, user=analyst, fresh=True),
                                      force_repeats)
     if not skip_brief:
         m.brief_s, m.brief_pages, m.brief_note = measure_brief(coalition_id)

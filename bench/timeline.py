@@ -10,25 +10,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import BENCH_SHORT_NAME, BENCH_USER, bench_environment, setup_django
-
-
-def _median_ms(call: Callable[[], object], repeats: int) -> float:
-    call()  # warm: plans and the caches of the first read
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+from bench.common import BENCH_SHORT_NAME, BENCH_USER, bench_environment, median_ms, setup_django
 
 
 def main() -> int:
@@ -76,17 +63,17 @@ def main() -> int:
     start = timezone.localdate().replace(day=1)
     scenario = Assumptions({backstop.pk: "failed"})
     timings = {
-        "timeline, 24 months": _median_ms(lambda: coalition_timeline(
+        "timeline, 24 months": median_ms(lambda: coalition_timeline(
             coalition=coalition, user=analyst, start=start, months=24), args.repeats),
-        "timeline, 24 months, backstop failed": _median_ms(lambda: coalition_timeline(
+        "timeline, 24 months, backstop failed": median_ms(lambda: coalition_timeline(
             coalition=coalition, user=analyst, start=start, months=24, assume=scenario), args.repeats),
-        "timeline, 60 months": _median_ms(lambda: coalition_timeline(
+        "timeline, 60 months": median_ms(lambda: coalition_timeline(
             coalition=coalition, user=analyst, start=start, months=60), args.repeats),
-        "force, every day (computed)": _median_ms(lambda: coalition_force(
+        "force, every day (computed)": median_ms(lambda: coalition_force(
             coalition=coalition, user=analyst, fresh=True), args.repeats),
-        "force on a day": _median_ms(lambda: coalition_force(
+        "force on a day": median_ms(lambda: coalition_force(
             coalition=coalition, user=analyst, on=start + dt.timedelta(days=40)), args.repeats),
-        "force on a day, backstop failed": _median_ms(lambda: coalition_force(
+        "force on a day, backstop failed": median_ms(lambda: coalition_force(
             coalition=coalition, user=analyst, on=start + dt.timedelta(days=40), assume=scenario), args.repeats),
     }
     print(f"{pledges:,} pledges in the bench coalition; medians of {args.repeats}")

@@ -11,11 +11,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from accounts.roles import is_reader, is_secretariat
 from pledges import services
+from pledges.admin.national import SecretariatKeptAdmin
 from pledges.models import Condition, ConditionStatus
 from pledges.visibility import conditions_visible_to
-from utilities.service_admin import ServiceAdminMixin, ServiceModelForm, call_service
+from utilities.service_admin import ServiceModelForm, call_service
 
 
 class ConditionForm(ServiceModelForm):
@@ -48,7 +48,7 @@ class ConditionForm(ServiceModelForm):
 
 
 @admin.register(Condition)
-class ConditionAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ConditionAdmin(SecretariatKeptAdmin):
     form = ConditionForm
     list_display = ("name", "coalition", "status", "decided_on", "updated_at")
     list_filter = ("coalition", "status")
@@ -57,18 +57,6 @@ class ConditionAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Condition]:
         return conditions_visible_to(request.user).select_related("coalition")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_reader(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_reader(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_secretariat(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_secretariat(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a condition is decided, never deleted: caveats and history name it

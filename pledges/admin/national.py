@@ -1,5 +1,6 @@
-"""What the national rows' admins share (pledges.py, caveats.py): who may change a row, and the base of the
-admins where ministry staff add their own country's rows. Every reader sees what pledges.visibility allows them;
+"""What the admins share: who may change a national row (pledges.py, caveats.py), the base of the admins where
+ministry staff add their own country's rows, and the base of those the secretariat keeps (requirements.py,
+conditions.py). Every reader sees what pledges.visibility allows them;
 every write goes through pledges.services."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from accounts.roles import is_ministry, is_reader
+from accounts.roles import is_ministry, is_reader, is_secretariat
 from pledges.models import Caveat, Pledge, PledgeStatus
 from pledges.visibility import caveats_editable_by, pledges_editable_by
 from utilities.service_admin import EventHistoryMixin, ServiceAdminMixin
@@ -53,3 +54,20 @@ class NationalRowsAdmin(ServiceAdminMixin, EventHistoryMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return is_ministry(request.user)
+
+
+class SecretariatKeptAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Records the secretariat keeps for a coalition (requirements, conditions): every reader sees those of the
+    coalitions they see (each admin's get_queryset); the secretariat adds and changes them."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_reader(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_reader(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_secretariat(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_secretariat(request.user)

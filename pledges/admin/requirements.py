@@ -9,13 +9,14 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.roles import is_reader, is_secretariat
+from accounts.roles import is_secretariat
 from pledges import services
+from pledges.admin.national import SecretariatKeptAdmin
 from pledges.models import (
     Requirement,
 )
 from pledges.visibility import requirements_visible_to
-from utilities.service_admin import ServiceAdminMixin, ServiceModelForm, call_service
+from utilities.service_admin import ServiceModelForm, call_service
 
 # --- requirements: the secretariat's statement of requirements ----------------------------------
 
@@ -34,7 +35,7 @@ class RequirementForm(ServiceModelForm):
 
 
 @admin.register(Requirement)
-class RequirementAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class RequirementAdmin(SecretariatKeptAdmin):
     form = RequirementForm
     list_display = ("coalition", "category", "quantity", "unit", "updated_at")
     list_filter = ("coalition", "category")
@@ -42,18 +43,6 @@ class RequirementAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Requirement]:
         return requirements_visible_to(request.user)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_reader(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_reader(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_secretariat(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_secretariat(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_secretariat(request.user)
