@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "places",
     "pledges",
     "meetings",
+    "outcomes",
     "idempotency",
     "dashboard",
     "imports",
@@ -278,6 +279,9 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "meetings.models.InvitationStatus",
         "DelegationLevelEnum": "meetings.models.DelegationLevel",
         "BriefStatusEnum": "meetings.models.BriefStatus",
+        "OutcomeKindEnum": "outcomes.models.OutcomeKind",
+        "OutcomeStatusEnum": "outcomes.models.OutcomeStatus",
+        "OutcomeChangeKindEnum": "outcomes.history.OUTCOME_CHANGE_KINDS",
     },
 }
 
