@@ -117,3 +117,12 @@ class Outcome(models.Model):
     @property
     def is_overdue(self) -> bool:
         return is_overdue(self)
+
+
+class OurAction(Outcome):
+    """The admin's "Our actions": a ministry's own country's actions (outcomes.admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("our action")
+        verbose_name_plural = _("our actions")
