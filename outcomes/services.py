@@ -60,14 +60,15 @@ def _check(outcome: Outcome) -> None:
 @transaction.atomic
 def outcome_record(*, actor: Reader | Actor, meeting: Meeting, kind: str, text: str, owner: Country | None = None,
                    due_on: dt.date | None = None, status: str | None = None, note: str = "",
-                   system: bool = False) -> Outcome:
-    """Record what a meeting decided, or an action (open unless told) with its owner and due day."""
+                   closed_on: dt.date | None = None, system: bool = False) -> Outcome:
+    """Record what a meeting decided, or an action (open unless told) with its owner and due day; one recorded
+    done or dropped was closed `closed_on` (default today)."""
     if not system:
         ensure_secretariat(actor)
     if status is None:
         status = OutcomeStatus.RECORDED if kind == OutcomeKind.DECISION else OutcomeStatus.OPEN
     outcome = Outcome(meeting=meeting, kind=kind, text=text.strip(), owner=owner, due_on=due_on, status=status,
-                      note=note.strip())
+                      note=note.strip(), closed_on=closed_on)
     _check(outcome)
     outcome.full_clean()
     with history_context(actor, "outcome_record"):
