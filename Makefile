@@ -43,7 +43,7 @@ restore: deps
 test: deps system-deps
 	$(PY) -m ruff check .
 	COALITION_TESTING=true $(PY) manage.py makemigrations --check --dry-run
-	COALITION_TESTING=true $(PY) -m mypy accounts places pledges meetings coalition idempotency dashboard imports utilities backups
+	COALITION_TESTING=true $(PY) -m mypy accounts places pledges meetings coalition idempotency dashboard imports utilities backups outcomes
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: deps

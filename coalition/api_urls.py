@@ -62,5 +62,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("pledges.api.urls")),
     path("", include("meetings.api.urls")),
     path("", include("imports.api.urls")),
+    path("", include("outcomes.api.urls")),
     re_path(r"^.*$", NotFoundView.as_view(), name="api-not-found"),
 ]

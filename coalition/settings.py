@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "places",
     "pledges",
     "meetings",
+    "outcomes",
     "idempotency",
     "dashboard",
     "imports",
@@ -281,6 +282,9 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "meetings.models.InvitationStatus",
         "DelegationLevelEnum": "meetings.models.DelegationLevel",
         "BriefStatusEnum": "meetings.models.BriefStatus",
+        "OutcomeKindEnum": "outcomes.models.OutcomeKind",
+        "OutcomeStatusEnum": "outcomes.models.OutcomeStatus",
+        "OutcomeChangeKindEnum": "outcomes.history.OUTCOME_CHANGE_KINDS",
     },
 }
 

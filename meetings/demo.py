@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from meetings.models import (
@@ -35,6 +36,10 @@ AGENDA_APRIL = [
     ("Next steps and the planning headquarters", ""),
 ]
 
+
+# Sent by seed_demo once the demo meetings are loaded (inside its history context), with `meetings`: the apps
+# above (outcomes) add their part of the demo without meetings knowing them.
+meetings_loaded = Signal()
 
 NATO_MEETING_TITLE = "Defence ministers of the coalition of the willing"
 NEXT_MEETING_TITLE = "Chiefs of defence: force generation conference (demo, planned)"

@@ -212,7 +212,7 @@ def _change_kind(before: Any, after: Any) -> str:
     return "changed"
 
 
-def _in_id_order(candidates: QuerySet[Any], compute: Callable[[Any], list[Any]], after: int | None,
+def in_id_order(candidates: QuerySet[Any], compute: Callable[[Any], list[Any]], after: int | None,
                  limit: int | None) -> list[Any]:
     """The changes among `candidates` (history rows; their objects' ids) in id order: all of them, or (keyset
     paging) at most `limit` + 1 of those after the id `after`, computing them a batch of ids at a time."""
@@ -258,7 +258,7 @@ def pledge_changes(
         return [change for pledge_id in sorted(set(before) | set(now))
                 if (change := _pledge_change(pledge_id, before.get(pledge_id), now.get(pledge_id)))]
 
-    return _in_id_order(touched, compute, after, limit)
+    return in_id_order(touched, compute, after, limit)
 
 
 def _pledge_change(pledge_id: int, old: Any, new: Any) -> PledgeChange | None:
@@ -329,7 +329,7 @@ def caveat_changes(
             for caveat_id, kind, at in _when_changed(user, changed, since, until)
         ]
 
-    return _in_id_order(touched, compute, after, limit)
+    return in_id_order(touched, compute, after, limit)
 
 
 def _when_changed(user: Reader, changed: dict[int, str], since: dt.datetime,
@@ -427,7 +427,7 @@ def delivery_changes(
             ))
         return found
 
-    return _in_id_order(touched, compute, after, limit)
+    return in_id_order(touched, compute, after, limit)
 
 
 @dataclass(frozen=True)
@@ -480,17 +480,27 @@ def condition_changes(
             ))
         return found
 
-    return _in_id_order(touched, compute, after, limit)
+    return in_id_order(touched, compute, after, limit)
 
 
 # --- changes, page by page -----------------------------------------------------------------------------
 
-CHANGE_SECTIONS: tuple[tuple[str, Callable[..., list[Any]], str], ...] = (
+# (name, changes_of, id field), in the order the pages walk them. The records of the floors above (a meeting's
+# outcomes) are added by their own app (register_change_section, from its AppConfig.ready): pledges imports none.
+CHANGE_SECTIONS: list[tuple[str, Callable[..., list[Any]], str]] = [
     ("pledges", pledge_changes, "pledge_id"),
     ("caveats", caveat_changes, "caveat_id"),
     ("deliveries", delivery_changes, "delivery_id"),
     ("conditions", condition_changes, "condition_id"),
-)
+]
+
+
+def register_change_section(name: str, changes_of: Callable[..., list[Any]], id_field: str) -> None:
+    """Add a section to the changes feed, walked after those already there. `changes_of` takes the keywords of
+    `condition_changes` (user, since, until, coalition, after, limit) and answers changes in id order, each with
+    `id_field`. Registering a name twice keeps the first."""
+    if name not in {known for known, _, _ in CHANGE_SECTIONS}:
+        CHANGE_SECTIONS.append((name, changes_of, id_field))
 _CURSOR_SALT = "pledges.history.changes-cursor"
 
 

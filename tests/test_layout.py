@@ -20,6 +20,7 @@ FLOORS: list[list[str]] = [
     ["places"],
     ["pledges"],
     ["meetings", "imports"],
+    ["outcomes"],
     ["dashboard"],
     ["backups"],
 ]

@@ -313,6 +313,16 @@ class ChangesSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page of the same window, or null.")
 
 
+def register_changes_field(name: str, field: serializers.Field) -> None:  # type: ignore[type-arg]
+    """The changes feed's answer gains a section of a floor above (pledges.history.register_change_section), shown
+    before `next`."""
+    declared = dict(ChangesSerializer._declared_fields)  # type: ignore[attr-defined]
+    following = declared.pop("next")
+    declared[name] = field
+    declared["next"] = following
+    ChangesSerializer._declared_fields = declared  # type: ignore[attr-defined]
+
+
 # --- force -----------------------------------------------------------------------------------
 
 class ForceLineSerializer(serializers.Serializer):

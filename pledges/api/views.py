@@ -367,10 +367,10 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
     @extend_schema(parameters=[s.ChangesQuerySerializer], responses={200: s.ChangesSerializer})
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def changes(self, request: Request) -> Response:
-        """What changed between `since` and `until` in the pledges, caveats, tranches and named conditions you may
-        see, in pages (pledges by id, then caveats, then tranches, then conditions); `next` continues the same
-        window. The window ends at the latest moment whose history is final, so walking the pages while others
-        write skips and repeats nothing."""
+        """What changed between `since` and `until` in the pledges, caveats, tranches, named conditions and meeting
+        outcomes you may see, in pages (pledges by id, then caveats, then tranches, then conditions, then
+        outcomes); `next` continues the same window. The window ends at the latest moment whose history is final,
+        so walking the pages while others write skips and repeats nothing."""
         query = s.ChangesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
@@ -378,10 +378,8 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
             since=params["since"], until=params.get("until"), coalition=params.get("coalition"))
         coalition = Coalition.objects.filter(pk=window.coalition).first() if window.coalition else None
         page, following = window.page(user=request.user, coalition=coalition, size=params["page_size"])
-        data: dict[str, Any] = {"since": window.since, "until": window.until, "next": None,
-                                "pledges": [change.as_dict() for change in page["pledges"]],
-                                "caveats": page["caveats"], "deliveries": page["deliveries"],
-                                "conditions": page["conditions"]}
+        data: dict[str, Any] = {"since": window.since, "until": window.until, "next": None, **page,
+                                "pledges": [change.as_dict() for change in page["pledges"]]}
         if following is not None:
             data["next"] = request.build_absolute_uri(
                 f"{request.path}?{urlencode({'cursor': following.cursor(), 'page_size': params['page_size']})}")

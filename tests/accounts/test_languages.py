@@ -20,7 +20,8 @@ from accounts.models import User
 from tests.conftest import World
 
 PO = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
-SOURCES = ["accounts", "places", "pledges", "meetings", "imports", "dashboard", "idempotency", "coalition", "templates",
+SOURCES = ["accounts", "places", "pledges", "meetings", "outcomes", "imports", "dashboard", "idempotency", "coalition",
+           "templates",
            "locale"]
 
 

@@ -17,6 +17,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts.models import User
 from meetings import services as meeting_services
 from meetings.models import AgendaItem
+from outcomes import services as outcome_services
 from places.models import Place
 from pledges import services
 from pledges.models import Caveat, Pledge, Requirement
@@ -84,7 +85,8 @@ def unthrottled(monkeypatch: pytest.MonkeyPatch) -> None:
 @dataclass
 class Objects:
     """One object of every kind the API names in a path (a pledge, caveat, tranche, requirement, meeting, agenda
-    item, invitation, brief, import, coalition, country, category, place), for tests that walk the schema."""
+    item, invitation, brief, import, coalition, country, category, place, condition, outcome), for tests that walk
+    the schema."""
 
     ids: dict[tuple[str, str], str]  # (resource, path parameter) -> value, e.g. ("pledges", "id") -> "12"
     etags: dict[str, str]  # resource -> the ETag of its object
@@ -125,16 +127,19 @@ def objects(world: World, gazetteer: None) -> Objects:
     place = Place.objects.order_by("pk").first()
     assert place is not None, "the gazetteer is loaded by a migration"
     condition = services.condition_create(actor=world.secretariat, coalition=world.coalition, name="Ceasefire")
+    outcome = outcome_services.outcome_record(actor=world.secretariat, meeting=meeting, kind="action",
+                                              text="Confirm the logistics hub.", owner=world.pl,
+                                              due_on=timezone.localdate())
     ids = {
         ("pledges", "id"): str(offered.pk), ("caveats", "id"): str(caveat.pk), ("deliveries", "id"): str(delivery.pk),
         ("requirements", "id"): str(requirement.pk), ("meetings", "id"): str(meeting.pk),
         ("meetings", "item_id"): str(item.pk), ("meetings", "country_code"): "PL", ("briefs", "id"): str(brief.pk),
         ("imports", "id"): str(imported.json()["id"]), ("coalitions", "id"): str(world.coalition.pk),
         ("countries", "code"): "PL", ("categories", "code"): "troops", ("places", "id"): str(place.pk),
-        ("conditions", "id"): str(condition.pk),
+        ("conditions", "id"): str(condition.pk), ("outcomes", "id"): str(outcome.pk),
     }
     etags = {"pledges": f'"{offered.pk}-{offered.version}"', "caveats": f'"{caveat.pk}-{caveat.version}"',
              "deliveries": f'"{delivery.pk}-{delivery.version}"',
              "requirements": f'"{requirement.pk}-{requirement.version}"', "meetings": f'"{meeting.pk}-1"',
-             "conditions": f'"{condition.pk}-{condition.version}"'}
+             "conditions": f'"{condition.pk}-{condition.version}"', "outcomes": f'"{outcome.pk}-{outcome.version}"'}
     return Objects(ids=ids, etags=etags)

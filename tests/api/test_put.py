@@ -21,6 +21,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from meetings import services as meeting_services
+from outcomes import services as outcome_services
 from places.models import Place
 from pledges import services
 from tests.conftest import World
@@ -50,6 +51,7 @@ RESOURCES: dict[str, Resource] = {
     "/api/v1/requirements/{id}/": Resource("secretariat", {"notes": "Replaced."}, {"category": "air"}),
     "/api/v1/conditions/{id}/": Resource("secretariat", {"description": "Replaced."}, {"coalition": "other"}),
     "/api/v1/meetings/{id}/": Resource("secretariat", {"title": "Replaced."}, {"coalition": "other"}),
+    "/api/v1/outcomes/{id}/": Resource("secretariat", {"note": "Replaced."}, {"meeting": "other"}),
     "/api/v1/meetings/{id}/invitations/{country_code}/": Resource(
         "secretariat", {"head_of_delegation": "Replaced."}, {"country": "FR"}, meeting_etag=True),
     "/api/v1/meetings/{id}/agenda/{item_id}/": Resource(
@@ -88,6 +90,12 @@ def objects(world: World, gazetteer: None) -> Objects:
     meeting_services.invitation_set(actor=world.secretariat, meeting=meeting, country=world.pl,
                                     head_of_delegation="Minister")
     item = meeting_services.agenda_item_add(actor=world.secretariat, meeting=meeting, title="Opening")
+    other_meeting = meeting_services.meeting_create(actor=world.secretariat, coalition=world.coalition,
+                                                    title="Leaders", starts_at=now + dt.timedelta(days=9),
+                                                    ends_at=now + dt.timedelta(days=9, hours=2))
+    outcome = outcome_services.outcome_record(actor=world.secretariat, meeting=meeting, kind="action",
+                                              text="Confirm the hub.", owner=world.pl,
+                                              due_on=timezone.localdate() + dt.timedelta(days=20), note="Asked.")
     m = f"/api/v1/meetings/{meeting.pk}/"
     return Objects(
         paths={
@@ -97,13 +105,15 @@ def objects(world: World, gazetteer: None) -> Objects:
             "/api/v1/requirements/{id}/": f"/api/v1/requirements/{requirement.pk}/",
             "/api/v1/conditions/{id}/": f"/api/v1/conditions/{condition.pk}/",
             "/api/v1/meetings/{id}/": m,
+            "/api/v1/outcomes/{id}/": f"/api/v1/outcomes/{outcome.pk}/",
             "/api/v1/meetings/{id}/invitations/{country_code}/": f"{m}invitations/PL/",
             "/api/v1/meetings/{id}/agenda/{item_id}/": f"{m}agenda/{item.pk}/",
         },
         meeting=m,
         other={"/api/v1/deliveries/{id}/": other_pledge.pk, "/api/v1/caveats/{id}/": world.other_coalition.pk,
                "/api/v1/conditions/{id}/": world.other_coalition.pk,
-               "/api/v1/meetings/{id}/": world.other_coalition.pk},
+               "/api/v1/meetings/{id}/": world.other_coalition.pk,
+               "/api/v1/outcomes/{id}/": other_meeting.pk},
     )
 
 

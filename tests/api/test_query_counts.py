@@ -73,6 +73,21 @@ def grow_categories(world: World, n: int) -> None:
 # more (the data version before and after, when the next offer turns stale), reading it back only the version.
 KEPT = 3
 
+def grow_outcomes(world: World, n: int) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from outcomes.services import outcome_record
+    from tests.outcomes.conftest import held_meeting
+
+    meeting = held_meeting(world)
+    owners = [world.pl, world.fr, None]
+    for i in range(n):
+        outcome_record(actor=world.secretariat, meeting=meeting, kind="action", owner=owners[i % 3],
+                       text=f"Action {i}", due_on=timezone.localdate() + dt.timedelta(days=i - 5))
+
+
 # endpoint, how to add n rows, role, pinned number of queries (force_authenticate: no auth queries)
 CASES = [
     ("/api/v1/pledges/", grow_pledges, "analyst", 2 + KEPT),
@@ -83,10 +98,16 @@ CASES = [
     ("/api/v1/pledges/?as_of=2999-01-01T00:00:00Z", grow_pledges, "analyst", 3),  # + "changed since?"
     # the settled moment; per section the page's ids, then pledges at since and until; caveats at since,
     # "changed since until?", at until, and the history of the changed ones with their pledges' (when each
-    # change happened as the reader saw it); tranches' ids (these pledges have none); conditions' ids (none)
-    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 12),
+    # change happened as the reader saw it); tranches' ids (these pledges have none); conditions' ids (none);
+    # outcomes' ids (none)
+    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_pledges, "analyst", 13),
     # with tranches: + their ids, them at since and at until, and their pledges at until
-    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_deliveries, "analyst", 10),
+    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_deliveries, "analyst", 11),
+    # outcomes only: the settled moment, each section's ids, the outcomes at since and at until, their owners' codes
+    ("/api/v1/pledges/changes/?since=2000-01-01T00:00:00Z", grow_outcomes, "analyst", 9),
+    ("/api/v1/outcomes/", grow_outcomes, "analyst", 2),
+    ("/api/v1/outcomes/", grow_outcomes, "ministry_fr", 3),  # + the coalitions France belongs to
+    ("/api/v1/outcomes/?format=csv&overdue=false&owner=PL,secretariat", grow_outcomes, "analyst", 2),  # + codes
     ("/api/v1/deliveries/", grow_deliveries, "analyst", 2),
     ("/api/v1/deliveries/", grow_deliveries, "ministry_fr", 3),
     ("/api/v1/deliveries/?format=csv", grow_deliveries, "analyst", 1),

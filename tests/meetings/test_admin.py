@@ -33,6 +33,7 @@ def test_secretariat_adds_a_meeting_with_invitations_and_agenda(world: World) ->
         "time_zone": "Europe/London", "place": "Lancaster House", "chairs": [world.gb.pk, world.fr.pk],
         "outcome_notes": "",
         **management("invitations", 2), **management("agenda_items", 2), **management("briefs", 0),
+        **management("outcomes", 0),
         "invitations-0-country": world.pl.pk, "invitations-0-status": "confirmed",
         "invitations-0-head_of_delegation": "Minister of National Defence", "invitations-0-level": "minister",
         "invitations-1-country": world.gb.pk, "invitations-1-status": "declined",
@@ -59,7 +60,7 @@ def test_a_chair_from_outside_the_coalition_is_a_form_error(world: World) -> Non
         "starts_at_0": start.strftime("%d/%m/%Y"), "starts_at_1": "09:00:00",
         "ends_at_0": start.strftime("%d/%m/%Y"), "ends_at_1": "15:00:00", "time_zone": "Europe/London",
         "chairs": [world.us.pk], **management("invitations", 0), **management("agenda_items", 0),
-        **management("briefs", 0),
+        **management("briefs", 0), **management("outcomes", 0),
     }
     response = browser(world.secretariat).post("/admin/meetings/meeting/add/", data)
     assert response.status_code == 200
@@ -72,7 +73,7 @@ def test_a_meeting_in_year_one_is_a_form_error_not_a_crash(world: World) -> None
         "coalition": world.coalition.pk, "title": "Ministers", "kind": "ministerial", "status": "planned",
         "starts_at_0": "01/01/0001", "starts_at_1": "09:00:00", "ends_at_0": "01/01/0001", "ends_at_1": "15:00:00",
         "time_zone": "America/Los_Angeles", "chairs": [world.fr.pk], **management("invitations", 0),
-        **management("agenda_items", 0), **management("briefs", 0),
+        **management("agenda_items", 0), **management("briefs", 0), **management("outcomes", 0),
     }
     response = browser(world.secretariat).post("/admin/meetings/meeting/add/", data)
     assert response.status_code == 200

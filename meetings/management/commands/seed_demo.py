@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.models import Role, User
-from meetings.demo import load_meetings
+from meetings.demo import load_meetings, meetings_loaded
 from meetings.models import AgendaItem, Invitation, Meeting
 from pledges.demo import SEED_ACTOR, load_pledges, load_reference_data
 from pledges.models import Caveat, Country, Pledge, Requirement
@@ -38,6 +38,9 @@ class Command(BaseCommand):
         cotw, _ = load_reference_data()
         new_pledges = load_pledges(cotw)
         meetings = load_meetings(cotw)
+        for _receiver, said in meetings_loaded.send(sender=self.__class__, meetings=meetings):
+            if said:
+                self.stdout.write(str(said))
         self.stdout.write(f"Demo coalition loaded: {new_pledges} new pledges, {len(meetings)} meetings.")
         if settings.DEBUG or options["with_demo_users"]:
             created = create_demo_users()
