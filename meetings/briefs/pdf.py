@@ -44,6 +44,7 @@ from reportlab.platypus import (
 from meetings.briefs import pdf_time
 from meetings.briefs.charts import delivery_chart, force_chart
 from meetings.briefs.map_figure import map_figure
+from meetings.briefs.sections import section_cover_figures, section_pages
 from utilities.text import printable
 
 # Rows of a list of tranches, stale pledges or changes in the PDF; the XLSX annex has them all. (Every caveat is
@@ -236,11 +237,12 @@ def _cover(snap: dict[str, Any]) -> list[Any]:
                                       "all": sum(1 for line in snap["force"] if line["requirement"])},
          _("requirements not yet met")),
         (_num(len(snap["caveats"])), _("active caveats")),
+        *section_cover_figures(snap),
     ]
     box = Table(
         [[Paragraph(value, st["figure"]) for value, _ in figures],
          [Paragraph(label, st["figure_label"]) for _, label in figures]],
-        colWidths=[WIDTH / 4] * 4,
+        colWidths=[WIDTH / len(figures)] * len(figures),
     )
     box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), LIGHT), ("TOPPADDING", (0, 0), (-1, 0), 10),
                              ("BOTTOMPADDING", (0, 1), (-1, 1), 10), ("LINEABOVE", (0, 0), (-1, 0), 2, NAVY)]))
@@ -530,7 +532,10 @@ def render_pdf(snap: dict[str, Any]) -> bytes:
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
     kit = pdf_time.Kit(styles=_styles(), table=_table, esc=_esc, num=_num, date=_date, gap=_gap,
                        more_in_annex=_more_in_annex, width=WIDTH, listed=LISTED_IN_PDF)
-    story = [*_cover(snap), *_attendance(snap), *_force(snap), *_places(snap), *_delivery(snap), *_countries(snap),
+    # The sections of the floors above (a meeting's outcomes) open the body, before the numbered ones.
+    opening = section_pages(snap, kit)
+    story = [*_cover(snap), *opening, *([PageBreak()] if opening else []),
+             *_attendance(snap), *_force(snap), *_places(snap), *_delivery(snap), *_countries(snap),
              *_caveats(snap), *_changes(snap), *_agenda(snap), *pdf_time.over_time_pages(snap, kit, 9),
              *pdf_time.conditions_pages(snap, kit, 10)]
     doc.build(story)

@@ -22,6 +22,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, gettext_lazy
 
 from meetings.briefs.over_time import conditions, force_over_time
+from meetings.briefs.sections import gather_sections
 from meetings.models import Brief, DelegationLevel, InvitationStatus, Meeting
 from meetings.selectors import BRIEF_VIEWER, previous_meeting
 from pledges.history import caveat_changes, caveats_as_of, deliveries_as_of, delivery_changes, pledge_changes
@@ -272,6 +273,7 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
     at_stake = conditions(meeting, as_of, force, category_name=category_name)
     on_progress(35)
     changes = _changes(meeting, as_of)
+    sections = gather_sections(meeting, as_of)  # registered by the floors above (meetings.briefs.sections)
     on_progress(50)
     data = {
         "brief": {"id": brief.pk, "number": brief.number},
@@ -298,6 +300,7 @@ def build_snapshot(brief: Brief, on_progress: Callable[[int], None] = lambda per
         "over_time": over_time,
         "conditions": at_stake,
         "changes": changes,
+        "sections": sections,
         "agenda": [
             {"position": item.position, "title": item.title, "description": item.description}
             for item in meeting.agenda_items.order_by("position")

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from meetings.briefs import xlsx_time
+from meetings.briefs.sections import section_sheets
 from utilities.spreadsheet import text_cell
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
@@ -133,6 +134,7 @@ def render_xlsx(snap: dict[str, Any]) -> bytes:
            [[r["code"], r["country"], r["status"], r["head_of_delegation"], r["level"]] for r in attendance["rows"]],
            [10, 24, 12, 30, 24])
     xlsx_time.add_sheets(book, snap, _sheet)
+    section_sheets(book, snap, _sheet)  # the floors above's (meetings.briefs.sections)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
