@@ -233,6 +233,7 @@ class Brief(models.Model):
 class NotificationKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder before a meeting")
     BRIEF_READY = "brief_ready", _("Brief ready")
+    ACTION_RECORDED = "action_recorded", _("Action recorded for a country")  # sent by outcomes.notices
 
 
 class Notification(models.Model):
@@ -256,7 +257,8 @@ class Notification(models.Model):
         ordering = ["-claimed_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
-            models.CheckConstraint(condition=Q(kind=NotificationKind.REMINDER) | Q(brief__isnull=False),
+            models.CheckConstraint(condition=Q(kind__in=(NotificationKind.REMINDER, NotificationKind.ACTION_RECORDED))
+                                   | Q(brief__isnull=False),
                                    name="notification_brief_ready_names_its_brief"),
         ]
 

@@ -48,6 +48,18 @@ CLAIM_EXPIRES = dt.timedelta(minutes=10)
 BRIEF_NOTICE_WINDOW = dt.timedelta(days=1)  # ready briefs whose notice is still owed are looked for this far back
 REMINDED = (InvitationStatus.INVITED, InvitationStatus.CONFIRMED)  # a country that declined is not reminded
 
+# What the floors above add to the reminder (a country's open actions, from outcomes): each takes the meeting
+# and the reader and answers how many items wait and the text listing them (in the active language; "" when
+# none). Registered from their AppConfig.ready (register_reminder_section): meetings imports none of them.
+ReminderSection = Callable[[Meeting, User], tuple[int, str]]
+REMINDER_SECTIONS: list[ReminderSection] = []
+
+
+def register_reminder_section(section: ReminderSection) -> None:
+    """Add a section to every reminder, after those already there; registering one twice keeps the first."""
+    if section not in REMINDER_SECTIONS:
+        REMINDER_SECTIONS.append(section)
+
 
 def _when(meeting: Meeting) -> str:
     """The meeting's start in its own time zone, in the active language ("jeudi 10 avril 2025, 09:00 CEST")."""
@@ -104,7 +116,10 @@ def _reminder_in_language(meeting: Meeting, user: User) -> EmailMessage:
         "meeting": meeting, "when": _when(meeting), "country": user.country, "base_url": settings.COALITION_BASE_URL,
         "stale": list(pending.stale), "overdue": list(pending.overdue), "drafts": list(pending.drafts),
     }
-    waiting = len(context["stale"]) + len(context["overdue"]) + len(context["drafts"])
+    sections = [section(meeting, user) for section in REMINDER_SECTIONS]
+    context["sections"] = [text for _count, text in sections if text]
+    waiting = len(context["stale"]) + len(context["overdue"]) + len(context["drafts"]) + sum(
+        count for count, _text in sections)
     subject = _("%(title)s, %(day)s: ") % {"title": meeting.title, "day": date_format(meeting.starts_at, "j M Y")} + (
         ngettext("%(count)s item to look at", "%(count)s items to look at", waiting) % {"count": waiting}
         if waiting else _("nothing pending"))

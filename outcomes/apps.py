@@ -12,10 +12,12 @@ class OutcomesConfig(AppConfig):
         registered from here, as pledges and meetings import nothing of the floors above them."""
         from meetings.briefs.sections import register_brief_section
         from meetings.demo import meetings_loaded
+        from meetings.reminders import register_reminder_section
         from outcomes.api.serializers import OutcomeChangeSerializer
         from outcomes.brief import BRIEF_SECTION
         from outcomes.demo import on_meetings_loaded
         from outcomes.history import outcome_changes
+        from outcomes.notices import open_actions_section
         from pledges.api.serializers import register_changes_field
         from pledges.history import register_change_section
 
@@ -24,4 +26,5 @@ class OutcomesConfig(AppConfig):
             many=True,
             help_text="Meeting outcomes recorded, closed (done or dropped), opened again, changed or removed."))
         register_brief_section(BRIEF_SECTION)
+        register_reminder_section(open_actions_section)
         meetings_loaded.connect(on_meetings_loaded, dispatch_uid="outcomes.demo")

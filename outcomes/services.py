@@ -11,6 +11,7 @@ status: the day it was done or dropped, empty once open again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Actor, Reader, is_ministry, is_secretariat
 from meetings.models import Meeting
 from outcomes.models import ACTION_STATUSES, CLOSED_STATUSES, Outcome, OutcomeKind, OutcomeStatus
+from outcomes.notices import action_recorded_notify
 from pledges.models import Country, Membership
 from pledges.visibility import ensure_secretariat
 from utilities.versioning import history_context, lock_for_write, refuse_unknown_fields, save_new_version
@@ -73,6 +75,9 @@ def outcome_record(*, actor: Reader | Actor, meeting: Meeting, kind: str, text: 
     outcome.full_clean()
     with history_context(actor, "outcome_record"):
         outcome.save()
+    if outcome.kind == OutcomeKind.ACTION and outcome.owner_id is not None and not system:
+        # The owner country's staff hear of it once the recording has committed (a demo load tells no one).
+        transaction.on_commit(functools.partial(action_recorded_notify, outcome_id=outcome.pk))
     return outcome
 
 

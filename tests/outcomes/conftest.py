@@ -14,6 +14,7 @@ from meetings.models import Meeting
 from outcomes import services
 from outcomes.models import Outcome
 from tests.conftest import World
+from tests.meetings.test_reminders import inbox  # noqa: F401 - the SMTP server on loopback, for tests/outcomes
 
 
 @dataclass
