@@ -38,7 +38,7 @@ def _message(outcome: Outcome, user: User) -> EmailMessage:
     with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
         subject = _("Action for %(country)s, due %(day)s: %(title)s") % {
             "country": outcome.owner.name if outcome.owner else "", "title": outcome.meeting.title,
-            "day": date_format(outcome.due_on, "j M Y")}
+            "day": date_format(outcome.due_on, "j M Y") if outcome.due_on else ""}
         body = render_to_string("emails/action_recorded.txt", {
             "outcome": outcome, "meeting": outcome.meeting, "base_url": settings.COALITION_BASE_URL})
         return mail_message(subject=subject, body=body, to=[user.email])
@@ -49,7 +49,7 @@ def action_recorded_notify(*, outcome_id: int) -> int:
     many were sent."""
     outcome = Outcome.objects.select_related("meeting", "owner").filter(
         pk=outcome_id, kind=OutcomeKind.ACTION, owner__isnull=False).first()
-    if outcome is None:
+    if outcome is None or outcome.owner_id is None:
         return 0
     staff = User.objects.filter(is_active=True, role=Role.MINISTRY, country_id=outcome.owner_id).exclude(
         email="").select_related("country").order_by("pk")
