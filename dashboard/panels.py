@@ -1,4 +1,4 @@
-"""What each role's dashboard shows, read only through the selectors of pledges and meetings (so a page shows
+"""What each role's dashboard shows, read only through the selectors of pledges, meetings and outcomes (so a page shows
 exactly what the API and the brief would show the same person). Every panel reads a fixed number of rows:
 the page costs the same number of queries however many pledges there are."""
 
@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import MinistryStaff, Reader, is_secretariat
+from accounts.roles import MinistryStaff, Reader, is_ministry, is_secretariat
 from dashboard.charts import BulletBar, TimelineChart, bullet_bars, timeline_charts
 from dashboard.forms import MapSizeForm
 from dashboard.maps import MapDrawing, capabilities_on, draw_force_map
@@ -25,6 +25,8 @@ from meetings.selectors import (
     may_see_briefs,
     upcoming_meetings,
 )
+from outcomes.models import overdue_q
+from outcomes.selectors import open_actions_of, outcomes_visible_to, with_overdue
 from pledges.models import Coalition, ConditionStatus, PledgeStatus
 from pledges.scenarios import NO_ASSUMPTIONS, Assumptions
 from pledges.selectors import (
@@ -229,3 +231,24 @@ def meetings_panel(*, user: Reader) -> MeetingsPanel | None:
     briefs = latest_briefs(user=user, meeting_ids=[m.pk for m in meetings], per_meeting=BRIEFS_PER_MEETING)
     return MeetingsPanel(rows=[MeetingRow(meeting=m, briefs=briefs[m.pk]) for m in meetings],
                          may_compile=is_secretariat(user))
+
+
+@dataclass
+class ActionsPanel:
+    """Meeting outcomes to follow: ministry staff their country's open actions (overdue first); the secretariat
+    every overdue action, with its owner. Two queries: the first rows and how many there are."""
+
+    rows: list[Any]
+    total: int
+    overdue_only: bool
+
+
+def actions_panel(*, user: Reader) -> ActionsPanel | None:
+    if is_ministry(user):
+        rows = open_actions_of(country_id=user.country_id, user=user)
+        return ActionsPanel(rows=list(rows[:SHOWN]), total=rows.count(), overdue_only=False)
+    if is_secretariat(user):
+        today = timezone.localdate()
+        overdue = with_overdue(outcomes_visible_to(user).filter(overdue_q(today)), today).order_by("due_on", "id")
+        return ActionsPanel(rows=list(overdue[:SHOWN]), total=overdue.count(), overdue_only=True)
+    return None

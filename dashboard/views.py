@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import is_ministry, is_reader
 from dashboard.forms import BriefRequestForm, ForcePictureForm
-from dashboard.panels import country_panel, force_panel, meetings_panel
+from dashboard.panels import actions_panel, country_panel, force_panel, meetings_panel
 from meetings import services as meeting_services
 from meetings.selectors import ensure_may_request_brief, last_meeting_before, meetings_visible_to
 from pledges.history import ChangesWindow
@@ -67,6 +67,7 @@ def _dashboard_page(request: HttpRequest, status: int = 200) -> HttpResponse:
         if coalition else None,
         "country": country_panel(user=user) if is_ministry(user) else None,
         "meetings": meetings,
+        "actions": actions_panel(user=user),
         "brief_languages": BRIEF_LANGUAGES,
         "brief_language": brief_language_for(translation.get_language()),  # the page's, chosen first
         "is_ministry": is_ministry(user),

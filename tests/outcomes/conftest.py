@@ -34,6 +34,11 @@ def held_meeting(world: World, *, days_ago: int = 20, title: str = "Defence mini
 
 @pytest.fixture
 def outcomes(world: World) -> Outcomes:
+    return record_outcomes(world)
+
+
+def record_outcomes(world: World) -> Outcomes:
+    """The fixture's outcomes, for tests elsewhere (the dashboard's)."""
     meeting = held_meeting(world)
     today = timezone.localdate()
     record = services.outcome_record
