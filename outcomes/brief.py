@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from reportlab.platypus import Paragraph
 
 from meetings.briefs.pdf_time import Kit
@@ -23,6 +23,7 @@ from outcomes.selectors import outcomes_as_of
 
 RED = "#A4161A"
 SHEET = gettext_noop("Decisions and actions")  # translated where it is written
+TITLE = gettext_noop("Decisions and actions since the previous meeting")
 
 
 def brief_outcomes(meeting: Meeting, as_of: dt.datetime) -> dict[str, Any]:
@@ -60,18 +61,21 @@ def _status(row: dict[str, Any], kit: Kit) -> str:
 
 def brief_pages(data: dict[str, Any], kit: Kit) -> list[Any]:
     st = kit.styles
-    story: list[Any] = [Paragraph(_("Decisions and actions since the previous meeting"), st["h1"])]
+    story: list[Any] = [Paragraph(_(TITLE), st["h1"])]
     previous = data["previous_meeting"]
     if previous is None:
         return [*story, Paragraph(_("This is the coalition's first meeting on record."), st["body"])]
     decisions = [row for row in data["rows"] if row["kind"] == OutcomeKind.DECISION]
     actions = [row for row in data["rows"] if row["kind"] == OutcomeKind.ACTION]
     story.append(Paragraph(
-        _("At <b>%(title)s</b> (%(when)s): %(decisions)s decisions and %(actions)s actions; as of the data date of "
-          "this brief %(done)s actions are done and %(overdue)s overdue.") % {
+        _("At <b>%(title)s</b> (%(when)s): %(decisions)s and %(actions)s; as of the data date of this brief "
+          "%(done)s done and %(overdue)s overdue.") % {
             "title": kit.esc(previous["title"]), "when": kit.esc(previous["when"]),
-            "decisions": kit.num(len(decisions)), "actions": kit.num(len(actions)), "done": kit.num(data["done"]),
-            "overdue": kit.num(data["overdue"])},
+            "decisions": ngettext("%(count)s decision", "%(count)s decisions", len(decisions)) % {
+                "count": kit.num(len(decisions))},
+            "actions": ngettext("%(count)s action", "%(count)s actions", len(actions)) % {
+                "count": kit.num(len(actions))},
+            "done": kit.num(data["done"]), "overdue": kit.num(data["overdue"])},
         st["body"]))
     story.append(Paragraph(_("Decisions"), st["h2"]))
     if decisions:
@@ -108,4 +112,4 @@ def brief_sheets(book: Any, data: dict[str, Any], sheet: SheetWriter) -> None:
 
 
 BRIEF_SECTION = BriefSection(key="outcomes", gather=brief_outcomes, pages=brief_pages,
-                             cover_figures=brief_cover_figures, sheets=brief_sheets)
+                             cover_figures=brief_cover_figures, sheets=brief_sheets, title=TITLE)

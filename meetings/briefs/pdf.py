@@ -44,7 +44,7 @@ from reportlab.platypus import (
 from meetings.briefs import pdf_time
 from meetings.briefs.charts import delivery_chart, force_chart
 from meetings.briefs.map_figure import map_figure
-from meetings.briefs.sections import section_cover_figures, section_pages
+from meetings.briefs.sections import section_cover_figures, section_pages, section_titles
 from utilities.text import printable
 
 # Rows of a list of tranches, stale pledges or changes in the PDF; the XLSX annex has them all. (Every caveat is
@@ -252,6 +252,7 @@ def _cover(snap: dict[str, Any]) -> list[Any]:
                 _("Caveats"), _("Changes since the previous meeting"), _("Agenda"), _("Force over time"),
                 _("Conditions")]
     story.append(Paragraph("<b>" + _("Contents") + "</b>", st["body"]))
+    story += [Paragraph(_esc(title), st["body"]) for title in section_titles(snap)]  # they open the body
     story += [Paragraph(f"{i}. {title}", st["body"]) for i, title in enumerate(contents, start=1)]
     story += [
         Spacer(1, 10 * mm),

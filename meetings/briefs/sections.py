@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext
+
 if TYPE_CHECKING:
     from meetings.briefs.pdf_time import Kit
     from meetings.models import Meeting
@@ -28,6 +30,8 @@ class BriefSection:
     pages: Callable[[dict[str, Any], Kit], list[Any]]
     cover_figures: Callable[[dict[str, Any]], list[tuple[str, str]]]
     sheets: Callable[[Any, dict[str, Any], SheetWriter], None]
+    # The section's line in the cover's contents, marked with gettext_noop and translated where it is shown.
+    title: str = ""
 
 
 BRIEF_SECTIONS: list[BriefSection] = []
@@ -53,6 +57,12 @@ def _data(snap: dict[str, Any], section: BriefSection) -> dict[str, Any] | None:
 def section_pages(snap: dict[str, Any], kit: Kit) -> list[Any]:
     return [flowable for section in BRIEF_SECTIONS if (data := _data(snap, section)) is not None
             for flowable in section.pages(data, kit)]
+
+
+def section_titles(snap: dict[str, Any]) -> list[str]:
+    """The contents lines of the sections this brief has, in the brief's language."""
+    return [gettext(section.title) for section in BRIEF_SECTIONS
+            if section.title and _data(snap, section) is not None]
 
 
 def section_cover_figures(snap: dict[str, Any]) -> list[tuple[str, str]]:
