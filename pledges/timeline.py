@@ -116,7 +116,7 @@ def coalition_timeline(*, coalition: Coalition, user: Reader, start: dt.date | N
         .filter(is_fallen=False)
     in_window = counted.filter(Q(available_from__isnull=True) | Q(available_from__lte=last),
                                Q(available_until__isnull=True) | Q(available_until__gte=first))
-    daily = _daily_totals(in_window, first, last)
+    daily, ending = _daily_totals(in_window, first, last)
     requirements = requirements_of(coalition, as_of)
     categories, units = categories_and_units()
     keys = sorted(set(daily) | set(requirements),
@@ -142,19 +142,24 @@ def coalition_timeline(*, coalition: Coalition, user: Reader, start: dt.date | N
         coalition=coalition.pk, as_of=moment, start=first.strftime("%Y-%m"), months=months,
         assumed=dict(assume.statuses), capabilities=capabilities,
         handovers=_handovers(visible, counted, first, last, categories, units),
-        ending_unrelieved=_ending_unrelieved(counted, first, last, categories, units),
+        ending_unrelieved=_ending_unrelieved(counted, ending, categories, units),
     )
 
 
+Ending = tuple[int, int, int, int, int, dt.date]  # id, country, category, unit, quantity, last day
+
+
 def _daily_totals(pledges: QuerySet[Any], first: dt.date, last: dt.date
-                  ) -> dict[tuple[int, int], tuple[list[int], list[int], list[int]]]:
-    """Per (category, unit): the offered, committed and conditional sums of every day from `first` to `last`.
+                  ) -> tuple[dict[tuple[int, int], tuple[list[int], list[int], list[int]]], list[Ending]]:
+    """Per (category, unit): the offered, committed and conditional sums of every day from `first` to `last`;
+    and the pledges whose last day falls in the window.
 
     PostgreSQL sums the changes by day (a pledge adds its quantity on its first day in the window and takes it
     away the day after its last), so what comes back is one row per capability and day on which something
-    changes, whatever the number of pledges; the running sums are then a walk over the window's days."""
-    rows = pledges.order_by().values("category_id", "unit_id", "available_from", "available_until", "quantity",
-                                     "status", "is_conditional")
+    changes, whatever the number of pledges; the running sums are then a walk over the window's days. The
+    pledges ending come from the same reading of the pledges (their flags are worked out once)."""
+    rows = pledges.order_by().values("id", "country_id", "category_id", "unit_id", "available_from",
+                                     "available_until", "quantity", "status", "is_conditional")
     inner, params = rows.query.sql_with_params()
     # The inner query is Django's own SQL for the queryset; every value is a parameter.
     sql = (
@@ -163,22 +168,32 @@ def _daily_totals(pledges: QuerySet[Any], first: dt.date, last: dt.date
         "GREATEST(COALESCE(available_from, %s), %s) AS lo, LEAST(COALESCE(available_until, %s), %s) AS hi FROM p), "
         "d AS (SELECT category_id, unit_id, lo AS day, quantity AS delta, committed, is_conditional FROM b "
         "UNION ALL SELECT category_id, unit_id, hi + 1, -quantity, committed, is_conditional FROM b WHERE hi < %s) "
-        "SELECT category_id, unit_id, day, SUM(delta), COALESCE(SUM(delta) FILTER (WHERE committed), 0), "
-        "COALESCE(SUM(delta) FILTER (WHERE is_conditional), 0) FROM d GROUP BY 1, 2, 3"
+        "SELECT 0, category_id, unit_id, day, SUM(delta)::bigint, "
+        "COALESCE(SUM(delta) FILTER (WHERE committed), 0)::bigint, "
+        "COALESCE(SUM(delta) FILTER (WHERE is_conditional), 0)::bigint, NULL::bigint, NULL::bigint "
+        "FROM d GROUP BY 2, 3, 4 "
+        "UNION ALL SELECT 1, category_id, unit_id, available_until, quantity::bigint, 0::bigint, 0::bigint, "
+        "id::bigint, country_id::bigint FROM p WHERE available_until BETWEEN %s AND %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, [str(s) for s in COMMITTED], first, first, last, last, last])
-        changes = cursor.fetchall()
+        cursor.execute(sql, [*params, [str(s) for s in COMMITTED], first, first, last, last, last, first, last])
+        found = cursor.fetchall()
     days = (last - first).days + 1
     steps: dict[tuple[int, int], list[list[int]]] = defaultdict(lambda: [[0] * (days + 1) for _ in range(3)])
-    for category, unit, day, offered, committed, conditional in changes:
+    ending: list[Ending] = []
+    for kind, category, unit, day, offered, committed, conditional, pk, country in found:
+        if kind == 1:
+            ending.append((pk, country, category, unit, offered, day))
+            continue
         series = steps[(category, unit)]
         index = (day - first).days
         series[0][index] += offered
         series[1][index] += committed
         series[2][index] += conditional
-    return {key: tuple(list(accumulate(series))[:days] for series in three)  # type: ignore[misc]
-            for key, three in steps.items()}
+    ending.sort(key=lambda row: (row[5], row[0]))
+    daily = {key: tuple(list(accumulate(series))[:days] for series in three)  # type: ignore[misc]
+             for key, three in steps.items()}
+    return daily, ending  # type: ignore[return-value]
 
 
 def _handovers(visible: QuerySet[Any], counted: QuerySet[Any], first: dt.date, last: dt.date,
@@ -212,13 +227,11 @@ def _handovers(visible: QuerySet[Any], counted: QuerySet[Any], first: dt.date, l
     return handovers
 
 
-def _ending_unrelieved(counted: QuerySet[Any], first: dt.date, last: dt.date, categories: dict[int, Any],
+def _ending_unrelieved(counted: QuerySet[Any], ending: list[Ending], categories: dict[int, Any],
                        units: dict[int, str]) -> list[EndingUnrelieved]:
-    """The counted pledges whose last day falls in the window and that no counted pledge relieves."""
+    """The counted pledges whose last day falls in the window (`ending`) that no counted pledge relieves."""
     relieved = {pk for pk in counted.filter(relieves_id__isnull=False).order_by()
                 .values_list("relieves_id", flat=True)}
-    ending = (counted.filter(available_until__gte=first, available_until__lte=last).order_by("available_until", "id")
-              .values_list("id", "country_id", "category_id", "unit_id", "quantity", "available_until"))
     rows = [row for row in ending if row[0] not in relieved]
     codes = dict(Country.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", "code"))
     return [EndingUnrelieved(pledge=pk, country=codes[country], category=categories[category].code,

@@ -179,10 +179,10 @@ def test_a_bad_day_or_scenario_is_a_form_error_and_the_force_is_read_as_recorded
 
 # The force on a day or under a scenario is computed, never kept (pledges.answer_cache): its own queries without the
 # cache's bookkeeping, plus the check of the assumed conditions and the relieved pledges the rotations name. The
-# timeline's eight are in both (the conditions, the daily sums, the requirements, the categories, the units, the
-# rotations, the pledges relieved, the pledges ending; the countries of those when there are); none grows with the
-# pledges.
-PINNED_SCENARIO_QUERIES = {"ministry_pl": 45, "analyst": 37}
+# timeline's seven are in both (the conditions, the daily sums with the pledges ending, the requirements, the
+# categories, the units, the rotations, the pledges relieved; the countries of those when there are); ministry
+# staff's page has their open actions too (two: the first rows and how many); none grows with the pledges.
+PINNED_SCENARIO_QUERIES = {"ministry_pl": 46, "analyst": 36}
 
 
 @pytest.mark.parametrize("role", list(PINNED_SCENARIO_QUERIES))
