@@ -231,39 +231,33 @@ def _tranche_sums(pledges: QuerySet[Any], deliveries: QuerySet[Any], day: dt.dat
 def conditions_at_stake(pledges: QuerySet[Any], caveats: QuerySet[Any], states: Mapping[int, ConditionState]
                         ) -> dict[int, dict[tuple[int, int], dict[str, int]]]:
     """Per named condition, per (category, unit), the offered and committed amounts of `pledges` under an active
-    caveat naming it (on the pledge or country-wide), from `caveats` the reader may see. Two small queries: the
-    caveats naming a condition, then the pledges they cover."""
+    caveat naming it (on the pledge or country-wide), from `caveats` the reader may see. Two queries: the caveats
+    naming a condition (few), then one aggregate of the pledges per capability with a filtered sum per condition,
+    so a country-wide caveat over thousands of pledges is summed by PostgreSQL, not fetched."""
     if not states:
         return {}
     naming = list(caveats.filter(kind=CaveatKind.CONDITION, is_active=True, condition_id__in=list(states))
-                  .order_by().values_list("condition_id", "pledge_id", "country_id", "coalition_id"))
+                  .order_by().values_list("condition_id", "pledge_id", "country_id"))
     if not naming:
         return {}
-    on_pledges = {pledge for _c, pledge, _country, _coalition in naming if pledge}
-    countries = {country for _c, pledge, country, _coalition in naming if not pledge}
-    covered = list(pledges.filter(Q(id__in=on_pledges) | Q(country_id__in=countries)).order_by()
-                   .values_list("id", "country_id", "category_id", "unit_id", "quantity", "status"))
-    by_id = {row[0]: row for row in covered}
-    by_country: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in covered:
-        by_country[row[1]].append(row)
-    pledges_of: dict[int, set[int]] = defaultdict(set)
-    for condition, pledge, country, _coalition in naming:
-        if pledge:
-            pledges_of[condition].update([pledge] if pledge in by_id else [])
-        else:
-            pledges_of[condition].update(row[0] for row in by_country[country])
-    amounts: dict[int, dict[tuple[int, int], dict[str, int]]] = {}
-    for condition, ids in pledges_of.items():
-        totals: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: {"offered": 0, "committed": 0, "count": 0})
-        for pledge_id in ids:
-            _id, _country, category, unit, quantity, status = by_id[pledge_id]
-            line = totals[(category, unit)]
-            line["offered"] += quantity
-            line["committed"] += quantity if status in COMMITTED else 0
-            line["count"] += 1
-        amounts[condition] = dict(totals)
-    return amounts
+    covers: dict[int, Q] = {}
+    for condition in sorted({row[0] for row in naming}):
+        on_pledges = sorted({pledge for named, pledge, _country in naming if named == condition and pledge})
+        countries = sorted({country for named, pledge, country in naming if named == condition and not pledge})
+        covers[condition] = Q(id__in=on_pledges) | Q(country_id__in=countries)
+    sums: dict[str, Any] = {}
+    for condition, covered in covers.items():
+        sums[f"offered_{condition}"] = Coalesce(Sum("quantity", filter=covered), 0)
+        sums[f"committed_{condition}"] = Coalesce(Sum("quantity", filter=covered & Q(status__in=COMMITTED)), 0)
+        sums[f"count_{condition}"] = Count("id", filter=covered)
+    amounts: dict[int, dict[tuple[int, int], dict[str, int]]] = defaultdict(dict)
+    for row in pledges.order_by().values("category_id", "unit_id").annotate(**sums):
+        for condition in covers:
+            if row[f"count_{condition}"]:
+                amounts[condition][(row["category_id"], row["unit_id"])] = {
+                    "offered": row[f"offered_{condition}"], "committed": row[f"committed_{condition}"],
+                    "count": row[f"count_{condition}"]}
+    return dict(amounts)
 
 
 def _condition_line(state: ConditionState, amounts: Mapping[tuple[int, int], Mapping[str, int]],
