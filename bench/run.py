@@ -307,6 +307,13 @@ def _wait_until_up(url: str, timeout: float = 30) -> None:
 @contextlib.contextmanager
 def _gunicorn(workers: int = 2) -> Iterator[tuple[str, str]]:
     """The product under gunicorn on a free loopback port: (base URL, an analyst's token)."""
+    with gunicorn_serving(workers) as (base, token, _):
+        yield base, token
+
+
+@contextlib.contextmanager
+def gunicorn_serving(workers: int = 2) -> Iterator[tuple[str, str, int]]:
+    """The product under gunicorn on a free loopback port: (base URL, an analyst's token, the master's pid)."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     gunicorn = subprocess.Popen(
@@ -322,7 +329,8 @@ def _gunicorn(workers: int = 2) -> Iterator[tuple[str, str]]:
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
-            yield base, json.loads(response.read())["token"]
+            token = json.loads(response.read())["token"]
+        yield base, token, gunicorn.pid
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=15)

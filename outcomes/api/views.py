@@ -9,7 +9,6 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,8 +23,8 @@ from outcomes.api.serializers import (
 )
 from outcomes.models import Outcome
 from outcomes.selectors import outcomes_visible_to
-from pledges.api.views import PledgeCSVRenderer
 from utilities.api import IF_MATCH_PARAMETER, VersionedObjectMixin, WritesInOneTransaction, as_read, writable_fields
+from utilities.csv_export import CSVListMixin, CSVRenderer
 
 FORMAT_PARAMETER = OpenApiParameter(
     name="format", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False, enum=["json", "csv"],
@@ -33,13 +32,10 @@ FORMAT_PARAMETER = OpenApiParameter(
 )
 
 
-class OutcomeCSVRenderer(PledgeCSVRenderer):
+class OutcomeCSVRenderer(CSVRenderer):
     """The outcomes as CSV, columns in OUTCOME_COLUMNS order (cells a spreadsheet would run quoted)."""
 
     columns = OUTCOME_COLUMNS
-
-    def values(self, row: dict[str, Any]) -> list[Any]:
-        return [row.get(column) for column in self.columns]
 
 
 def may_write(user: Reader) -> bool:
@@ -56,7 +52,7 @@ def may_write(user: Reader) -> bool:
     partial_update=extend_schema(request=OutcomeUpdateSerializer, responses={200: OutcomeSerializer},
                                  parameters=[IF_MATCH_PARAMETER]),
 )
-class OutcomeViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.CreateModelMixin,
+class OutcomeViewSet(CSVListMixin, WritesInOneTransaction, VersionedObjectMixin, mixins.CreateModelMixin,
                      mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """What meetings decided and who must do what by when: decisions, and actions with their owner (a member
     country, or null for the secretariat), due day and status (open, done, dropped; overdue when open after its
@@ -65,26 +61,13 @@ class OutcomeViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.Create
     `?format=csv` on the list: every matching outcome."""
 
     serializer_class = OutcomeSerializer
+    csv_renderer_class = OutcomeCSVRenderer
+    csv_filename = "outcomes.csv"
     filterset_class = OutcomeFilterSet
     may_write = staticmethod(may_write)
 
     def get_queryset(self) -> QuerySet[Outcome]:
         return outcomes_visible_to(self.request.user).order_by("meeting__starts_at", "meeting_id", "id")
-
-    def get_renderers(self) -> list[BaseRenderer]:
-        if getattr(self, "action", None) == "list":
-            return [JSONRenderer(), OutcomeCSVRenderer()]
-        return [JSONRenderer()]
-
-    def handle_exception(self, exc: Exception) -> Response:
-        response = super().handle_exception(exc)
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return response
-
-    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
-        renderer = getattr(self.request, "accepted_renderer", None)
-        return None if renderer is not None and renderer.format == "csv" else super().paginate_queryset(queryset)
 
     def _answer(self, outcome_id: int, code: int = status.HTTP_200_OK) -> Response:
         outcome = self.get_queryset().get(pk=outcome_id)

@@ -9,9 +9,7 @@ the columns of pledges.columns.PLEDGE_CSV_COLUMNS in that order, unpaginated.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +22,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import SAFE_METHODS
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -54,6 +52,7 @@ from utilities.api import (
     query_moment,
     writable_fields,
 )
+from utilities.csv_export import CSVListMixin, CSVRenderer, in_chunks
 from utilities.kept_answers import KeptAnswers
 
 AS_OF_PARAMETER = OpenApiParameter(
@@ -64,7 +63,6 @@ FORMAT_PARAMETER = OpenApiParameter(
     name="format", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False, enum=["json", "csv"],
     description="`csv`: every matching pledge (no pages), columns: " + ", ".join(PLEDGE_COLUMNS) + ".",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- reference data --------------------------------------------------------------------------
@@ -175,44 +173,18 @@ class CoalitionViewSet(KeptAnswers, WritesInOneTransaction, viewsets.ReadOnlyMod
 
 # --- pledges ---------------------------------------------------------------------------------
 
-class PledgeCSVRenderer(BaseRenderer):
-    """The pledge list as CSV, columns in PLEDGE_COLUMNS order; cells that a spreadsheet would run as a formula
-    (starting with = + - @, a tab or a carriage return) are prefixed with a single quote."""
+class PledgeCSVRenderer(CSVRenderer):
+    """The pledge list as CSV, columns in PLEDGE_CSV_COLUMNS order; the place as its id and name."""
 
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-    columns: tuple[str, ...] = PLEDGE_CSV_COLUMNS
+    columns = PLEDGE_CSV_COLUMNS
 
-    @staticmethod
-    def cell(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        text = str(value)
-        if isinstance(value, str) and text.startswith(FORMULA_STARTS):
-            return "'" + text
-        return text
-
-    def render(self, data: Any, accepted_media_type: str | None = None,
-               renderer_context: Mapping[str, Any] | None = None) -> bytes:
-        rows = data if isinstance(data, list) else (data or {}).get("results", [])
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(self.columns)
-        for row in rows:
-            writer.writerow([self.cell(value) for value in self.values(row)])
-        return out.getvalue().encode("utf-8")
-
-
-    def values(self, row: dict[str, Any]) -> list[Any]:
+    def values(self, row: Mapping[str, Any]) -> list[Any]:
         place = row.get("place") or {}
         flat = {**row, "place": place.get("id"), "place_name": place.get("name")}
         return [flat.get(column) for column in self.columns]
 
 
-class DeliveryCSVRenderer(PledgeCSVRenderer):
+class DeliveryCSVRenderer(CSVRenderer):
     """The tranches as CSV, columns in DELIVERY_COLUMNS order."""
 
     columns = DELIVERY_COLUMNS
@@ -252,10 +224,12 @@ PLEDGE_DEFAULTS: dict[str, Any] = {
                                  parameters=[IF_MATCH_PARAMETER]),
     destroy=extend_schema(parameters=[IF_MATCH_PARAMETER], description="Delete a draft; withdraw an offered pledge."),
 )
-class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, viewsets.ModelViewSet):
+class PledgeViewSet(CSVListMixin, KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, viewsets.ModelViewSet):
     """Pledges you may see; ministry staff create and change their own country's."""
 
     serializer_class = s.PledgeSerializer
+    csv_renderer_class = PledgeCSVRenderer
+    csv_filename = "pledges.csv"
     answer_clock = answer_cache.PLEDGE_DATA
     filterset_class = PledgeFilterSet
     lookup_field = "id"  # the pledge's id, also on history rows (whose pk is the event's)
@@ -269,43 +243,24 @@ class PledgeViewSet(KeptAnswers, WritesInOneTransaction, VersionedObjectMixin, v
             "country__name", "category__sort_order", "id"
         )
 
-    def get_renderers(self) -> list[BaseRenderer]:
-        if getattr(self, "action", None) == "list":
-            return [JSONRenderer(), PledgeCSVRenderer()]
-        return [JSONRenderer()]
-
-    def handle_exception(self, exc: Exception) -> Response:
-        response = super().handle_exception(exc)
-        # Errors are JSON, even for ?format=csv.
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return response
-
-    def _is_csv(self) -> bool:
-        return getattr(self.request, "accepted_renderer", None) is not None and (
-            self.request.accepted_renderer.format == "csv"
-        )
-
-    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
-        if self._is_csv():
-            return None
-        return super().paginate_queryset(queryset)
-
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
         """The rows as PledgeSerializer gives them, built from values_list() (serializers.pledge_list_rows); a
-        live JSON page is kept per data version (KeptAnswers)."""
-        if not self._is_csv() and not request.query_params.get("as_of", "").strip() and (
+        live JSON page is kept per data version (KeptAnswers); CSV is streamed (CSVListMixin)."""
+        if self.is_csv():
+            return self.csv_response(self.filter_queryset(self.get_queryset()))
+        if not request.query_params.get("as_of", "").strip() and (
                 kept := self.kept_answer(request, reads=self.list_parameters())) is not None:
             return kept
         pledges = self.filter_queryset(self.get_queryset())
         rows = pledges.values_list(*s.PLEDGE_LIST_FIELDS)
         page = self.paginate_queryset(CountedRows(rows, count=pledges.count))
-        if page is not None:
-            return self.get_paginated_response(s.pledge_list_rows(page))
-        response = Response(s.pledge_list_rows(rows))
-        if self._is_csv():
-            response["Content-Disposition"] = 'attachment; filename="pledges.csv"'
-        return response
+        assert page is not None  # JSON lists are paged (DEFAULT_PAGINATION_CLASS)
+        return self.get_paginated_response(s.pledge_list_rows(page))
+
+    def csv_rows(self, queryset: QuerySet[Any]) -> Iterator[Iterable[Mapping[str, Any]]]:
+        size = self.csv_chunk_rows
+        rows = queryset.values_list(*s.PLEDGE_LIST_FIELDS).iterator(chunk_size=size)
+        return (s.pledge_list_rows(chunk) for chunk in in_chunks(rows, size))
 
     def list_parameters(self) -> set[str]:
         """What the list reads from its query: the filters (ordering included) and the page."""
@@ -458,10 +413,12 @@ class CaveatViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.CreateM
                                  parameters=[IF_MATCH_PARAMETER]),
     destroy=extend_schema(parameters=[IF_MATCH_PARAMETER]),
 )
-class DeliveryViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.ModelViewSet):
+class DeliveryViewSet(CSVListMixin, WritesInOneTransaction, VersionedObjectMixin, viewsets.ModelViewSet):
     """Tranches of the pledges you may see; a pledge's own ministry staff plan and record them."""
 
     serializer_class = s.DeliverySerializer
+    csv_renderer_class = DeliveryCSVRenderer
+    csv_filename = "tranches.csv"
     filterset_class = DeliveryFilterSet
     may_write = staticmethod(is_ministry)
 
@@ -470,21 +427,6 @@ class DeliveryViewSet(WritesInOneTransaction, VersionedObjectMixin, viewsets.Mod
         if self.request.method not in SAFE_METHODS:  # another country's tranche is not there to change: 404
             tranches = tranches.filter(pk__in=deliveries_editable_by(self.request.user).values("pk"))
         return tranches.order_by("pledge_id", "planned_on", "id")
-
-    def get_renderers(self) -> list[BaseRenderer]:
-        if getattr(self, "action", None) == "list":
-            return [JSONRenderer(), DeliveryCSVRenderer()]
-        return [JSONRenderer()]
-
-    def handle_exception(self, exc: Exception) -> Response:
-        response = super().handle_exception(exc)
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return response
-
-    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
-        renderer = getattr(self.request, "accepted_renderer", None)
-        return None if renderer is not None and renderer.format == "csv" else super().paginate_queryset(queryset)
 
     def _answer(self, delivery_id: int, code: int = status.HTTP_200_OK) -> Response:
         delivery = self.get_queryset().get(pk=delivery_id)

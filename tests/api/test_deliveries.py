@@ -15,6 +15,7 @@ from pledges import services
 from pledges.models import Delivery, Pledge
 from tests.conftest import World
 from tests.factories import make_pledge
+from tests.http import content_of
 from utilities.versioning import SystemActor
 
 
@@ -84,7 +85,7 @@ def test_filters_and_csv(world: World, released: Pledge, client_for: Callable[[s
     assert quantities(overdue="true") == [("PL", 2)]
     assert len(quantities(overdue="false")) == 2
     assert analyst.get("/api/v1/deliveries/", {"overdue": "maybe"}).status_code == 400
-    table = list(csv.reader(io.StringIO(analyst.get("/api/v1/deliveries/", {"format": "csv"}).content.decode())))
+    table = list(csv.reader(io.StringIO(content_of(analyst.get("/api/v1/deliveries/", {"format": "csv"})).decode())))
     assert table[0] == ["id", "pledge", "country", "unit", "quantity", "planned_on", "delivered_on", "note",
                         "is_overdue", "version", "created_at", "updated_at"]
     assert len(table) == 4

@@ -24,6 +24,7 @@ from pledges import services
 from pledges.models import Pledge
 from tests.conftest import World, session_database_url
 from tests.factories import make_pledge
+from tests.http import content_of
 from utilities.versioning import SystemActor
 
 pytestmark = pytest.mark.usefixtures("gazetteer")
@@ -39,6 +40,7 @@ def _empty_cache() -> None:
 def get(client: APIClient, url: str, **headers: str) -> tuple[Any, int]:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, headers=headers)
+        content_of(response)  # a streamed CSV reads its rows as it is sent
     return response, len(queries.captured_queries)
 
 

@@ -28,6 +28,7 @@ from pledges.models import Pledge
 from pledges.selectors import pledge_list
 from tests.conftest import World
 from tests.factories import make_pledge
+from tests.http import content_of
 
 
 @pytest.fixture
@@ -126,8 +127,8 @@ def test_csv_rows_are_the_serializer_rows(world: World, varied: list[Pledge],
     response = client_for("analyst").get("/api/v1/pledges/?format=csv&ordering=id")
     assert response.status_code == 200
     expected = PledgeCSVRenderer().render(serializer_rows(world.analyst))
-    assert response.content == expected
-    lines = list(csv.reader(io.StringIO(response.content.decode())))
+    assert content_of(response) == expected
+    lines = list(csv.reader(io.StringIO(content_of(response).decode())))
     assert lines[0] == list(PLEDGE_CSV_COLUMNS)
     assert lines[1][PLEDGE_CSV_COLUMNS.index("description")].startswith("'=SUM")
 

@@ -19,6 +19,7 @@ from pledges.history import PledgeEvent
 from pledges.models import Pledge
 from tests.conftest import World
 from tests.factories import make_pledge
+from tests.http import content_of
 
 KYIV, ODESA, LVIV, RZESZOW, PARIS = 703448, 698740, 702550, 759734, 2988507
 
@@ -44,7 +45,7 @@ def test_a_pledge_shows_its_place_beside_its_location_in_json_and_csv(
     rows = {r["id"]: r for r in client.get("/api/v1/pledges/", {"coalition": world.coalition.pk}).json()["results"]}
     assert rows[placed.pk] == detail  # the list's fast path gives what the serializer gives
     assert rows[unplaced.pk]["place"] is None and rows[unplaced.pk]["location"] == "Eastern Poland"
-    text = client.get("/api/v1/pledges/", {"coalition": world.coalition.pk, "format": "csv"}).content.decode()
+    text = content_of(client.get("/api/v1/pledges/", {"coalition": world.coalition.pk, "format": "csv"})).decode()
     by_id = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
     assert (by_id[str(placed.pk)]["place"], by_id[str(placed.pk)]["place_name"]) == (str(RZESZOW), "Rzeszów")
     assert (by_id[str(unplaced.pk)]["place"], by_id[str(unplaced.pk)]["place_name"]) == ("", "")

@@ -16,6 +16,7 @@ from pledges.columns import PLEDGE_COLUMNS, PLEDGE_CSV_COLUMNS
 from pledges.models import Pledge
 from tests.conftest import World
 from tests.factories import CategoryFactory, make_pledge
+from tests.http import content_of
 
 
 def ids(response: Any) -> list[int]:
@@ -283,7 +284,7 @@ def test_csv_export(analyst: APIClient, world: World) -> None:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(content_of(response).decode())))
     assert rows[0] == list(PLEDGE_CSV_COLUMNS)  # the JSON columns, the place as its id and its name
     assert len(rows) == 4
     by_country = {row[1]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
@@ -297,7 +298,7 @@ def test_csv_export(analyst: APIClient, world: World) -> None:
     assert by_country["GB"]["quantity"] == "30" and by_country["GB"]["is_conditional"] == "false"
 
     filtered = analyst.get("/api/v1/pledges/?format=csv&country=FR")
-    assert len(list(csv.reader(io.StringIO(filtered.content.decode())))) == 2
+    assert len(list(csv.reader(io.StringIO(content_of(filtered).decode())))) == 2
 
     bad = analyst.get("/api/v1/pledges/?format=csv&status=bogus")
     assert bad.status_code == 400 and bad["Content-Type"] == "application/json"

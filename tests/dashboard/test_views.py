@@ -24,6 +24,7 @@ from pledges.models import Pledge
 from tests.conftest import World
 from tests.dashboard.conftest import FR_DRAFT, PL_DRAFT, Scene
 from tests.factories import make_pledge
+from tests.http import content_of
 
 ROLES = ("ministry_pl", "ministry_fr", "analyst", "secretariat", "admin")
 ROW = re.compile(r'<tr data-category="([^"]+)" data-unit="([^"]+)">(.*?)</tr>', re.S)
@@ -221,7 +222,7 @@ def test_analysts_get_the_api_requests_that_give_the_same_numbers(world: World, 
     csv_url = next(url for url, what in links.items() if what == "Offered pledges (CSV)")
     csv = client.get(csv_url)
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
-    assert len(csv.content.decode().strip().splitlines()) == 1 + 4  # PL, PL stale, FR, GB offered
+    assert len(content_of(csv).decode().strip().splitlines()) == 1 + 4  # PL, PL stale, FR, GB offered
 
 
 @pytest.mark.django_db(transaction=True)

@@ -39,6 +39,7 @@ from pledges import services
 from pledges.models import Caveat, Coalition, Delivery, Pledge
 from tests.conftest import World
 from tests.factories import member
+from tests.http import content_of
 from utilities.versioning import SystemActor, history_context
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.property]
@@ -322,8 +323,8 @@ class Checker:
     def get(self, client: Any, path: str, params: dict[str, Any] | None = None, ok: tuple[int, ...] = (200,)) -> Any:
         response = client.get(path, params or {})
         assert response.status_code in ok, (self.where, path, params, response.status_code, response.content[:300])
-        body = response.content.decode()
-        self.no_foreign_tokens(body, f"{path} {params or ''}")
+        text = content_of(response).decode()
+        self.no_foreign_tokens(text, f"{path} {params or ''}")
         return response
 
     # API ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from outcomes import services
 from outcomes.models import Outcome
 from tests.conftest import World
+from tests.http import content_of
 from tests.outcomes.conftest import Outcomes, held_meeting
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +146,7 @@ def test_csv(world: World, outcomes: Outcomes) -> None:
     services.outcome_update(actor=world.secretariat, outcome=outcomes.fr_action, note="=HYPERLINK(1)")
     response = as_role(world, "ministry_fr").get("/api/v1/outcomes/?format=csv&owner=PL,FR")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(content_of(response).decode())))
     assert [(row["owner"], row["is_overdue"]) for row in rows] == [("PL", "true"), ("FR", "false")]
     assert rows[1]["note"] == "'=HYPERLINK(1)"
 
