@@ -19,9 +19,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    Exists,
     ExpressionWrapper,
-    F,
     IntegerField,
     OuterRef,
     Q,
@@ -101,9 +99,12 @@ def pledge_list(*, user: Reader, as_of: dt.datetime | None = None) -> QuerySet[A
         overdue_quantity=Coalesce(Subquery(overdue.annotate(total=Sum("quantity")).values("total")), 0),
     ).annotate(
         has_overdue_delivery=ExpressionWrapper(Q(overdue_quantity__gt=0), output_field=BooleanField()),
-        # The pledge it relieves, only where the reader sees that one too (at the same moment).
-        relieves_seen=Case(When(Exists(rows.filter(id=OuterRef("relieves_id"))), then=F("relieves_id")),
-                           default=None, output_field=IntegerField()),
+        # The pledge it relieves, only where the reader sees that one too (at the same moment): a scalar subquery
+        # looked up by id for the rows that relieve one. As an EXISTS, PostgreSQL hashed every visible pledge
+        # first (28 of a page's 69 ms at 100,000 pledges).
+        relieves_seen=Case(When(relieves_id__isnull=True, then=None),
+                           default=Subquery(rows.filter(id=OuterRef("relieves_id")).values("id")[:1]),
+                           output_field=IntegerField()),
     ).select_related("country", "coalition", "category", "unit", "place")
 
 
