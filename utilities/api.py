@@ -393,6 +393,35 @@ class PageNumberPagination(pagination.PageNumberPagination):
             self._whole_number(request, self.page_query_param, 2_147_483_647)
         return super().paginate_queryset(queryset, request, view)
 
+    def requested_page(self, request: Request) -> tuple[int, int] | None:
+        """The page number and size asked for, checked as paginate_queryset checks them; None for `last`, which
+        is known only once the rows are counted."""
+        if request.query_params.get(self.page_query_param) in self.last_page_strings:
+            return None
+        number = self._whole_number(request, self.page_query_param, 2_147_483_647) or 1
+        return number, self.get_page_size(request)
+
+    def paginate_counted(self, count: int, request: Request, view: Any = None) -> None:
+        """Page `count` rows read elsewhere, as paginate_queryset would (a page past the last is a 404); the
+        links (get_next_link, get_previous_link) then follow."""
+        self.paginate_queryset(_Counted(count), request, view)
+
+
+class _Counted:
+    """What Django's Paginator needs of rows that are counted, not read."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, key: slice) -> list[Any]:
+        return []
+
 
 class StableOrderingFilter(django_filters.OrderingFilter):
     """django-filter's `ordering=`, with the row's id as the last key: rows that tie on the chosen fields keep

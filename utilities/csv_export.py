@@ -90,11 +90,12 @@ class CSVListMixin:
     csv_renderer_class: ClassVar[type[CSVRenderer]]
     csv_filename: ClassVar[str]
     csv_chunk_rows: ClassVar[int] = CHUNK_ROWS
+    json_renderer_class: ClassVar[type[JSONRenderer]] = JSONRenderer
 
     def get_renderers(self) -> list[BaseRenderer]:
         if getattr(self, "action", None) == "list":
-            return [JSONRenderer(), self.csv_renderer_class()]
-        return [JSONRenderer()]
+            return [self.json_renderer_class(), self.csv_renderer_class()]
+        return [self.json_renderer_class()]
 
     def handle_exception(self, exc: Exception) -> Response:
         response: Response = super().handle_exception(exc)  # type: ignore[misc]

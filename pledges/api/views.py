@@ -10,7 +10,7 @@ the columns of pledges.columns.PLEDGE_CSV_COLUMNS in that order, unpaginated.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
@@ -30,6 +30,7 @@ from accounts.roles import is_ministry, is_secretariat
 from pledges import answer_cache, services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
+from pledges.api.page_sql import count_and_page, writes_like_the_serializer
 from pledges.api.time import ForceQuerySerializer, TimelineCSVRenderer, TimelineQuerySerializer, TimelineSerializer
 from pledges.columns import DELIVERY_COLUMNS, PLEDGE_COLUMNS, PLEDGE_CSV_COLUMNS
 from pledges.history import ChangesWindow
@@ -46,12 +47,14 @@ from pledges.visibility import (
 from utilities.api import (
     IF_MATCH_PARAMETER,
     MOMENT_HELP,
+    PageNumberPagination,
     VersionedObjectMixin,
     WritesInOneTransaction,
     as_read,
     query_moment,
     writable_fields,
 )
+from utilities.api_renderers import PassThroughJSONRenderer, with_results
 from utilities.csv_export import CSVListMixin, CSVRenderer, in_chunks
 from utilities.kept_answers import KeptAnswers
 
@@ -230,6 +233,7 @@ class PledgeViewSet(CSVListMixin, KeptAnswers, WritesInOneTransaction, Versioned
     serializer_class = s.PledgeSerializer
     csv_renderer_class = PledgeCSVRenderer
     csv_filename = "pledges.csv"
+    json_renderer_class = PassThroughJSONRenderer
     answer_clock = answer_cache.PLEDGE_DATA
     filterset_class = PledgeFilterSet
     lookup_field = "id"  # the pledge's id, also on history rows (whose pk is the event's)
@@ -252,6 +256,13 @@ class PledgeViewSet(CSVListMixin, KeptAnswers, WritesInOneTransaction, Versioned
                 kept := self.kept_answer(request, reads=self.list_parameters())) is not None:
             return kept
         pledges = self.filter_queryset(self.get_queryset())
+        paginator = cast(PageNumberPagination, self.paginator)
+        if (asked := paginator.requested_page(request)) is not None and writes_like_the_serializer():
+            number, size = asked  # the count and the page's JSON from PostgreSQL, in one statement
+            count, results = count_and_page(pledges, (number - 1) * size, number * size)
+            paginator.paginate_counted(count, request, self)
+            return Response(with_results({"count": count, "next": paginator.get_next_link(),
+                                          "previous": paginator.get_previous_link()}, results))
         rows = pledges.values_list(*s.PLEDGE_LIST_FIELDS)
         page = self.paginate_queryset(CountedRows(rows, count=pledges.count))
         assert page is not None  # JSON lists are paged (DEFAULT_PAGINATION_CLASS)
