@@ -45,7 +45,9 @@ from bench.common import (
     BENCH_USER,
     ROOT,
     bench_environment,
+    database_name,
     drop_database,
+    ensure_database,
     median_ms,
     setup_django,
 )
@@ -97,6 +99,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-brief", action="store_true")
     parser.add_argument("--peer", choices=["directus"], help="also measure Directus on the same tables, side by side")
+    parser.add_argument("--database-per-size", action="store_true",
+                        help="each size in a database of its own, DATABASE_URL + '_<size>' (made, or topped up, "
+                             "and kept), so that a large one can be generated ahead of the run")
     return parser.parse_args()
 
 
@@ -109,7 +114,10 @@ def main() -> int:
     from bench.generate import generate
 
     measurements = []
+    base_url = os.environ["DATABASE_URL"]
     for size in sizes:
+        if args.database_per_size:
+            _use_database(f"{base_url}_{size}")
         print(f"\n== {size:,} pledges: generating", flush=True)
         started = time.monotonic()
         summary = generate(pledges=size)
@@ -127,6 +135,18 @@ def main() -> int:
     RESULTS.write_text(report)
     print("\n" + report)
     return 0
+
+
+def _use_database(url: str) -> None:
+    """This process, and the servers it starts (gunicorn, Directus), on another database (made and migrated)."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    os.environ["DATABASE_URL"] = url
+    ensure_database(url)
+    connections["default"].close()
+    connections["default"].settings_dict["NAME"] = database_name(url)
+    call_command("migrate", interactive=False, verbosity=0)
 
 
 # --- (a) and (c): in-process ---------------------------------------------------------------------

@@ -122,7 +122,7 @@ PLEDGE_LIST_FIELDS = (
 _VALUE_EUR = serializers.DecimalField(max_digits=14, decimal_places=2)  # as ModelSerializer maps the model field
 
 
-def _moment(value: dt.datetime | None, zone: dt.tzinfo) -> str | None:
+def moment_text(value: dt.datetime | None, zone: dt.tzinfo) -> str | None:
     """As serializers.DateTimeField renders an aware datetime (ISO 8601, UTC as Z)."""
     if not value:
         return None
@@ -146,9 +146,9 @@ def pledge_list_rows(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
                                                     "lat": place_lat, "lon": place_lon},
             "estimated_value_eur": None if estimated_value_eur is None else value_eur(estimated_value_eur),
             "releasability": releasability, "is_illustrative": is_illustrative, "version": version,
-            "created_at": _moment(created_at, zone), "updated_at": _moment(updated_at, zone),
+            "created_at": moment_text(created_at, zone), "updated_at": moment_text(updated_at, zone),
             "delivered_quantity": delivered_quantity, "has_overdue_delivery": has_overdue_delivery,
-            "reconfirmed_at": _moment(reconfirmed_at, zone), "is_stale": is_stale, "relieves": relieves,
+            "reconfirmed_at": moment_text(reconfirmed_at, zone), "is_stale": is_stale, "relieves": relieves,
         }
         for (
             pledge_id, country, coalition, category, unit, quantity, status, is_conditional, description,

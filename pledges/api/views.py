@@ -31,6 +31,7 @@ from pledges import answer_cache, services
 from pledges.api import serializers as s
 from pledges.api.filters import CaveatFilterSet, DeliveryFilterSet, PledgeFilterSet, RequirementFilterSet
 from pledges.api.page_sql import count_and_page, writes_like_the_serializer
+from pledges.api.rows import DELIVERY_LIST_FIELDS, delivery_list_rows
 from pledges.api.time import ForceQuerySerializer, TimelineCSVRenderer, TimelineQuerySerializer, TimelineSerializer
 from pledges.columns import DELIVERY_COLUMNS, PLEDGE_COLUMNS, PLEDGE_CSV_COLUMNS
 from pledges.history import ChangesWindow
@@ -438,6 +439,11 @@ class DeliveryViewSet(CSVListMixin, WritesInOneTransaction, VersionedObjectMixin
         if self.request.method not in SAFE_METHODS:  # another country's tranche is not there to change: 404
             tranches = tranches.filter(pk__in=deliveries_editable_by(self.request.user).values("pk"))
         return tranches.order_by("pledge_id", "planned_on", "id")
+
+    def csv_rows(self, queryset: QuerySet[Any]) -> Iterator[Iterable[Mapping[str, Any]]]:
+        size = self.csv_chunk_rows
+        rows = queryset.values_list(*DELIVERY_LIST_FIELDS).iterator(chunk_size=size)
+        return (delivery_list_rows(chunk) for chunk in in_chunks(rows, size))
 
     def _answer(self, delivery_id: int, code: int = status.HTTP_200_OK) -> Response:
         delivery = self.get_queryset().get(pk=delivery_id)

@@ -12,9 +12,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from outcomes.api.views import OutcomeViewSet
-from pledges.api.views import DeliveryViewSet, PledgeViewSet
+from pledges.api.serializers import DeliverySerializer
+from pledges.api.views import DeliveryCSVRenderer, DeliveryViewSet, PledgeViewSet
+from pledges.models import Delivery
+from pledges.visibility import deliveries_visible_to
 from tests.api.test_query_counts import grow_deliveries, grow_outcomes, grow_pledges
 from tests.conftest import World
+from tests.http import content_of
 
 EXPORTS = [
     ("/api/v1/pledges/?format=csv", PledgeViewSet, grow_pledges),
@@ -51,3 +55,15 @@ def test_a_refused_export_is_a_json_400_before_any_row(world: World, client_for:
     response = client_for("analyst").get(url + "&coalition=not-a-number")
     assert response.status_code == 400 and not response.streaming
     assert "coalition" in response.json()
+
+
+def test_the_tranche_export_is_what_the_serializer_gives(world: World,
+                                                        client_for: Callable[[str], APIClient]) -> None:
+    grow_deliveries(world, 9)  # delivered and not, overdue and not, with notes
+    first = Delivery.objects.order_by("pk").first()
+    assert first is not None
+    Delivery.objects.filter(pk=first.pk).update(note='=HYPERLINK("x")\nline')
+    client = client_for("analyst")
+    expected = DeliveryCSVRenderer().render(DeliverySerializer(
+        deliveries_visible_to(world.analyst).order_by("pledge_id", "planned_on", "id"), many=True).data)
+    assert content_of(client.get("/api/v1/deliveries/?format=csv")) == expected
