@@ -506,6 +506,20 @@ class VersionedObjectMixin:
             return versions[0]
         raise PreconditionFailed(_("If-Match does not name this object's current version."))
 
+    def changes_asked(self, obj: Any, *, read: type[serializers.Serializer[Any]],
+                      write: type[serializers.Serializer[Any]], defaults: Mapping[str, Any], partial: bool,
+                      with_instance: bool = False) -> tuple[int | None, dict[str, Any]]:
+        """A PUT or PATCH of `obj`: the version If-Match expects, and the changes for its update service. The
+        body may be the object as read (`read`), changed (as_read); `write` checks it; a PUT (not `partial`)
+        sets every writable field it leaves out to its `defaults`."""
+        expected = self.expected_version(obj)
+        body = as_read(self.request.data, read=read(obj).data, writable=writable_fields(write))
+        instance = {"instance": obj, "context": {"request": self.request}} if with_instance else {}
+        serializer = write(data=body, partial=partial, **instance)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        return expected, changes if partial else {**defaults, **changes}
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()  # type: ignore[attr-defined]
         serializer = self.get_serializer(instance)  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from outcomes.api.serializers import (
 )
 from outcomes.models import Outcome
 from outcomes.selectors import outcomes_visible_to
-from utilities.api import IF_MATCH_PARAMETER, VersionedObjectMixin, WritesInOneTransaction, as_read, writable_fields
+from utilities.api import IF_MATCH_PARAMETER, VersionedObjectMixin, WritesInOneTransaction
 from utilities.csv_export import CSVListMixin, CSVRenderer
 
 FORMAT_PARAMETER = OpenApiParameter(
@@ -82,13 +82,7 @@ class OutcomeViewSet(CSVListMixin, WritesInOneTransaction, VersionedObjectMixin,
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         outcome = self.get_object()
-        expected = self.expected_version(outcome)
-        body = as_read(request.data, read=OutcomeSerializer(outcome).data,
-                       writable=writable_fields(OutcomeUpdateSerializer))
-        serializer = OutcomeUpdateSerializer(data=body, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        if not partial:
-            changes = {"owner": None, "due_on": None, "note": "", **changes}
+        expected, changes = self.changes_asked(outcome, read=OutcomeSerializer, write=OutcomeUpdateSerializer,
+                                               defaults={"owner": None, "due_on": None, "note": ""}, partial=partial)
         services.outcome_update(actor=request.user, outcome=outcome, expected_version=expected, **changes)
         return self._answer(outcome.pk)

@@ -23,8 +23,6 @@ from utilities.api import (
     RejectUnknownFieldsMixin,
     VersionedObjectMixin,
     WritesInOneTransaction,
-    as_read,
-    writable_fields,
 )
 from utilities.text import LONG_TEXT
 
@@ -65,6 +63,9 @@ class ConditionFilterSet(django_filters.FilterSet):
         fields = ("coalition", "status")
 
 
+CONDITION_DEFAULTS = {"description": "", "status": ConditionStatus.OPEN}  # what a PUT leaving them out sets
+
+
 @extend_schema_view(
     create=extend_schema(request=ConditionCreateSerializer, responses={201: ConditionSerializer}),
     update=extend_schema(request=ConditionUpdateSerializer, responses={200: ConditionSerializer},
@@ -98,13 +99,7 @@ class ConditionViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.Crea
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         condition = self.get_object()
-        expected = self.expected_version(condition)
-        body = as_read(request.data, read=ConditionSerializer(condition).data,
-                       writable=writable_fields(ConditionUpdateSerializer))
-        serializer = ConditionUpdateSerializer(data=body, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        if not partial:
-            changes = {"description": "", "status": ConditionStatus.OPEN, **changes}
+        expected, changes = self.changes_asked(condition, read=ConditionSerializer, write=ConditionUpdateSerializer,
+                                               defaults=CONDITION_DEFAULTS, partial=partial)
         services.condition_update(actor=request.user, condition=condition, expected_version=expected, **changes)
         return self._answer(condition.pk)

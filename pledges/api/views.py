@@ -211,6 +211,8 @@ class CountedRows:
         return self.rows[key]
 
 
+# What a PUT that leaves them out sets.
+CAVEAT_DEFAULTS: dict[str, Any] = {"rationale": "", "releasability": Releasability.SECRETARIAT, "condition": None}
 PLEDGE_DEFAULTS: dict[str, Any] = {
     "description": "", "available_from": None, "available_until": None, "notice_to_move_days": None,
     "location": "", "place": None, "estimated_value_eur": None, "releasability": Releasability.SECRETARIAT,
@@ -292,13 +294,8 @@ class PledgeViewSet(CSVListMixin, KeptAnswers, WritesInOneTransaction, Versioned
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         pledge = self.get_object()
-        expected = self.expected_version(pledge)
-        body = as_read(request.data, read=s.PledgeSerializer(pledge).data,
-                       writable=writable_fields(s.PledgeUpdateSerializer))
-        serializer = s.PledgeUpdateSerializer(instance=pledge, data=body, partial=partial,
-                                               context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data) if partial else {**PLEDGE_DEFAULTS, **serializer.validated_data}
+        expected, changes = self.changes_asked(pledge, read=s.PledgeSerializer, write=s.PledgeUpdateSerializer,
+                                               defaults=PLEDGE_DEFAULTS, partial=partial, with_instance=True)
         services.pledge_update(actor=request.user, pledge=pledge, expected_version=expected, **changes)
         return self._answer(pledge.pk)
 
@@ -386,15 +383,8 @@ class CaveatViewSet(WritesInOneTransaction, VersionedObjectMixin, mixins.CreateM
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         caveat = self.get_object()
-        expected = self.expected_version(caveat)
-        body = as_read(request.data, read=s.CaveatSerializer(caveat).data,
-                       writable=writable_fields(s.CaveatUpdateSerializer))
-        serializer = s.CaveatUpdateSerializer(instance=caveat, data=body, partial=partial,
-                                              context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        if not partial:
-            changes = {"rationale": "", "releasability": Releasability.SECRETARIAT, "condition": None, **changes}
+        expected, changes = self.changes_asked(caveat, read=s.CaveatSerializer, write=s.CaveatUpdateSerializer,
+                                               defaults=CAVEAT_DEFAULTS, partial=partial, with_instance=True)
         services.caveat_update(actor=request.user, caveat=caveat, expected_version=expected, **changes)
         return self._answer(caveat.pk)
 
@@ -461,14 +451,8 @@ class DeliveryViewSet(CSVListMixin, WritesInOneTransaction, VersionedObjectMixin
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         delivery = self.get_object()
-        expected = self.expected_version(delivery)
-        body = as_read(request.data, read=s.DeliverySerializer(delivery).data,
-                       writable=writable_fields(s.DeliveryUpdateSerializer))
-        serializer = s.DeliveryUpdateSerializer(data=body, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        if not partial:
-            changes = {"delivered_on": None, "note": "", **changes}
+        expected, changes = self.changes_asked(delivery, read=s.DeliverySerializer, write=s.DeliveryUpdateSerializer,
+                                               defaults={"delivered_on": None, "note": ""}, partial=partial)
         services.delivery_update(actor=request.user, delivery=delivery, expected_version=expected, **changes)
         return self._answer(delivery.pk)
 
