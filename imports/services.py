@@ -310,6 +310,8 @@ def _run_bulk(actor: Reader | Actor, coalition: Coalition, rows: list[PledgeRow]
                                *refs.units.values(), *refs.places.values(), *locked.values()], pledge_ids=locked)
     writes: list[bulk.RowWrites] = []
     for index, (row, plan, outcome) in enumerate(zip(rows, plans, outcomes, strict=True)):
+        if progress is not None and index % 100 == 99:  # the checks: about the first half of the work
+            progress(int(50 * (index + 1) / len(rows)))
         if plan is None:
             continue
         try:
@@ -325,8 +327,6 @@ def _run_bulk(actor: Reader | Actor, coalition: Coalition, rows: list[PledgeRow]
             continue
         writes.append(written)
         plans[index] = plan._replace(written=written)
-        if progress is not None and index % 100 == 99:
-            progress(int(100 * (index + 1) / len(rows)))
     bulk.write_rows(actor, writes)
     for plan, outcome in zip(plans, outcomes, strict=True):
         if plan is not None and plan.written is not None and plan.written.created is not None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
+from django.db import models
 from django.utils import timezone
 
 from accounts.roles import Actor, Reader
@@ -64,8 +65,11 @@ def lock_pledges(ids: Iterable[int], *, read: Mapping[int, Pledge]) -> dict[int,
     locked = {p.pk: p for p in Pledge.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")}
     for pk, pledge in locked.items():
         earlier = read.get(pk)
-        for name in RELATED if earlier is not None else ():
+        if earlier is None:
+            continue
+        for name in RELATED:
             field = Pledge._meta.get_field(name)
+            assert isinstance(field, models.ForeignKey)
             if getattr(pledge, field.attname) == getattr(earlier, field.attname) and field.is_cached(earlier):
                 field.set_cached_value(pledge, field.get_cached_value(earlier))
     return locked
