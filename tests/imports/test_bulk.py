@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from imports import services
 from imports.models import Import
 from meetings.models import Notification
 from pledges import bulk
+from pledges.checks import ALLOWED_TRANSITIONS
 from pledges.history import CaveatEvent, PledgeEvent
 from pledges.models import Caveat, Pledge
 from tests.conftest import World
@@ -120,12 +123,13 @@ def snapshot(before: dict[str, Any], imported: Import) -> dict[str, Any]:
 @pytest.fixture
 def row_by_row(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bool], None]]:
     """Switch the import to the services called row by row (True) or back to its bulk path (False)."""
-    bulk_run = services._run
+    bulk_run, rows_run = services._run, services._run_rows
 
     def switch(on: bool) -> None:
-        monkeypatch.setattr(services, "_run", services._run_rows if on else bulk_run)
-        if not on:  # and nothing falls back to the rows one by one
-            monkeypatch.setattr(services, "_run_rows", lambda *args, **kwargs: pytest.fail("ran row by row"))
+        monkeypatch.setattr(services, "_run", rows_run if on else bulk_run)
+        # and the bulk path does not fall back to the rows one by one
+        monkeypatch.setattr(services, "_run_rows", rows_run if on else lambda *args, **kwargs: pytest.fail(
+            "ran row by row"))
     yield switch
 
 
@@ -264,3 +268,47 @@ def test_the_queries_do_not_grow_with_the_rows(world: World, mine: dict[str, Ple
 
     queries(1)  # warm: what a process reads once is left out
     assert queries(50) == queries(5)
+
+
+STATUSES = ["draft", "indicative", "confirmed", "deployed", "withdrawn"]
+CAVEATS = [None, "role: Training only.", "duration: A year.\ngeographic: Not east of the Vistula.", "other: x"]
+
+
+@pytest.mark.property
+@given(data=st.data())
+@settings(max_examples=20, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_any_file_leaves_the_same_database_either_way(world: World, mine: dict[str, Pledge],
+                                                      row_by_row: Callable[[bool], None], data: Any) -> None:
+    """Whatever the rows ask (any status move, changes, caveats, new pledges good or bad), the bulk path and the
+    services row by row answer the same; applied, they leave the same database."""
+    valid = data.draw(st.booleans())  # only rows the services accept (then applied too), or any
+    rows: list[list[Any]] = [HEADER]
+    for name in data.draw(st.lists(st.sampled_from(sorted(mine)), unique=True, max_size=len(mine))):
+        pledge = mine[name]
+        if valid and pledge.status == "withdrawn":
+            rows.append(row(pledge))
+            continue
+        status = data.draw(st.sampled_from(
+            [pledge.status, *sorted(ALLOWED_TRANSITIONS[pledge.status])] if valid else STATUSES))
+        rows.append(row(pledge, status=status, quantity=data.draw(st.sampled_from([pledge.quantity, 3, 2000])),
+                        releasability=data.draw(st.sampled_from(["secretariat", "coalition"])),
+                        caveats=None if valid and status == "withdrawn" else data.draw(st.sampled_from(CAVEATS))))
+    for _n in range(data.draw(st.integers(1, 4))):
+        rows.append(row(status=data.draw(st.sampled_from(["draft", "indicative"] if valid else STATUSES)),
+                        quantity=data.draw(st.integers(1, 50)),
+                        location=data.draw(st.sampled_from(["", "Lublin"] if valid else ["", "Lublin", "Two\tlines"])),
+                        available_until=data.draw(st.sampled_from(  # from 2026-01-01: 2020 is before it
+                            [None, dt.date(2030, 1, 1)] + ([] if valid else [dt.date(2020, 1, 1)]))),
+                        available_from=dt.date(2026, 1, 1), caveats=data.draw(st.sampled_from(CAVEATS))))
+    file = workbook(rows)
+    row_by_row(True)
+    one_by_one = run(world.ministry_pl, world, file, apply=False)
+    row_by_row(False)
+    assert run(world.ministry_pl, world, file, apply=False) == one_by_one
+    assert not valid or not one_by_one[1]["error"], one_by_one
+    if valid:
+        row_by_row(True)
+        one_by_one = run(world.ministry_pl, world, file, apply=True)
+        row_by_row(False)
+        assert run(world.ministry_pl, world, file, apply=True) == one_by_one
