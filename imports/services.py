@@ -1,10 +1,14 @@
-"""Preview and apply a pledge spreadsheet, through the same pledge services as any other write.
+"""Preview and apply a pledge spreadsheet, with the same checks and writes as the pledge services.
 
-A preview runs every row through the services in a transaction that is then rolled back: the errors it shows are
-exactly the ones applying would meet (a status move that is not allowed, a pledge changed since its version, a
-unit of another category), and nothing is written but the Import record itself. Applying runs the stored rows
-again in one transaction, under a history context naming the import: all rows or none. An import applied once
-answers its result again; the same file cannot be applied twice for a country and coalition.
+A preview runs every row in a transaction that is then rolled back: the errors it shows are exactly the ones
+applying would meet (a status move that is not allowed, a pledge changed since its version, a unit of another
+category), and nothing is written but the Import record itself. Applying runs the stored rows again in one
+transaction, under a history context naming the import: all rows or none. An import applied once answers its
+result again; the same file cannot be applied twice for a country and coalition.
+
+The rows are checked by the services' own checks (pledges.checks), with what those ask the database read once,
+and written together (pledges.bulk): the same pledges, caveats and history as the services called row by row
+(_run_rows), which run instead when the database refuses the bulk write or a file names a pledge twice.
 """
 
 from __future__ import annotations
@@ -17,13 +21,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import pghistory
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -35,7 +39,9 @@ from imports.models import Import, ImportStatus, RowAction
 from imports.reader import FileRefused, read_rows
 from imports.rows import MAX_CAVEATS_PER_FILE, Lookups, PledgeRow, clean_row
 from places.models import Place
+from pledges import bulk
 from pledges import services as pledge_services
+from pledges.checks import known_for
 from pledges.models import CapabilityCategory, Coalition, Pledge, Unit
 from pledges.visibility import coalitions_visible_to, pledges_editable_by
 from utilities.queue import send_task
@@ -272,23 +278,77 @@ def _dry_run(actor: Reader | Actor, coalition: Coalition, rows: list[PledgeRow],
 
 def _run(actor: Reader | Actor, coalition: Coalition, rows: list[PledgeRow],
          progress: Callable[[int], None] | None = None) -> list[Outcome]:
+    """Every row checked as the pledge services check it, what they ask the database read once, then the rows
+    that pass written together (pledges.bulk): a row that fails is left out, with its errors. A file that names a
+    pledge twice (the later row then meets the earlier one's write), or whose bulk write the database refuses (a
+    constraint only it knows), runs row by row through the services instead (_run_rows), which name the row."""
+    if len({row.pledge_id for row in rows if row.pledge_id}) < sum(1 for row in rows if row.pledge_id):
+        return _run_rows(actor, coalition, rows, progress=progress)
+    try:
+        with transaction.atomic():
+            return _run_bulk(actor, coalition, rows, progress=progress)
+    except (IntegrityError, DataError):
+        logger.warning("import: the database refused the bulk write; running the rows one by one", exc_info=True)
+        return _run_rows(actor, coalition, rows, progress=progress)
+
+
+def _run_bulk(actor: Reader | Actor, coalition: Coalition, rows: list[PledgeRow],
+              progress: Callable[[int], None] | None = None) -> list[Outcome]:
+    editable, refs = _references(actor, coalition, rows)
+    outcomes = [Outcome(number=row.number, action=RowAction.ERROR, pledge=row.pledge_id, errors=dict(row.errors))
+                for row in rows]
+    plans: list[_Plan | None] = [None] * len(rows)
+    for index, (row, outcome) in enumerate(zip(rows, outcomes, strict=True)):
+        if not row.errors:
+            try:
+                plans[index] = _plan(coalition, row, editable, refs, outcome)
+            except ValidationError as problem:
+                outcome.action, outcome.errors = RowAction.ERROR, _messages(problem)
+    locked = bulk.lock_pledges((plan.pledge.pk for plan in plans if plan is not None and plan.pledge is not None),
+                               read=editable)
+    known = known_for(records=[getattr(actor, "country", None), coalition, *refs.categories.values(),
+                               *refs.units.values(), *refs.places.values(), *locked.values()], pledge_ids=locked)
+    writes: list[bulk.RowWrites] = []
+    for index, (row, plan, outcome) in enumerate(zip(rows, plans, outcomes, strict=True)):
+        if progress is not None and index % 100 == 99:  # the checks: about the first half of the work
+            progress(int(50 * (index + 1) / len(rows)))
+        if plan is None:
+            continue
+        try:
+            if plan.pledge is None:
+                written = bulk.plan_create(actor=actor, known=known, coalition=coalition, status=row.status,
+                                           caveats=plan.caveats, **plan.values)
+            else:
+                written = bulk.plan_update(actor=actor, known=known, locked=locked[plan.pledge.pk],
+                                           expected_version=row.version, changes=plan.changes, to_status=row.status,
+                                           caveats=plan.caveats)
+        except (ValidationError, PermissionDenied, StaleVersion) as problem:
+            outcome.action, outcome.errors = RowAction.ERROR, _messages(problem)
+            continue
+        writes.append(written)
+        plans[index] = plan._replace(written=written)
+    bulk.write_rows(actor, writes)
+    for plan, outcome in zip(plans, outcomes, strict=True):
+        if plan is not None and plan.written is not None and plan.written.created is not None:
+            outcome.pledge = plan.written.created.pk
+    return outcomes
+
+
+def _run_rows(actor: Reader | Actor, coalition: Coalition, rows: list[PledgeRow],
+              progress: Callable[[int], None] | None = None) -> list[Outcome]:
     """Each row through the services in a savepoint of its own; a row that fails leaves nothing behind."""
-    editable = {p.pk: p for p in pledges_editable_by(actor).filter(
-        coalition=coalition, pk__in=[row.pledge_id for row in rows if row.pledge_id]).prefetch_related("caveats")}
-    refs = References(
-        categories={c.pk: c for c in CapabilityCategory.objects.all()},
-        units={u.pk: u for u in Unit.objects.all()},
-        places=Place.objects.in_bulk({row.fields["place_id"] for row in rows if row.fields.get("place_id")}),
-    )
+    editable, refs = _references(actor, coalition, rows)
     outcomes = []
     for index, row in enumerate(rows):
         outcome = Outcome(number=row.number, action=RowAction.ERROR, pledge=row.pledge_id, errors=dict(row.errors))
         if not row.errors:
             try:
                 with transaction.atomic():
-                    _write(actor, coalition, row, editable, refs, outcome)
+                    plan = _plan(coalition, row, editable, refs, outcome)
+                    if plan is not None:
+                        _write(actor, coalition, row, plan, outcome)
             except (ValidationError, PermissionDenied, StaleVersion) as problem:
-                outcome.action, outcome.errors = RowAction.ERROR, _messages(problem)
+                outcome.action, outcome.errors, outcome.pledge = RowAction.ERROR, _messages(problem), row.pledge_id
         outcomes.append(outcome)
         if progress is not None and index % 100 == 99:
             progress(int(100 * (index + 1) / len(rows)))
@@ -302,6 +362,20 @@ class References:
     categories: dict[int, CapabilityCategory]
     units: dict[int, Unit]
     places: dict[int, Place]
+
+
+def _references(actor: Reader | Actor, coalition: Coalition, rows: list[PledgeRow]) -> tuple[dict[int, Pledge],
+                                                                                               References]:
+    """The pledges the rows name that the actor may change (with their caveats), and the records their ids name."""
+    editable = {p.pk: p for p in pledges_editable_by(actor).filter(
+        coalition=coalition, pk__in=[row.pledge_id for row in rows if row.pledge_id]).select_related(
+        "place").prefetch_related("caveats")}
+    refs = References(
+        categories={c.pk: c for c in CapabilityCategory.objects.all()},
+        units={u.pk: u for u in Unit.objects.all()},
+        places=Place.objects.in_bulk({row.fields["place_id"] for row in rows if row.fields.get("place_id")}),
+    )
+    return editable, refs
 
 
 def _service_values(row: PledgeRow, refs: References) -> dict[str, Any]:
@@ -321,15 +395,24 @@ def _service_values(row: PledgeRow, refs: References) -> dict[str, Any]:
     return values
 
 
-def _write(actor: Reader | Actor, coalition: Coalition, row: PledgeRow, editable: dict[int, Pledge], refs: References,
-           outcome: Outcome) -> None:
+class _Plan(NamedTuple):
+    """What a row asks of the pledge services: a new pledge (`pledge` None) with `values`, or changes to `pledge`
+    (then its status moved to the row's, if it differs); and the caveats to add."""
+
+    values: dict[str, Any]
+    pledge: Pledge | None
+    changes: dict[str, Any]
+    caveats: list[tuple[str, str]]
+    written: bulk.RowWrites | None = None
+
+
+def _plan(coalition: Coalition, row: PledgeRow, editable: dict[int, Pledge], refs: References,
+          outcome: Outcome) -> _Plan | None:
+    """What the row would do, said in `outcome` (its action and changes); None when it changes nothing."""
     values = _service_values(row, refs)
     if row.pledge_id is None:
-        pledge = pledge_services.pledge_create(actor=actor, coalition=coalition, status=row.status, **values)
-        outcome.action, outcome.pledge = RowAction.CREATE, pledge.pk
-        for kind, text in row.caveats:
-            pledge_services.caveat_add(actor=actor, pledge=pledge, kind=kind, text=text)
-        return
+        outcome.action = RowAction.CREATE
+        return _Plan(values, None, {}, list(row.caveats))
     found = editable.get(row.pledge_id)
     if found is None:
         raise ValidationError({"id": _("Pledge %(id)s is not one of your country's pledges in %(coalition)s; leave the "
@@ -351,15 +434,26 @@ def _write(actor: Reader | Actor, coalition: Coalition, row: PledgeRow, editable
         outcome.changes["caveats"] = {"before": None, "after": [f"{kind}: {text}" for kind, text in new_caveats]}
     if not outcome.changes:
         outcome.action = RowAction.UNCHANGED
-        return
-    if changes:
-        pledge = pledge_services.pledge_update(actor=actor, pledge=pledge, expected_version=row.version, **changes)
-    if row.status != pledge.status:
-        pledge = pledge_services.pledge_transition(actor=actor, pledge=pledge, to_status=row.status,
-                                                   expected_version=pledge.version)
-    for kind, text in new_caveats:
-        pledge_services.caveat_add(actor=actor, pledge=pledge, kind=kind, text=text)
+        return None
     outcome.action = RowAction.UPDATE
+    return _Plan(values, pledge, changes, new_caveats)
+
+
+def _write(actor: Reader | Actor, coalition: Coalition, row: PledgeRow, plan: _Plan, outcome: Outcome) -> None:
+    """The row's writes, one service call after another."""
+    if plan.pledge is None:
+        pledge = pledge_services.pledge_create(actor=actor, coalition=coalition, status=row.status, **plan.values)
+        outcome.pledge = pledge.pk
+    else:
+        pledge = plan.pledge
+        if plan.changes:
+            pledge = pledge_services.pledge_update(actor=actor, pledge=pledge, expected_version=row.version,
+                                                   **plan.changes)
+        if row.status != pledge.status:
+            pledge = pledge_services.pledge_transition(actor=actor, pledge=pledge, to_status=row.status,
+                                                       expected_version=pledge.version)
+    for kind, text in plan.caveats:
+        pledge_services.caveat_add(actor=actor, pledge=pledge, kind=kind, text=text)
 
 
 def _shown(value: Any) -> Any:

@@ -2,48 +2,57 @@
 
 Each service is keyword-only, runs in one transaction, checks who may act
 (pledges.visibility), validates, and records who acted in the history context.
-Status moves are decided in one table, ALLOWED_TRANSITIONS.
+Status moves are decided in one table, ALLOWED_TRANSITIONS. The checks of the pledge
+and caveat writes are in pledges.checks, which the bulk write of an import (pledges.bulk)
+runs too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Actor, Reader
 from places.models import Place
+from pledges.checks import (
+    ALLOWED_TRANSITIONS,
+    RECONFIRMING_STATUSES,
+    caveat_new,
+    own_country,
+    pledge_changes,
+    pledge_move,
+    pledge_new,
+    tranche_total,
+    transition_error,
+    validate_category_unit,
+    validate_condition,
+)
 
 # Named conditions' writes live in pledges.conditions; every write of pledges is reached as services.*.
 from pledges.conditions import CONDITION_EDITABLE_FIELDS, condition_create, condition_update  # noqa: F401
 from pledges.models import (
     OFFERED,
     CapabilityCategory,
-    CategoryUnit,
     Caveat,
     CaveatKind,
     Coalition,
     Condition,
     Country,
     Delivery,
-    Membership,
     Pledge,
     PledgeStatus,
     Releasability,
     Requirement,
     Unit,
-    latest_imposed_on,
 )
-from pledges.visibility import ensure_may_change_country, ensure_secretariat, pledge_visibility_q
+from pledges.visibility import ensure_may_change_country, ensure_secretariat
 from utilities.versioning import (
-    SystemActor,
     apply_changes,
     check_version,
     history_context,
@@ -53,103 +62,15 @@ from utilities.versioning import (
 )
 
 S = PledgeStatus
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.INDICATIVE}),
-    S.INDICATIVE: frozenset({S.CONFIRMED, S.WITHDRAWN}),
-    S.CONFIRMED: frozenset({S.DEPLOYED, S.WITHDRAWN}),
-    S.DEPLOYED: frozenset({S.WITHDRAWN}),
-    S.WITHDRAWN: frozenset(),
-}
-INITIAL_STATUSES = frozenset({S.DRAFT, S.INDICATIVE})
-RECONFIRMING_STATUSES = frozenset({S.INDICATIVE, S.CONFIRMED})  # offering or confirming reconfirms
-
 PLEDGE_EDITABLE_FIELDS = frozenset({
     "category", "unit", "quantity", "description", "available_from", "available_until",
     "notice_to_move_days", "location", "place", "estimated_value_eur", "releasability", "is_illustrative",
     "relieves",
 })
 CAVEAT_EDITABLE_FIELDS = frozenset({"kind", "text", "rationale", "releasability", "condition"})
-RELIEVABLE_STATUSES = frozenset({*OFFERED, S.WITHDRAWN})
 DELIVERY_EDITABLE_FIELDS = frozenset({"quantity", "planned_on", "delivered_on", "note"})
 # Tranches are dated within these years; outside them is a typo.
 DELIVERY_FIRST_YEAR, DELIVERY_LAST_YEAR = 1990, 2100
-
-
-def transition_error(current: str, target: str) -> str | None:
-    """Why `current` -> `target` is illegal, or None when it is allowed."""
-    if target not in S.values:
-        return _("'%(target)s' is not a status; choose one of %(statuses)s.") % {
-            "target": target, "statuses": ", ".join(S.values)}
-    if target == current:
-        return _("The pledge is already %(status)s.") % {"status": current}
-    if target not in ALLOWED_TRANSITIONS[current]:
-        if allowed := sorted(ALLOWED_TRANSITIONS[current]):
-            return _("A pledge cannot move from %(current)s to %(target)s. From %(current)s it can go to: "
-                     "%(allowed)s.") % {"current": current, "target": target, "allowed": ", ".join(allowed)}
-        return _("A pledge cannot move from %(current)s to %(target)s. A %(current)s pledge is final.") % {
-            "current": current, "target": target}
-    return None
-
-
-def _validate_category_unit(category: CapabilityCategory, unit: Unit, field: str = "unit") -> None:
-    if not CategoryUnit.objects.filter(category=category, unit=unit).exists():
-        allowed = ", ".join(category.units.values_list("code", flat=True)) or "none defined"
-        raise ValidationError({field: _("'%(unit)s' is not a unit of %(category)s (allowed: %(allowed)s).") % {
-            "unit": unit.code, "category": category.code, "allowed": allowed}})
-
-
-def _validate_membership(country: Country, coalition: Coalition) -> None:
-    if not Membership.objects.filter(country=country, coalition=coalition).exists():
-        raise ValidationError({"coalition": _("%(country)s is not a member of %(coalition)s.") % {
-            "country": country.name, "coalition": coalition}})
-
-
-def _validate_place(place: Place | None, coalition: Coalition) -> None:
-    """A pledge is placed within its coalition's theatre (any country when the coalition names none)."""
-    if place is not None and coalition.theatre and place.country_code not in coalition.theatre:
-        raise ValidationError({"place": _("%(place)s is outside the theatre of %(coalition)s (%(countries)s).") % {
-            "place": place, "coalition": coalition, "countries": ", ".join(coalition.theatre)}})
-
-
-def _validate_relieves(actor: Reader | Actor, pledge: Pledge, *, system: bool) -> None:
-    """A rotation: the relieved pledge is one the writer sees, offered or withdrawn, of the same coalition,
-    category and unit (the database's composite key holds the last three), and no chain comes back round."""
-    if pledge.relieves_id is None:
-        return
-    # A system actor (the demo loader, an import run by an administrator) names any pledge; a person, those
-    # they see.
-    seen = Pledge.objects.all() if system or isinstance(actor, SystemActor) else \
-        Pledge.objects.filter(pledge_visibility_q(actor))
-    relieved = seen.filter(pk=pledge.relieves_id).first()
-    if relieved is None or relieved.pk == pledge.pk:
-        raise ValidationError({"relieves": _("No other pledge you may see has this id.")})
-    if (relieved.coalition_id, relieved.category_id, relieved.unit_id) != (
-            pledge.coalition_id, pledge.category_id, pledge.unit_id):
-        raise ValidationError({"relieves": _("A pledge relieves one of the same coalition, category and unit.")})
-    if relieved.status not in RELIEVABLE_STATUSES:
-        raise ValidationError({"relieves": _("Only an offered or withdrawn pledge can be relieved.")})
-    step, hops = relieved.relieves_id, 0
-    while step is not None and hops < 1000:  # a rotation is a line, not a ring
-        if step == pledge.pk:
-            raise ValidationError({"relieves": _("That pledge already follows this one in the rotation.")})
-        step, hops = Pledge.objects.filter(pk=step).values_list("relieves_id", flat=True).first(), hops + 1
-
-
-def _validate_condition(caveat: Caveat) -> None:
-    if caveat.condition_id is None:
-        return
-    if caveat.kind != CaveatKind.CONDITION:
-        raise ValidationError({"condition": _("Only a caveat of kind condition names a condition.")})
-    if not Condition.objects.filter(pk=caveat.condition_id, coalition_id=caveat.coalition_id).exists():
-        raise ValidationError({"condition": _("Name a condition of the caveat's own coalition.")})
-
-
-def _own_country(actor: Reader | Actor, *, system: bool = False) -> Callable[[Pledge | Caveat], None] | None:
-    """lock_for_write's check of a pledge or caveat: the actor is ministry staff of its country. A system writer
-    (seed data, an administrator's import) is not asked."""
-    if system:
-        return None
-    return lambda row: ensure_may_change_country(actor, row.country_id)
 
 
 @transaction.atomic
@@ -176,29 +97,16 @@ def pledge_create(
 ) -> Pledge:
     """Create a pledge for the actor's own country, as a draft or offered straight away (indicative).
 
-    `system=True` (seed data, imports run by an administrator) skips the role check.
+    `system=True` (seed data, imports run by an administrator) skips the role check. The checks are
+    pledges.checks.pledge_new's.
     """
-    if country is None:
-        country = getattr(actor, "country", None)
-    if country is None:
-        raise ValidationError({"country": _("A pledge needs a country.")})
-    if not system:
-        ensure_may_change_country(actor, country.pk)
-    if status not in INITIAL_STATUSES:
-        raise ValidationError({"status": _("A new pledge starts as draft or indicative.")})
-    pledge = Pledge(
-        country=country, coalition=coalition, category=category, unit=unit, quantity=quantity,
+    pledge = pledge_new(
+        actor=actor, coalition=coalition, category=category, unit=unit, quantity=quantity, country=country,
         description=description, available_from=available_from, available_until=available_until,
         notice_to_move_days=notice_to_move_days, location=location, place=place,
         estimated_value_eur=estimated_value_eur, releasability=releasability, status=status,
-        is_illustrative=is_illustrative, relieves=relieves,
-        reconfirmed_at=timezone.now() if status != S.DRAFT else None,
+        is_illustrative=is_illustrative, relieves=relieves, system=system,
     )
-    pledge.full_clean()
-    _validate_membership(country, coalition)
-    _validate_category_unit(category, unit)
-    _validate_place(place, coalition)
-    _validate_relieves(actor, pledge, system=system)  # a new pledge has no id yet: it cannot name itself
     with history_context(actor, "pledge_create"):
         pledge.save()
     pledge.refresh_from_db(fields=["created_at", "updated_at"])
@@ -212,29 +120,9 @@ def pledge_update(
     """Change a pledge's editable fields; status moves go through pledge_transition."""
     refuse_unknown_fields(changes, PLEDGE_EDITABLE_FIELDS)
     locked = lock_for_write(Pledge.objects, pledge.pk, expected_version=expected_version,
-                            may_change=_own_country(actor, system=system))
-    if locked.status == S.WITHDRAWN:
-        raise ValidationError({"status": _("A withdrawn pledge cannot be changed.")})
-    changed = apply_changes(locked, changes)
-    if not changed:
+                            may_change=own_country(actor, system=system))
+    if not pledge_changes(actor, locked, changes, system=system):
         return locked
-    if "relieves" in changed:  # by name, before the model's own check (which would name no field)
-        _validate_relieves(actor, locked, system=system)
-    locked.full_clean()
-    if {"category", "unit"} & set(changed):
-        _validate_category_unit(locked.category, locked.unit)
-        if locked.deliveries.exists():
-            raise ValidationError({"unit": _("The pledge has tranches counted in its unit; remove them first.")})
-    if "place" in changed:
-        _validate_place(locked.place, locked.coalition)
-    if {"category", "unit"} & set(changed):
-        _validate_relieves(actor, locked, system=system)
-        if {"category", "unit"} & set(changed) and locked.relieved_by.exists():
-            raise ValidationError({"category": _("Another pledge relieves this one in a rotation of its category "
-                                                 "and unit; it cannot change them.")})
-    if "quantity" in changed and (tranches := _tranche_total(locked)) > locked.quantity:
-        raise ValidationError({"quantity": _("Its tranches add up to %(total)s; it cannot be less than that.") % {
-            "total": f"{tranches:,}"}})
     save_new_version(locked, actor=actor, action="pledge_update")
     return locked
 
@@ -249,11 +137,8 @@ def pledge_transition(
     sees the new status and gets a clear error.
     """
     locked = lock_for_write(Pledge.objects, pledge.pk, expected_version=expected_version,
-                            may_change=_own_country(actor, system=system))
-    error = transition_error(locked.status, to_status)
-    if error:
-        raise ValidationError({"status": error})
-    locked.status = to_status
+                            may_change=own_country(actor, system=system))
+    pledge_move(locked, to_status)
     save_new_version(locked, actor=actor, action=f"pledge_{to_status}",
                      stamp=["reconfirmed_at"] if to_status in RECONFIRMING_STATUSES else [],
                      update_fields=["status", "version", "updated_at", "reconfirmed_at"])
@@ -272,7 +157,7 @@ def pledge_reconfirm(
     if not system:
         at = None
     locked = lock_for_write(Pledge.objects, pledge.pk, expected_version=expected_version,
-                            may_change=_own_country(actor, system=system))
+                            may_change=own_country(actor, system=system))
     if not locked.is_offered:
         raise ValidationError({"status": _("Only an offered pledge is reconfirmed; this one is %(status)s.") % {
             "status": locked.status}})
@@ -286,7 +171,7 @@ def pledge_reconfirm(
 def pledge_delete(*, actor: Reader | Actor, pledge: Pledge, expected_version: int | None = None) -> None:
     """Only a draft may be deleted; an offered pledge is withdrawn instead, so nothing offered is lost."""
     locked = lock_for_write(Pledge.objects, pledge.pk, expected_version=expected_version,
-                            may_change=_own_country(actor))
+                            may_change=own_country(actor))
     if locked.status != S.DRAFT:
         raise ValidationError({"status": _("Only a draft can be deleted; withdraw an offered pledge instead.")})
     with history_context(actor, "pledge_delete"):
@@ -311,33 +196,15 @@ def caveat_add(
 ) -> Caveat:
     """Attach a caveat to one pledge, or (no pledge) to all of a country's pledges to a coalition.
 
-    A pledge's caveat is released as far as its pledge unless `releasability` says otherwise.
+    A pledge's caveat is released as far as its pledge unless `releasability` says otherwise. The checks are
+    pledges.checks.caveat_new's.
     """
     if pledge is not None:
         # a concurrent withdrawal or deletion waits for us, or we for it
         pledge = lock_for_write(Pledge.objects, pledge.pk, expected_version=None)
-        country, coalition = pledge.country, pledge.coalition
-        releasability = releasability or pledge.releasability
-    if country is None:
-        country = getattr(actor, "country", None)
-    if country is None:
-        raise ValidationError({"country": _("A caveat needs a country.")})
-    if coalition is None:
-        raise ValidationError({"coalition": _("A caveat needs a coalition or a pledge.")})
-    if not system:
-        ensure_may_change_country(actor, country.pk)
-    if pledge is not None and pledge.status == S.WITHDRAWN:
-        raise ValidationError({"pledge": _("A withdrawn pledge takes no new caveats.")})
-    if imposed_on is not None and imposed_on > latest_imposed_on():
-        raise ValidationError({"imposed_on": _("A caveat cannot be imposed more than a year ahead.")})
-    caveat = Caveat(
-        country=country, coalition=coalition, pledge=pledge, kind=kind, text=text.strip(), rationale=rationale,
-        releasability=releasability or Releasability.SECRETARIAT, imposed_on=imposed_on or timezone.localdate(),
-        condition=condition,
-    )
-    _validate_condition(caveat)
-    caveat.full_clean()
-    _validate_membership(country, coalition)
+    caveat = caveat_new(actor=actor, kind=kind, text=text, coalition=coalition, pledge=pledge, country=country,
+                        rationale=rationale, releasability=releasability, imposed_on=imposed_on, condition=condition,
+                        system=system)
     with history_context(actor, "caveat_add"):
         caveat.save()
     return caveat
@@ -349,10 +216,10 @@ def caveat_update(
 ) -> Caveat:
     refuse_unknown_fields(changes, CAVEAT_EDITABLE_FIELDS)
     locked = lock_for_write(Caveat.objects, caveat.pk, expected_version=expected_version,
-                            may_change=_own_country(actor, system=system))
+                            may_change=own_country(actor, system=system))
     if not apply_changes(locked, changes, strip=["text"]):
         return locked
-    _validate_condition(locked)
+    validate_condition(locked)
     locked.full_clean()
     save_new_version(locked, actor=actor, action="caveat_update")
     return locked
@@ -364,7 +231,7 @@ def caveat_lift(
     system: bool = False,
 ) -> Caveat:
     locked = lock_for_write(Caveat.objects, caveat.pk, expected_version=expected_version,
-                            may_change=_own_country(actor, system=system))
+                            may_change=own_country(actor, system=system))
     if not locked.is_active:
         raise ValidationError(
             {"is_active": _("This caveat was already lifted on %(day)s.") % {"day": locked.lifted_on}})
@@ -378,13 +245,6 @@ def caveat_lift(
 
 
 # --- deliveries (tranches) -----------------------------------------------------------------------
-
-
-def _tranche_total(pledge: Pledge, *, leaving_out: int | None = None) -> int:
-    tranches = Delivery.objects.filter(pledge_id=pledge.pk)
-    if leaving_out is not None:
-        tranches = tranches.exclude(pk=leaving_out)
-    return int(tranches.aggregate(total=Sum("quantity"))["total"] or 0)
 
 
 def _check_tranche(pledge: Pledge, delivery: Delivery) -> None:
@@ -403,7 +263,7 @@ def _check_tranche(pledge: Pledge, delivery: Delivery) -> None:
     if errors:
         raise ValidationError(errors)
     delivery.full_clean(exclude=["pledge"])
-    others = _tranche_total(pledge, leaving_out=delivery.pk)
+    others = tranche_total(pledge, leaving_out=delivery.pk)
     if others + delivery.quantity > pledge.quantity:
         room = max(pledge.quantity - others, 0)
         raise ValidationError({"quantity": _(
@@ -435,7 +295,7 @@ def _lock_delivery(delivery: Delivery, *, actor: Reader | Actor, expected_versio
     """The pledge first, then the tranche: every tranche write of one pledge takes its locks in this order. The
     actor must be ministry staff of the pledge's country (a system writer is not asked)."""
     pledge = Pledge.objects.select_for_update(of=("self",)).select_related("unit").get(pk=delivery.pledge_id)
-    may_change = _own_country(actor, system=system)
+    may_change = own_country(actor, system=system)
     locked = lock_for_write(Delivery.objects, delivery.pk, expected_version=expected_version,
                             may_change=None if may_change is None else lambda _tranche: may_change(pledge))
     return locked, pledge
@@ -524,7 +384,7 @@ def requirement_set_with_created(
     """
     if not system:
         ensure_secretariat(actor)
-    _validate_category_unit(category, unit)
+    validate_category_unit(category, unit)
     Coalition.objects.select_for_update().only("pk").get(pk=coalition.pk)
     existing = (
         Requirement.objects.select_for_update(of=("self",)).filter(coalition=coalition, category=category, unit=unit)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -70,6 +71,21 @@ def start_imports_worker(tmp_path: Path, start_worker: Callable[..., Worker]) ->
     _clear_imports_queue()
 
 
+@pytest.fixture
+def slow_caveats() -> Iterator[None]:
+    """An import is seconds of work now, no longer minutes (pledges.bulk): here each caveat written sleeps 10 ms in
+    the database (a trigger of this test's own), so that an import lasts long enough to be seen under way, or to
+    pass a time limit. Asked for before the workers, so that it is dropped once they are gone."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE FUNCTION test_slow_write() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(0.01); "
+                       "RETURN NEW; END $$ LANGUAGE plpgsql; CREATE TRIGGER test_slow_write BEFORE INSERT ON "
+                       "pledges_caveat FOR EACH ROW EXECUTE FUNCTION test_slow_write()")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS test_slow_write ON pledges_caveat; "
+                       "DROP FUNCTION IF EXISTS test_slow_write()")
+
+
 def ministry_client(world: World) -> APIClient:
     client = APIClient()
     client.force_authenticate(User.objects.get(pk=world.ministry_pl.pk))
@@ -115,12 +131,12 @@ def test_a_long_import_is_previewed_and_applied_by_a_worker(world: World,
     assert Pledge.objects.filter(country=world.pl).count() == 250
 
 
-def test_a_brief_never_waits_behind_an_import(world: World, meeting: Meeting,  # noqa: F811
+def test_a_brief_never_waits_behind_an_import(slow_caveats: None, world: World, meeting: Meeting,  # noqa: F811
                                               start_worker: Callable[..., Worker],  # noqa: F811
                                               start_imports_worker: Callable[..., Worker]) -> None:
     """The worker that compiles briefs takes no import: the largest legal import (2,500 rows with two caveats each,
-    the 5,000 caveats a file may add: a minute or more of work) is being previewed when the brief is asked for, and
-    still is when the brief is ready."""
+    the 5,000 caveats a file may add, made a minute of work by slow_caveats) is being previewed when the brief is
+    asked for, and still is when the brief is ready."""
     pledges_with_caveats(world)
     brief_worker, imports_worker = start_worker(), start_imports_worker()
     client = ministry_client(world)
@@ -138,7 +154,8 @@ def test_a_brief_never_waits_behind_an_import(world: World, meeting: Meeting,  #
 
 
 @pytest.mark.parametrize(("soft", "hard"), [(2, 60), (0, 2)], ids=["soft", "hard"])
-def test_an_import_past_its_time_limit_fails_and_changes_nothing(world: World, soft: int, hard: int,
+def test_an_import_past_its_time_limit_fails_and_changes_nothing(slow_caveats: None, world: World, soft: int,
+                                                                 hard: int,
                                                                  start_imports_worker: Callable[..., Worker],
                                                                  settings: Any) -> None:
     """At the soft limit the task stops itself; at the hard one (alone here: 0 is no soft limit, as when a query
