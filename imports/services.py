@@ -315,6 +315,8 @@ def _run_bulk(actor: Reader | Actor, coalition: Coalition, rows: list[PledgeRow]
         if plan is None:
             continue
         try:
+            if plan.pledge is not None and plan.pledge.pk not in locked:  # deleted since it was read
+                raise _not_yours(plan.pledge.pk, coalition)
             if plan.pledge is None:
                 written = bulk.plan_create(actor=actor, known=known, coalition=coalition, status=row.status,
                                            caveats=plan.caveats, **plan.values)
@@ -395,6 +397,12 @@ def _service_values(row: PledgeRow, refs: References) -> dict[str, Any]:
     return values
 
 
+def _not_yours(pledge_id: int, coalition: Coalition) -> ValidationError:
+    return ValidationError({"id": _("Pledge %(id)s is not one of your country's pledges in %(coalition)s; leave the "
+                                    "id empty to add a new pledge.") % {"id": pledge_id,
+                                                                        "coalition": coalition.short_name}})
+
+
 class _Plan(NamedTuple):
     """What a row asks of the pledge services: a new pledge (`pledge` None) with `values`, or changes to `pledge`
     (then its status moved to the row's, if it differs); and the caveats to add."""
@@ -415,9 +423,7 @@ def _plan(coalition: Coalition, row: PledgeRow, editable: dict[int, Pledge], ref
         return _Plan(values, None, {}, list(row.caveats))
     found = editable.get(row.pledge_id)
     if found is None:
-        raise ValidationError({"id": _("Pledge %(id)s is not one of your country's pledges in %(coalition)s; leave the "
-                                       "id empty to add a new pledge.") % {"id": row.pledge_id,
-                                                                           "coalition": coalition.short_name}})
+        raise _not_yours(row.pledge_id, coalition)
     pledge = found
     if pledge.version != row.version:
         raise ValidationError({"version": _("Pledge %(id)s was changed since this file was made (version %(then)s, "

@@ -19,7 +19,6 @@ from itertools import groupby
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
 
 from accounts.roles import Actor, Reader
 from pledges.checks import (
@@ -33,7 +32,7 @@ from pledges.checks import (
 )
 from pledges.models import Caveat, Coalition, Pledge
 from pledges.services import PLEDGE_EDITABLE_FIELDS
-from utilities.versioning import check_version, history_context, refuse_unknown_fields
+from utilities.versioning import check_version, history_context, next_version, refuse_unknown_fields
 
 BATCH = 500  # rows a statement: well under PostgreSQL's 65,535 parameters, with every field of a pledge
 PLEDGE_FIELDS = [f.name for f in Pledge._meta.concrete_fields if not f.primary_key]  # what save() writes
@@ -94,11 +93,11 @@ def plan_update(*, actor: Reader | Actor, known: Known, locked: Pledge, expected
         refuse_unknown_fields(changes, PLEDGE_EDITABLE_FIELDS)
         pledge = _locked_copy(pledge, may_change, expected_version)
         if pledge_changes(actor, pledge, changes, known=known):
-            writes.updated = _next_version(pledge)
+            writes.updated = next_version(pledge)
     if to_status != pledge.status:
         pledge = _locked_copy(pledge, may_change, pledge.version)
         pledge_move(pledge, to_status)
-        writes.moved = _next_version(pledge, stamp=["reconfirmed_at"] if to_status in RECONFIRMING_STATUSES else [])
+        writes.moved = next_version(pledge, stamp=["reconfirmed_at"] if to_status in RECONFIRMING_STATUSES else [])
     writes.caveats = [caveat_new(actor=actor, pledge=pledge, kind=kind, text=text, known=known)
                       for kind, text in caveats]
     return writes
@@ -112,15 +111,6 @@ def _locked_copy(pledge: Pledge, may_change: Callable[[Pledge], object] | None,
         may_change(pledge)
     check_version(pledge, expected_version)
     return copy.copy(pledge)
-
-
-def _next_version(pledge: Pledge, stamp: Iterable[str] = ()) -> Pledge:
-    """As save_new_version numbers and dates a version, without saving it."""
-    pledge.version += 1
-    pledge.updated_at = timezone.now()
-    for name in stamp:
-        setattr(pledge, name, pledge.updated_at)
-    return pledge
 
 
 def write_rows(actor: Reader | Actor, rows: Iterable[RowWrites]) -> None:

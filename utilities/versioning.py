@@ -106,14 +106,21 @@ def apply_changes(obj: models.Model, changes: Mapping[str, Any], *, strip: Colle
     return changed
 
 
-def save_new_version(obj: Any, *, actor: Author | None, action: str, stamp: Iterable[str] = (),
-                     update_fields: Iterable[str] | None = None) -> None:
-    """Save `obj` as its next version, changed now (`updated_at`, and the fields in `stamp` at the same moment),
-    the history rows naming `actor` and `action`."""
+def next_version(obj: Any, stamp: Iterable[str] = ()) -> Any:
+    """Number and date `obj` as its next version, changed now (`updated_at`, and the fields in `stamp` at the same
+    moment), without saving it (save_new_version saves; a bulk write saves many at once)."""
     obj.version += 1
     obj.updated_at = timezone.now()
     for name in stamp:
         setattr(obj, name, obj.updated_at)
+    return obj
+
+
+def save_new_version(obj: Any, *, actor: Author | None, action: str, stamp: Iterable[str] = (),
+                     update_fields: Iterable[str] | None = None) -> None:
+    """Save `obj` as its next version, changed now (`updated_at`, and the fields in `stamp` at the same moment),
+    the history rows naming `actor` and `action`."""
+    next_version(obj, stamp)
     with history_context(actor, action):
         obj.save(update_fields=update_fields)
 

@@ -16,6 +16,7 @@ from pledges.history import CaveatEvent, PledgeEvent
 from pledges.models import Caveat, Pledge
 from tests.conftest import World
 from tests.factories import make_pledge
+from tests.http import content_of
 from tests.imports.helpers import edited, sheet_rows, workbook
 
 HEADER = ["id", "version", "country", "category", "unit", "quantity", "status", "releasability", "description",
@@ -243,10 +244,10 @@ def test_the_csv_export_imports_as_it_is(world: World, pledges: dict[str, Pledge
     pl = client_for("ministry_pl")
     csv = pl.get("/api/v1/pledges/", {"country": "PL", "coalition": world.coalition.pk, "format": "csv"})
     assert csv.status_code == 200
-    response = upload(pl, world.coalition.pk, csv.content, "export.csv")
+    response = upload(pl, world.coalition.pk, content_of(csv), "export.csv")
     assert response.status_code == 201, response.content
     assert [r["action"] for r in response.json()["rows"]] == ["unchanged", "unchanged"]
-    changed = csv.content.decode().replace(",1200,", ",1250,")
+    changed = content_of(csv).decode().replace(",1200,", ",1250,")
     rows = upload(pl, world.coalition.pk, changed.encode(), "export.csv").json()["rows"]
     assert [r["action"] for r in rows] == ["update", "unchanged"]
 
