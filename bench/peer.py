@@ -59,6 +59,7 @@ class PeerMeasurement:
     rps_product: float | None = None
     rps_peer: float | None = None
     rps_computed: float | None = None
+    rps_under_writes: float | None = None
     same_rows: bool | None = None
     notes: list[str] = field(default_factory=list)
 

@@ -427,6 +427,41 @@ def measure_against_peer(m: Measurement, coalition_id: int, repeats: int, second
                                            connections, new_address_each_time=True)
         result.rps_peer = peer.wrk_rps(peer_base + peer_list, f"Authorization: Bearer {peer_token}", seconds,
                                        connections)
+        # The same page again while a ministry changes one of its pledges twice a second: every write moves the
+        # data version, so the page is computed again after each.
+        stop, written = threading.Event(), []
+        writer = threading.Thread(target=_write_twice_a_second, args=(coalition_id, stop, written))
+        writer.start()
+        try:
+            result.rps_under_writes = peer.wrk_rps(base + m.list_url, f"Authorization: Token {token}", seconds,
+                                                   connections)
+        finally:
+            stop.set()
+            writer.join()
+        result.notes.append(f"under writes: {len(written)} writes in the {seconds} s of wrk")
+
+
+def _write_twice_a_second(coalition_id: int, stop: threading.Event, written: list[int]) -> None:
+    """A ministry's staff changing the quantity of one of their country's offered pledges, twice a second,
+    through the pledge service, until `stop`."""
+    from django.db import connection
+
+    from accounts.models import Role, User
+    from pledges import services
+    from pledges.models import Pledge
+
+    try:
+        pledge = Pledge.objects.filter(coalition_id=coalition_id, status="indicative").order_by("id").first()
+        assert pledge is not None
+        staff, _ = User.objects.get_or_create(username=f"bench-writer-{pledge.country.code}", defaults={
+            "role": Role.MINISTRY, "country": pledge.country, "is_staff": True})
+        while not stop.wait(0.5):
+            pledge.refresh_from_db()
+            services.pledge_update(actor=staff, pledge=pledge, expected_version=pledge.version,
+                                   quantity=pledge.quantity % 1000 + 1)
+            written.append(pledge.pk)
+    finally:
+        connection.close()
 
 
 def _expect(answer: tuple[int, bytes], status: int) -> None:
@@ -571,7 +606,7 @@ def render(ms: list[Measurement], args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
-PEER_GOALS = {"list_floor": 2.5, "list_peer": 2.0, "force_peer": 1.0, "rps_peer": 3.0}
+PEER_GOALS = {"list_floor": 2.5, "list_peer": 2.0, "force_peer": 1.0, "rps_peer": 2.0}  # issue 26's goals
 
 
 def render_peer(ms: list[Measurement]) -> list[str]:
@@ -623,11 +658,12 @@ def render_peer(ms: list[Measurement]) -> list[str]:
                          f"{t(timing)} | {t(p.force_floor)} | {t(p.force_peer)} | "
                          f"{_fmt(x(timing.median, p.force_floor.median), 'x', 2)} | {_fmt(force_ratio, 'x', 2)}"
                          f"{mark(force_ratio, bool(force_ratio and force_ratio >= 1))} | faster than Directus |")
-        for label, rps in (("kept", p.rps_product), ("computed", p.rps_computed)):
+        for label, rps in (("kept", p.rps_product), ("computed", p.rps_computed),
+                           ("kept, a ministry writing twice a second", p.rps_under_writes)):
             rps_ratio = x(rps, p.rps_peer)
             lines.append(f"| {m.pledges:,} | list page, requests/s under wrk -c8, {label} | {_fmt(rps, '', 0)} | | "
                          f"{_fmt(p.rps_peer, '', 0)} | | {_fmt(rps_ratio, 'x', 2)} product/Directus"
-                         f"{mark(rps_ratio, bool(rps_ratio and rps_ratio >= PEER_GOALS['rps_peer']))} | 3x Directus |")
+                         f"{mark(rps_ratio, bool(rps_ratio and rps_ratio >= PEER_GOALS['rps_peer']))} | 2x Directus |")
         lines += [f"- {m.pledges:,}: {note}" for note in p.notes]
     return [*lines, ""]
 
