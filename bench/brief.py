@@ -10,8 +10,9 @@ Times, on the bench coalition's latest held meeting (bench/generate.py loads it;
   calls), the PDF and the XLSX.
 
 `--dump DIR --brief ID` writes what a reader sees of brief ID compiled again as of its own moment, without storing
-it: the snapshot (JSON), the PDF's text (pdftotext -layout), the page count, and every cell of the XLSX with its
-style, sheet by sheet, so that two versions of the code can be compared with `diff -r`.
+it: the snapshot (JSON), the PDF's text (pdftotext -layout), the page count, the PDF's SHA-256 (made in reportlab's
+invariant mode), and every cell of the XLSX with its style, sheet by sheet, so that two versions of the code can be
+compared with `diff -r`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import io
 import json
 import os
@@ -106,6 +108,9 @@ def dump(brief_id: int, folder: Path) -> None:
     from meetings.briefs import xlsx as xlsx_module
     from meetings.models import Brief
 
+    from reportlab import rl_config
+
+    rl_config.invariant = 1  # no dates or random ids in the PDF: two versions of the code compare byte for byte
     brief = Brief.objects.defer("pdf", "xlsx", "snapshot").get(pk=brief_id)
     spent: dict[str, list[float]] = defaultdict(list)
     with timed_parts(spent), translation.override("fr" if brief.language == "fr" else "en-gb"):
@@ -121,6 +126,7 @@ def dump(brief_id: int, folder: Path) -> None:
                               text=True).stdout
     (folder / "pdf.txt").write_text(text)
     (folder / "pages.txt").write_text(f"{text.count(chr(12))}\n")
+    (folder / "pdf.sha256").write_text(hashlib.sha256(pdf).hexdigest() + "\n")
     for title, sheet in _xlsx_cells(xlsx).items():
         (folder / f"xlsx-{title.replace('/', '_')}.json").write_text(json.dumps(sheet, indent=0, ensure_ascii=False))
     print(f"brief {brief_id} written to {folder}: {text.count(chr(12))} pages")
