@@ -102,13 +102,12 @@ def _xlsx_cells(content: bytes) -> dict[str, Any]:
 
 def dump(brief_id: int, folder: Path) -> None:
     from django.utils import translation
+    from reportlab import rl_config
 
     from meetings.briefs import pdf as pdf_module
     from meetings.briefs import snapshot as snapshot_module
     from meetings.briefs import xlsx as xlsx_module
     from meetings.models import Brief
-
-    from reportlab import rl_config
 
     rl_config.invariant = 1  # no dates or random ids in the PDF: two versions of the code compare byte for byte
     brief = Brief.objects.defer("pdf", "xlsx", "snapshot").get(pk=brief_id)
