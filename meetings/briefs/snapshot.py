@@ -90,9 +90,9 @@ def _attendance(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def _pledge_phrase(row: Any) -> str:
-    phrase = f"{category_name(row.category.name)}: {number_format(row.quantity, force_grouping=True)} {row.unit.code}"
-    return phrase + (f" ({row.description})" if row.description else "")
+def _pledge_phrase(category: str, quantity: int, unit: str, description: str) -> str:
+    phrase = f"{category_name(category)}: {number_format(quantity, force_grouping=True)} {unit}"
+    return phrase + (f" ({description})" if description else "")
 
 
 def _caveats(meeting: Meeting, as_of: dt.datetime, offered: QuerySet[Any]) -> list[dict[str, Any]]:
@@ -104,14 +104,17 @@ def _caveats(meeting: Meeting, as_of: dt.datetime, offered: QuerySet[Any]) -> li
         .select_related("country")
         .order_by("country__name", "kind", "id")
     )
-    # Only the pledges that carry a caveat are loaded, to name them.
-    pledges = {row.id: row for row in offered.filter(id__in={row.pledge_id for row in rows if row.pledge_id})}
+    # Only the pledges that carry a caveat are read, to name them, as plain rows (not the list's model instances
+    # with their flags and tranche sums).
+    pledges = {pledge_id: phrase for pledge_id, *phrase in offered.filter(
+        id__in={row.pledge_id for row in rows if row.pledge_id}).values_list(
+        "id", "category__name", "quantity", "unit__code", "description")}
     return [
         {
             "id": row.id, "country": country_name(row.country.code, row.country.name), "code": row.country.code,
             "kind": row.kind, "kind_label": str(kinds.get(row.kind, row.kind)), "text": row.text,
             "rationale": row.rationale,
-            "scope": (_pledge_phrase(pledges[row.pledge_id]) if row.pledge_id
+            "scope": (_pledge_phrase(*pledges[row.pledge_id]) if row.pledge_id
                       else gettext("All pledges to the coalition")),
             "imposed_on": row.imposed_on,
         }
