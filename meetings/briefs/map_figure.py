@@ -3,7 +3,6 @@ places of the offered pledges on the region's boundaries, numbered as in the tab
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import matplotlib
@@ -16,6 +15,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.patches import Rectangle
 from reportlab.platypus import Image
 
+from meetings.briefs.charts import figure_image
 from places.maps import Projection, country_labels, country_name, frame_around, place_labels, radius, shapes_in
 
 MAP_HEIGHT_MAX = 6.2  # inches: the map and the start of its table on one page
@@ -62,8 +62,4 @@ def map_figure(points: list[dict[str, Any]], *, width: float) -> Image | None:
                     path_effects=halo)
     ax.add_patch(Rectangle((0, 0), width_pt, height_pt, facecolor="none", edgecolor="#8A8F98", linewidth=0.8,
                            zorder=5))
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    buffer.seek(0)
-    return Image(buffer, width=width, height=width * height_pt / width_pt)
+    return figure_image(fig, width=width, height=width * height_pt / width_pt)

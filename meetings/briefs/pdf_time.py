@@ -7,7 +7,6 @@ a Kit, so that this module does not import pdf.py (which calls it): one arrow, a
 from __future__ import annotations
 
 import datetime as dt
-import io
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Image, PageBreak, Paragraph, Spacer, Table, TableStyle
+
+from meetings.briefs.charts import figure_image
 
 NAVY, LIGHT_BLUE, RED, GREEN, GREY = "#1F3A5F", "#8FB3D9", "#A4161A", "#2D6A4F", "#5C6670"
 
@@ -59,12 +60,8 @@ def _month_label(month: str, index: int) -> str:
 
 
 def _figure_image(fig: Any, kit: Kit) -> Image:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    buffer.seek(0)
     width, height = fig.get_size_inches()
-    return Image(buffer, width=kit.width, height=kit.width * height / width)
+    return figure_image(fig, width=kit.width, height=kit.width * height / width)
 
 
 def _panel(ax: Any, line: dict[str, Any], kit: Kit) -> None:

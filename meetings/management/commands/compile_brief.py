@@ -27,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError(f"There is no meeting {meeting_id}.")
         brief = services.brief_request(actor=None, meeting=meeting, system=True, queue=False)
         pipeline.brief_compile(brief_id=brief.pk)
-        brief = Brief.objects.get(pk=brief.pk)
+        brief = Brief.objects.defer("snapshot").get(pk=brief.pk)  # the files only (the snapshot is 10 MB of JSON)
         if brief.status != BriefStatus.READY:
             raise CommandError(f"Brief {brief.pk} {brief.status}: {brief.error}")
         folder = out or Path(settings.MEDIA_ROOT) / "briefs"
