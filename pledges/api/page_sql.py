@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from pledges.api.serializers import PLEDGE_LIST_FIELDS
 
@@ -93,8 +94,8 @@ COLUMNS = ", ".join(f"c{index}" for index in range(len(PLEDGE_LIST_FIELDS)))
 
 
 def writes_like_the_serializer() -> bool:
-    """The moments are written in UTC, as the serializer writes them only when the site's zone is UTC."""
-    return bool(settings.USE_TZ and settings.TIME_ZONE == "UTC")
+    """The moments are written in UTC, as the serializer writes them only while the current zone is UTC."""
+    return bool(settings.USE_TZ) and timezone.get_current_timezone_name() == "UTC"
 
 
 def count_and_page(pledges: QuerySet[Any], start: int, stop: int) -> tuple[int, str]:

@@ -175,3 +175,12 @@ def test_the_page_postgresql_writes_is_the_serializers_byte_for_byte(
     response = client_for("analyst").get("/api/v1/pledges/", {"ordering": "id", "page_size": 1000})
     results = response.content.split(b'"results":', 1)[1][:-1]
     assert results == as_json(serializer_rows(world.analyst))
+
+
+def test_a_page_read_in_another_time_zone_is_still_the_serializers(world: World, varied: list[Pledge],
+                                                                   client_for: Callable[[str], APIClient]) -> None:
+    # PostgreSQL writes moments in UTC; where another zone is current, the page is written in Python.
+    with timezone.override("Europe/Paris"):
+        response = client_for("analyst").get("/api/v1/pledges/?ordering=id")
+        assert response.content.split(b'"results":', 1)[1][:-1] == as_json(serializer_rows(world.analyst))
+    assert b"+01:00" in response.content or b"+02:00" in response.content
