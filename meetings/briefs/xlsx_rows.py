@@ -79,7 +79,7 @@ def with_rows(content: bytes, rows_by_part: Mapping[str, list[list[Any]]]) -> by
                 header = _DIMENSION.search(data)  # the header row's: A1 to its last column
                 head, end, tail = data.partition(_ROWS_END)
                 if header is None or not end:
-                    raise ValueError(f"{info.filename}: not a sheet of one header row as openpyxl writes it")
+                    raise RuntimeError(f"{info.filename}: not a sheet of one header row as openpyxl writes it")
                 body, last, widest = rows_xml(rows, 2)
                 columns = max(column_index_from_string(header.group(1).decode()), widest)
                 dimension = f'<dimension ref="A1:{get_column_letter(columns)}{last}" />'.encode()
