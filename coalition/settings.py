@@ -169,8 +169,8 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
-# An API answer larger than this is sent but not kept (pledges.answer_cache): Redis keeps many readers' small
-# answers, not a few largest pages.
+# An API answer that would take more than this in Redis (large ones are kept compressed) is sent but not kept
+# (utilities.kept_answers): Redis keeps many readers' small answers, not a few largest pages.
 KEPT_ANSWER_MAX_BYTES: int = env.int("COALITION_KEPT_ANSWER_MAX_BYTES", default=256 * 1024)
 
 # --- Mail ----------------------------------------------------------------------

@@ -7,7 +7,8 @@ its ETag in If-None-Match gets a 304 without a body.
 
 No reader can fill Redis with them: an answer's address holds only the parameters its endpoint reads, in one order
 (`answer_address`: an unknown or repeated parameter is computed and never kept, so it cannot make a new entry), an
-answer larger than settings.KEPT_ANSWER_MAX_BYTES is not kept, and every entry has a time to live, so a Redis
+answer that takes more than settings.KEPT_ANSWER_MAX_BYTES in Redis (answers from COMPRESS_FROM_BYTES on are kept
+compressed) is not kept, and every entry has a time to live, so a Redis
 bounded with `maxmemory` and `volatile-lru` (coalition.embedded, docker-compose.yml) evicts kept answers first and
 never the Celery broker's messages, which have none. An answer is stored only when the data did not move while it
 was computed (the version read before and after agree).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zlib
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 from urllib.parse import urlencode
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 Version = tuple[Any, ...]
 LONGEST = dt.timedelta(minutes=5)  # no answer is kept longer than this
+COMPRESS_FROM_BYTES = 32 * 1024  # answers from this size on are kept compressed
 
 
 class DataClock(Protocol):
@@ -120,7 +123,8 @@ class KeptAnswers:
         if entry is None:
             self._keeping = (key, version, timezone.now(), scope)
             return None
-        etag, content_type, body = entry
+        etag, content_type, stored, *compressed = entry  # entries kept before compression have three parts
+        body = zlib.decompress(stored) if compressed and compressed[0] else stored
         tags = parse_etags(request.headers.get("If-None-Match", ""))
         answer = HttpResponseNotModified() if etag in tags or "*" in tags \
             else HttpResponse(body, content_type=content_type)
@@ -139,11 +143,15 @@ class KeptAnswers:
             return response
         key, version, computed_at, scope = self._keeping
         response.render()
-        if len(response.content) > settings.KEPT_ANSWER_MAX_BYTES:
+        # A large answer is kept compressed (zlib's fastest level: a map of 90,000 pledge ids, 414 KB, is 173 KB in
+        # 4 ms), and the bound is on what Redis holds.
+        compressed = len(response.content) >= COMPRESS_FROM_BYTES
+        stored = zlib.compress(response.content, 1) if compressed else response.content
+        if len(stored) > settings.KEPT_ANSWER_MAX_BYTES:
             return response  # sent, not kept: Redis holds many small answers, not a few readers' largest
         # Of the bytes as well as the key: the same address at the same data version answers differently once an
         # offer has turned stale or a tranche overdue, and a client holding the earlier answer must not get a 304.
         etag = '"' + hashlib.sha256(key.encode() + response.content).hexdigest()[:40] + '"'
-        keep(key, (etag, response["Content-Type"], response.content), clock=self.answer_clock, version=version,
+        keep(key, (etag, response["Content-Type"], stored, compressed), clock=self.answer_clock, version=version,
              scope=scope, computed_at=computed_at)
         return self._private(response, etag)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -17,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from meetings.models import Brief, BriefStatus
 from pledges.models import Caveat
 from tests.conftest import World, session_database_url
 from tests.factories import make_pledge
+from utilities import kept_answers as kept_answers_module
 
 Clients = Callable[[str], APIClient]
 ROOT = Path(settings.BASE_DIR)
@@ -61,6 +64,21 @@ def pledges(world: World) -> None:
     for n in range(12):
         make_pledge(country=(world.pl, world.fr, world.gb)[n % 3], coalition=world.coalition, category=world.troops,
                     quantity=100 + n, status="indicative", releasability="coalition", description=f"Pledge {n}")
+
+
+def test_a_large_answer_is_kept_compressed_and_read_back_whole(world: World, pledges: None, client_for: Clients,
+                                                               settings: LazySettings,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    client, url = client_for("analyst"), "/api/v1/pledges/?page_size=12"
+    raw = client.get(url).content
+    monkeypatch.setattr(kept_answers_module, "COMPRESS_FROM_BYTES", 1)
+    settings.KEPT_ANSWER_MAX_BYTES = len(zlib.compress(raw, 1))  # the answer fits only compressed
+    assert settings.KEPT_ANSWER_MAX_BYTES < len(raw)
+    cache.clear()
+    first = client.get(url)
+    assert first.content == raw and "ETag" in first and len(kept_answers()) == 1
+    again, queries = queries_of(client, url)
+    assert (again.content, again["ETag"], queries) == (raw, first["ETag"], 1)  # read back: the data version only
 
 
 def test_an_address_with_a_parameter_its_endpoint_does_not_read_is_never_kept(
@@ -257,7 +275,8 @@ def test_a_loop_of_new_addresses_keeps_redis_in_its_bound_and_briefs_and_writes_
 
     for n in range(60):
         make_pledge(country=(world.pl, world.fr, world.gb)[n % 3], coalition=world.coalition, category=world.troops,
-                    quantity=100 + n, status="indicative", releasability="coalition", description="x" * 1500)
+                    quantity=100 + n, status="indicative", releasability="coalition",
+                    description=secrets.token_urlsafe(1125))  # 1,500 characters that compress little, as kept
     meeting = upcoming_meeting(world)
     analyst, secretariat, ministry = (AuthToken.objects.create(user=user)[1]
                                       for user in (world.analyst, world.secretariat, world.ministry_pl))
